@@ -1,0 +1,101 @@
+//! Capturing a source: fetch its bytes, then derive its text and metadata.
+
+use std::collections::BTreeMap;
+
+use jiff::{Timestamp, Unit};
+use serde::{Deserialize, Serialize};
+
+use crate::extract::{self, Extracted};
+use crate::fetch::{self, HttpClient, Redirect};
+use crate::source::Locator;
+
+/// How a capture's bytes were obtained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// Fetched over HTTP(S).
+    Http {
+        /// The URL requested.
+        requested_url: String,
+        /// The URL that finally answered, after redirects.
+        final_url: String,
+        /// The final HTTP status.
+        status: u16,
+        /// The provenance headers of the final response (lower-case names).
+        headers: BTreeMap<String, String>,
+        /// Every redirect followed, in order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        redirects: Vec<Redirect>,
+    },
+    /// Read from a local file.
+    File {
+        /// The absolute path read.
+        path: String,
+    },
+}
+
+/// One capture of a source, not yet stored.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// The source captured.
+    pub locator: Locator,
+    /// When the bytes were obtained (UTC, microsecond precision).
+    pub captured_at: Timestamp,
+    /// The exact bytes.
+    pub raw: Vec<u8>,
+    /// The text and metadata derived from them.
+    pub extracted: Extracted,
+    /// How the bytes were obtained.
+    pub origin: Origin,
+}
+
+/// Captures `locator` now.
+pub fn capture(
+    locator: &Locator,
+    client: &HttpClient,
+    max_bytes: u64,
+) -> Result<Capture, fetch::Error> {
+    match locator {
+        Locator::File(path) => {
+            let raw = fetch::read_file(path, max_bytes)?;
+            let captured_at = now();
+            let name = path.file_name().and_then(|n| n.to_str());
+            let extracted = extract::extract(&raw, None, name);
+            Ok(Capture {
+                locator: locator.clone(),
+                captured_at,
+                raw,
+                extracted,
+                origin: Origin::File {
+                    path: path.display().to_string(),
+                },
+            })
+        }
+        Locator::Http(url) => {
+            let response = client.get(url)?;
+            let captured_at = now();
+            let name = url.path_segments().and_then(|mut s| s.next_back());
+            let extracted = extract::extract(&response.body, response.header("content-type"), name);
+            let origin = Origin::Http {
+                requested_url: response.requested_url,
+                final_url: response.final_url,
+                status: response.status,
+                headers: response.headers.into_iter().collect(),
+                redirects: response.redirects,
+            };
+            Ok(Capture {
+                locator: locator.clone(),
+                captured_at,
+                raw: response.body,
+                extracted,
+                origin,
+            })
+        }
+    }
+}
+
+/// The current time as verbatim records it: UTC, rounded to the microsecond.
+pub fn now() -> Timestamp {
+    let now = Timestamp::now();
+    now.round(Unit::Microsecond).unwrap_or(now)
+}

@@ -1,0 +1,143 @@
+//! `verbatim add`.
+
+use std::io::{BufRead as _, Write as _};
+use std::path::PathBuf;
+
+use verbatim::capture;
+use verbatim::fetch::{self, HttpClient};
+use verbatim::source::Locator;
+use verbatim::store::Recorded;
+
+use super::error::CommandError;
+use super::{Context, exit, output};
+
+/// Start tracking sources and capture their first version now
+///
+/// Each SOURCE is a local path, a file:// URL or an http(s):// URL. The exact bytes are stored
+/// untouched beside their extracted text. A source already tracked gets a new version only if
+/// its bytes changed. Sources that fail are reported and skipped; the others are stored.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Paths or URLs to add
+    #[arg(value_name = "SOURCE", required_unless_present = "from")]
+    sources: Vec<String>,
+    /// Read more sources from FILE, one per line ('-' for stdin; blank lines and # comments skipped)
+    #[arg(long, value_name = "FILE")]
+    from: Option<PathBuf>,
+    /// Title to record for the source (only with a single source)
+    #[arg(long, value_name = "T")]
+    title: Option<String>,
+    /// Largest file or response body accepted, in bytes
+    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
+    max_bytes: u64,
+    /// Seconds allowed for each HTTP fetch, body included
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+    /// Most redirects followed per URL
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    max_redirects: u32,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
+    let mut inputs = args.sources.clone();
+    if let Some(file) = &args.from {
+        inputs.extend(read_list(file)?);
+    }
+    if args.title.is_some() && inputs.len() != 1 {
+        return Err(
+            CommandError::usage("--title names one source, but several were given")
+                .hint("add titled sources one at a time"),
+        );
+    }
+    let store = ctx.open_store()?;
+    let client = HttpClient::new(fetch::Options {
+        total_timeout: std::time::Duration::from_secs(args.timeout),
+        max_body: args.max_bytes,
+        max_redirects: args.max_redirects,
+        ..fetch::Options::default()
+    });
+
+    // Fetch before taking the lock, so a slow server never holds up other runs.
+    let mut failures: Vec<CommandError> = Vec::new();
+    let mut captures = Vec::new();
+    for input in &inputs {
+        let attempt = Locator::parse(input, &ctx.cwd)
+            .map_err(CommandError::from)
+            .and_then(|locator| Ok(capture::capture(&locator, &client, args.max_bytes)?));
+        match attempt {
+            Ok(c) => captures.push(c),
+            Err(e) => {
+                let e = e.on(&format!("cannot add {input}"));
+                if inputs.len() > 1 {
+                    ctx.ui.warn(&e);
+                }
+                failures.push(e);
+            }
+        }
+    }
+
+    let mut lines = Vec::new();
+    if !captures.is_empty() {
+        let lock = ctx.lock(&store)?;
+        let mut tx = store.transaction(&lock)?;
+        for c in &captures {
+            let (label, v) = match tx.record(c, args.title.as_deref())? {
+                Recorded::Added(v) => ("added", v),
+                Recorded::NewVersion(v) => ("updated", v),
+                Recorded::Unchanged(v) => ("unchanged", v),
+            };
+            lines.push(format!(
+                "{label:<9}  {}  v{:<4} {:>10} B  {}",
+                v.source,
+                v.version,
+                v.raw.bytes,
+                c.locator.canonical()
+            ));
+        }
+        let added = captures.len();
+        tx.commit(&format!(
+            "add: capture {added} source{}",
+            if added == 1 { "" } else { "s" }
+        ))?;
+    }
+    let mut out = ctx.ui.stdout();
+    let written = lines
+        .iter()
+        .try_for_each(|l| writeln!(out, "{l}"))
+        .and_then(|()| out.flush());
+    output(written)?;
+    match failures.first() {
+        None => Ok(exit::SUCCESS),
+        Some(_) if inputs.len() == 1 => Err(failures.remove(0)),
+        Some(first) => {
+            ctx.ui.note(&format!(
+                "{} of {} sources could not be added",
+                failures.len(),
+                inputs.len()
+            ));
+            Ok(first.code)
+        }
+    }
+}
+
+fn read_list(file: &std::path::Path) -> Result<Vec<String>, CommandError> {
+    let reader: Box<dyn std::io::BufRead> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(file).map_err(|e| {
+            CommandError::usage(format!("cannot read source list {}: {e}", file.display()))
+        })?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let mut out = Vec::new();
+    for line in reader.lines() {
+        let line = line.map_err(|e| {
+            CommandError::usage(format!("cannot read source list {}: {e}", file.display()))
+        })?;
+        let line = line.trim();
+        if !line.is_empty() && !line.starts_with('#') {
+            out.push(line.to_owned());
+        }
+    }
+    Ok(out)
+}

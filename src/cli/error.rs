@@ -1,0 +1,128 @@
+//! The one command error type: a message naming what failed, a hint saying what to do, and the
+//! exit code. Library errors get their context here, at the CLI edge, and nowhere else.
+
+use std::fmt;
+
+use verbatim::{fetch, source, store};
+
+use super::exit;
+
+/// A failed command, ready to print as one line.
+#[derive(Debug)]
+pub struct CommandError {
+    /// What failed.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+    /// The process exit code.
+    pub code: u8,
+}
+
+impl CommandError {
+    pub fn new(code: u8, message: impl Into<String>) -> CommandError {
+        CommandError {
+            message: message.into(),
+            hint: None,
+            code,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> CommandError {
+        CommandError::new(exit::USAGE, message)
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> CommandError {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Prefixes the message with the source it concerns.
+    pub fn on(mut self, what: &str) -> CommandError {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line: hints follow the message after a semicolon.
+        write!(f, "{}", self.message.trim_end_matches('.'))?;
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<std::io::Error> for CommandError {
+    fn from(e: std::io::Error) -> CommandError {
+        CommandError::new(exit::INTERNAL, e.to_string())
+    }
+}
+
+impl From<store::Error> for CommandError {
+    fn from(e: store::Error) -> CommandError {
+        use store::Error as E;
+        let message = e.to_string();
+        match e {
+            E::Missing { .. } | E::NotFound { .. } => CommandError::new(exit::STORE, message).hint(
+                "create one with `verbatim init`, or name one with --store DIR or VERBATIM_STORE",
+            ),
+            E::NotAStore { .. } => CommandError::new(exit::STORE, message)
+                .hint("name a directory made by `verbatim init` with --store DIR"),
+            E::UnsupportedFormat { .. } => {
+                CommandError::new(exit::STORE, message).hint("upgrade verbatim to read this store")
+            }
+            E::AlreadyExists { .. } => CommandError::new(exit::STORE, message)
+                .hint("choose another directory, or use the existing store"),
+            E::Locked { .. } => CommandError::new(exit::STORE, message)
+                .hint("wait for the other run to finish, or raise --lock-timeout"),
+            E::UnknownSource { .. } => CommandError::usage(message)
+                .hint("`verbatim list` shows the tracked sources and their ids"),
+            E::AmbiguousSource { .. } => {
+                CommandError::usage(message).hint("give more digits of the id")
+            }
+            E::Raced => CommandError::new(exit::STORE, message),
+            E::CorruptRecord { .. } | E::Git(_) | E::Io { .. } => {
+                CommandError::new(exit::INTERNAL, message).hint(
+                    "the store may be damaged; check it with `git fsck` in the store directory",
+                )
+            }
+        }
+    }
+}
+
+impl From<source::Error> for CommandError {
+    fn from(e: source::Error) -> CommandError {
+        CommandError::usage(e.to_string())
+    }
+}
+
+impl From<fetch::Error> for CommandError {
+    fn from(e: fetch::Error) -> CommandError {
+        use fetch::Error as E;
+        let message = e.to_string();
+        match e {
+            E::NotFound { .. } => CommandError::usage(message).hint("check the path"),
+            E::IsDirectory { .. } => CommandError::usage(message).hint("name a file inside it"),
+            E::Unreadable { .. } => {
+                CommandError::usage(message).hint("check the file's permissions")
+            }
+            E::TooLarge { .. } => CommandError::new(exit::FETCH, message).hint("raise --max-bytes"),
+            E::Status { status, .. } => {
+                let hint = match status {
+                    404 | 410 => "check the URL; nothing was stored",
+                    401 | 403 => "the server refuses access; nothing was stored",
+                    429 | 500..=599 => "the server is failing or busy; try again later",
+                    _ => "nothing was stored",
+                };
+                CommandError::new(exit::FETCH, message).hint(hint)
+            }
+            E::TooManyRedirects { .. } | E::BadRedirect { .. } | E::RedirectScheme { .. } => {
+                CommandError::new(exit::FETCH, message).hint("check the URL; nothing was stored")
+            }
+            E::Timeout { .. } | E::Connection { .. } => CommandError::new(exit::FETCH, message)
+                .hint("check the URL and the network, then try again"),
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The command line: global options, the subcommand enum and dispatch. Each subcommand lives in
+//! its own file with its `Args` struct (whose doc comment is its help) and a `run` function.
+
+mod add;
+mod error;
+mod exit;
+mod init;
+mod list;
+mod log;
+mod show;
+mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use verbatim::store::{self, Store};
+
+use error::CommandError;
+use ui::Ui;
+
+/// Audit documents over time: capture sources into a git-backed, SHA-256-verified store
+#[derive(Debug, Parser)]
+#[command(name = "verbatim", version, max_term_width = 100)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct GlobalArgs {
+    /// The store directory [default: the nearest .verbatim in this or a parent directory]
+    #[arg(long, global = true, env = "VERBATIM_STORE", value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// When to colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    color: ColorChoice,
+    /// Print no progress, notes or warnings on stderr
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Seconds to wait for another run's lock on the store before giving up
+    #[arg(
+        long,
+        global = true,
+        env = "VERBATIM_LOCK_TIMEOUT",
+        default_value_t = 30.0,
+        value_name = "SECS"
+    )]
+    lock_timeout: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Output formats for commands that list things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Init(init::Args),
+    Add(add::Args),
+    List(list::Args),
+    Log(log::Args),
+    Show(show::Args),
+}
+
+/// Everything a command needs from the global options and environment.
+struct Context {
+    ui: Ui,
+    cwd: PathBuf,
+    store_dir: Option<PathBuf>,
+    lock_timeout: Duration,
+}
+
+impl Context {
+    fn store_path(&self) -> Result<PathBuf, CommandError> {
+        Ok(store::locate(self.store_dir.as_deref(), &self.cwd)?)
+    }
+
+    fn open_store(&self) -> Result<Store, CommandError> {
+        Ok(Store::open(&self.store_path()?)?)
+    }
+
+    fn lock(&self, store: &Store) -> Result<store::Lock, CommandError> {
+        let ui = &self.ui;
+        Ok(store.lock(self.lock_timeout, &mut |pid| {
+            let who = pid.map_or("another process".to_owned(), |p| format!("process {p}"));
+            ui.note(&format!("waiting for the store lock held by {who}…"));
+        })?)
+    }
+}
+
+/// Parses the command line, runs the command and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ui = Ui::new(cli.global.color, cli.global.quiet);
+    let cwd = match std::env::current_dir() {
+        Ok(cwd) => cwd,
+        Err(e) => {
+            ui.error(&CommandError::new(
+                exit::INTERNAL,
+                format!("cannot read the current directory: {e}"),
+            ));
+            return ExitCode::from(exit::INTERNAL);
+        }
+    };
+    let lock_timeout =
+        Duration::try_from_secs_f64(cli.global.lock_timeout.max(0.0)).unwrap_or(Duration::MAX);
+    let ctx = Context {
+        ui,
+        cwd,
+        store_dir: cli.global.store,
+        lock_timeout,
+    };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Add(args) => add::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Log(args) => log::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            ctx.ui.error(&e);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Turns a write error on stdout into a command result: a closed pipe (`| head`) is success.
+fn output(result: std::io::Result<()>) -> Result<u8, CommandError> {
+    match result {
+        Ok(()) => Ok(exit::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(exit::SUCCESS),
+        Err(e) => Err(CommandError::new(
+            exit::INTERNAL,
+            format!("cannot write output: {e}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_valid() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,80 @@
+//! Where output goes and how it looks: results to stdout, notes and errors to stderr, colour
+//! decided once from `--color`, `NO_COLOR`, `CLICOLOR_FORCE` and whether the stream is a terminal.
+
+use std::io::{IsTerminal as _, Write as _};
+
+use verbatim::report::Styles;
+
+use super::ColorChoice;
+use super::error::CommandError;
+
+pub struct Ui {
+    stdout_color: bool,
+    stderr_color: bool,
+    quiet: bool,
+}
+
+impl Ui {
+    pub fn new(choice: ColorChoice, quiet: bool) -> Ui {
+        let decide = |is_tty: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                let forced =
+                    std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
+                !no_color && (forced || is_tty)
+            }
+        };
+        Ui {
+            stdout_color: decide(std::io::stdout().is_terminal()),
+            stderr_color: decide(std::io::stderr().is_terminal()),
+            quiet,
+        }
+    }
+
+    /// Styles for stdout.
+    pub fn styles(&self) -> Styles {
+        if self.stdout_color {
+            Styles::colored()
+        } else {
+            Styles::default()
+        }
+    }
+
+    /// A locked, buffered stdout.
+    pub fn stdout(&self) -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+        std::io::BufWriter::new(std::io::stdout().lock())
+    }
+
+    /// A note on stderr, unless `--quiet`.
+    pub fn note(&self, message: &str) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr(), "{message}");
+        }
+    }
+
+    /// A warning on stderr (a failed source in a batch), unless `--quiet`.
+    pub fn warn(&self, error: &CommandError) {
+        if !self.quiet {
+            self.print("error", anstyle::AnsiColor::Red, error);
+        }
+    }
+
+    /// The final error on stderr; printed even with `--quiet`.
+    pub fn error(&self, error: &CommandError) {
+        self.print("error", anstyle::AnsiColor::Red, error);
+    }
+
+    fn print(&self, label: &str, color: anstyle::AnsiColor, error: &CommandError) {
+        let style = if self.stderr_color {
+            color.on_default().bold()
+        } else {
+            anstyle::Style::new()
+        };
+        let _ = writeln!(
+            std::io::stderr(),
+            "verbatim: {style}{label}{style:#}: {error}"
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! Turning captured bytes into text: media type, charset and (basic) HTML-to-text.
+//!
+//! The raw bytes are never changed; this module only derives the UTF-8 text that is stored
+//! beside them. Charset is decided in the order browsers use: byte-order mark, the HTTP
+//! `Content-Type` charset, an HTML `<meta charset>`, then statistical detection (`chardetng`).
+
+use encoding_rs::Encoding;
+use scraper::{ElementRef, Html, Node, Selector};
+use serde::{Deserialize, Serialize};
+
+/// How the charset of a capture was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CharsetSource {
+    /// A byte-order mark at the start of the bytes.
+    Bom,
+    /// The charset parameter of the HTTP `Content-Type` header.
+    Header,
+    /// An HTML `<meta charset>` or `http-equiv` declaration.
+    Meta,
+    /// The bytes are valid UTF-8.
+    Utf8,
+    /// Statistical detection.
+    Detected,
+    /// Binary content: no text was decoded.
+    None,
+}
+
+/// The text derived from a capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    /// The media type (`text/html`, `text/plain`, …) without parameters.
+    pub media_type: String,
+    /// The charset's WHATWG name (`UTF-8`, `windows-1252`, …); `None` for binary content.
+    pub charset: Option<String>,
+    /// How the charset was decided.
+    pub charset_source: CharsetSource,
+    /// The title stated by the document, when it states one.
+    pub title: Option<String>,
+    /// The extracted text: for HTML the readable text, for text files the decoded text.
+    pub text: String,
+}
+
+/// Decodes and extracts `bytes`, given the `Content-Type` a server declared (if any) and the
+/// file name (if any) to guess the media type from.
+pub fn extract(bytes: &[u8], content_type: Option<&str>, file_name: Option<&str>) -> Extracted {
+    let (declared_type, declared_charset) =
+        content_type.map(parse_content_type).unwrap_or_default();
+    let media_type = declared_type
+        .filter(|t| t != "application/octet-stream" || looks_binary(bytes))
+        .unwrap_or_else(|| sniff_media_type(bytes, file_name));
+    if !is_textual(&media_type) || (looks_binary(bytes) && !has_bom(bytes)) {
+        return Extracted {
+            media_type,
+            charset: None,
+            charset_source: CharsetSource::None,
+            title: None,
+            text: String::new(),
+        };
+    }
+    let is_html = media_type == "text/html" || media_type == "application/xhtml+xml";
+    let (encoding, charset_source) = decide_charset(bytes, declared_charset.as_deref(), is_html);
+    // `decode` sniffs a BOM itself and replaces malformed sequences with U+FFFD, so the text is
+    // always valid UTF-8 while the raw bytes keep the exact original.
+    let (decoded, used, _had_errors) = encoding.decode(bytes);
+    let decoded = decoded.replace("\r\n", "\n").replace('\r', "\n");
+    let (title, text) = if is_html {
+        html_to_text(&decoded)
+    } else {
+        (None, decoded)
+    };
+    Extracted {
+        media_type,
+        charset: Some(used.name().to_owned()),
+        charset_source,
+        title,
+        text,
+    }
+}
+
+fn parse_content_type(value: &str) -> (Option<String>, Option<String>) {
+    let mut parts = value.split(';');
+    let media = parts
+        .next()
+        .map(|m| m.trim().to_ascii_lowercase())
+        .filter(|m| m.contains('/'));
+    let charset = parts.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(['"', '\'']).to_owned())
+    });
+    (media, charset)
+}
+
+fn has_bom(bytes: &[u8]) -> bool {
+    Encoding::for_bom(bytes).is_some()
+}
+
+/// NUL bytes in the first 8 KiB mark binary content, as git and grep decide.
+fn looks_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8192)].contains(&0)
+}
+
+fn is_textual(media_type: &str) -> bool {
+    media_type.starts_with("text/")
+        || matches!(
+            media_type,
+            "application/xhtml+xml"
+                | "application/xml"
+                | "application/json"
+                | "application/javascript"
+                | "application/rss+xml"
+                | "application/atom+xml"
+        )
+}
+
+fn sniff_media_type(bytes: &[u8], file_name: Option<&str>) -> String {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return "text/html".to_owned();
+    }
+    if let Some(guess) = file_name.and_then(|n| mime_guess::from_path(n).first()) {
+        return guess.essence_str().to_owned();
+    }
+    if looks_binary(bytes) && !has_bom(bytes) {
+        "application/octet-stream".to_owned()
+    } else {
+        "text/plain".to_owned()
+    }
+}
+
+fn decide_charset(
+    bytes: &[u8],
+    declared: Option<&str>,
+    is_html: bool,
+) -> (&'static Encoding, CharsetSource) {
+    if let Some((encoding, _)) = Encoding::for_bom(bytes) {
+        return (encoding, CharsetSource::Bom);
+    }
+    if let Some(encoding) = declared.and_then(|l| Encoding::for_label(l.as_bytes())) {
+        return (encoding, CharsetSource::Header);
+    }
+    if is_html && let Some(encoding) = meta_charset(bytes) {
+        return (encoding, CharsetSource::Meta);
+    }
+    if std::str::from_utf8(bytes).is_ok() {
+        return (encoding_rs::UTF_8, CharsetSource::Utf8);
+    }
+    let mut detector = chardetng::EncodingDetector::new();
+    detector.feed(bytes, true);
+    (detector.guess(None, true), CharsetSource::Detected)
+}
+
+/// Finds `<meta charset=…>` or `<meta http-equiv=Content-Type content="…charset=…">` in the
+/// first 1024 bytes, as the HTML prescan does.
+fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    let mut rest = head.as_str();
+    while let Some(pos) = rest.find("<meta") {
+        rest = &rest[pos + 5..];
+        let tag = &rest[..rest.find('>').unwrap_or(rest.len())];
+        if let Some(at) = tag.find("charset") {
+            let value = tag[at + 7..].trim_start().strip_prefix('=')?.trim_start();
+            let value = value.trim_start_matches(['"', '\'']);
+            let end = value
+                .find(|c: char| c == '"' || c == '\'' || c == ';' || c.is_whitespace() || c == '/')
+                .unwrap_or(value.len());
+            // A page declaring UTF-16 in ASCII-compatible bytes is really UTF-8 (HTML spec).
+            return Encoding::for_label(&value.as_bytes()[..end]).map(|e| e.output_encoding());
+        }
+    }
+    None
+}
+
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "iframe", "svg", "button", "select", "head",
+];
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "figure",
+    "figcaption",
+    "dd",
+    "dt",
+    "dl",
+    "hr",
+    "address",
+    "details",
+    "summary",
+    "body",
+];
+
+/// Basic HTML-to-text: the document title, then the text of the body as paragraphs, leaving out
+/// scripts, styles and page furniture (nav, header, footer, aside, forms).
+pub fn html_to_text(html: &str) -> (Option<String>, String) {
+    let document = Html::parse_document(html);
+    let title = Selector::parse("title").ok().and_then(|s| {
+        document
+            .select(&s)
+            .next()
+            .map(|t| collapse(&t.text().collect::<String>()))
+            .filter(|t| !t.is_empty())
+    });
+    let mut paragraphs = Vec::new();
+    let mut current = String::new();
+    let root = Selector::parse("article, main")
+        .ok()
+        .and_then(|s| document.select(&s).next())
+        .or_else(|| {
+            Selector::parse("body")
+                .ok()
+                .and_then(|s| document.select(&s).next())
+        })
+        .unwrap_or_else(|| document.root_element());
+    walk(root, &mut paragraphs, &mut current);
+    flush(&mut paragraphs, &mut current);
+    (title, paragraphs.join("\n\n"))
+}
+
+fn walk(element: ElementRef<'_>, paragraphs: &mut Vec<String>, current: &mut String) {
+    for child in element.children() {
+        match child.value() {
+            Node::Text(text) => current.push_str(text),
+            Node::Element(e) => {
+                let name = e.name();
+                if SKIPPED.contains(&name) {
+                    continue;
+                }
+                if name == "br" {
+                    current.push(' ');
+                    continue;
+                }
+                let block = BLOCKS.contains(&name);
+                if block {
+                    flush(paragraphs, current);
+                }
+                if let Some(child) = ElementRef::wrap(child) {
+                    walk(child, paragraphs, current);
+                }
+                if block {
+                    flush(paragraphs, current);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn flush(paragraphs: &mut Vec<String>, current: &mut String) {
+    let text = collapse(current);
+    if !text.is_empty() {
+        paragraphs.push(text);
+    }
+    current.clear();
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_is_detected_and_decoded() {
+        let bytes = b"Caf\xe9 cr\xe8me, na\xefve r\xe9sum\xe9 \xe0 la fran\xe7aise.\n";
+        let e = extract(bytes, None, Some("notes.txt"));
+        assert_eq!(e.text, "Café crème, naïve résumé à la française.\n");
+        assert_eq!(e.charset_source, CharsetSource::Detected);
+    }
+
+    #[test]
+    fn utf16_with_bom_is_decoded() {
+        let mut bytes = vec![0xff, 0xfe];
+        for unit in "Grüße, 世界".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        let e = extract(&bytes, None, Some("x.txt"));
+        assert_eq!(e.text, "Grüße, 世界");
+        assert_eq!(e.charset.as_deref(), Some("UTF-16LE"));
+        assert_eq!(e.charset_source, CharsetSource::Bom);
+    }
+
+    #[test]
+    fn header_charset_wins_over_detection() {
+        let e = extract(
+            b"\x93quoted\x94",
+            Some("text/plain; charset=windows-1252"),
+            None,
+        );
+        assert_eq!(e.text, "\u{201c}quoted\u{201d}");
+        assert_eq!(e.charset_source, CharsetSource::Header);
+    }
+
+    #[test]
+    fn binary_has_no_text() {
+        let e = extract(&[0x89, b'P', b'N', b'G', 0, 0, 1, 2], None, Some("a.png"));
+        assert_eq!(e.media_type, "image/png");
+        assert_eq!(e.charset_source, CharsetSource::None);
+        assert!(e.text.is_empty());
+    }
+
+    #[test]
+    fn html_text_leaves_out_furniture() {
+        let html = r#"<!doctype html><html><head><meta charset="iso-8859-1"><title> A  title </title>
+            <style>p{}</style></head><body><nav>Home | News</nav><article><h1>Head</h1>
+            <p>One <b>bold</b> line.</p><script>x()</script><p>Two</p></article>
+            <footer>(c) 2024</footer></body></html>"#;
+        let e = extract(html.as_bytes(), None, None);
+        assert_eq!(e.media_type, "text/html");
+        assert_eq!(e.charset_source, CharsetSource::Meta);
+        assert_eq!(e.title.as_deref(), Some("A title"));
+        assert_eq!(e.text, "Head\n\nOne bold line.\n\nTwo");
+    }
+}

@@ -1,0 +1,330 @@
+//! Getting a source's bytes: HTTP(S) over a blocking client, or a local file.
+//!
+//! Redirects are followed here rather than by the client so that every hop is recorded: the
+//! chain is part of the provenance. Only headers that matter for provenance are kept; cookies
+//! and credentials never reach the store.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Response headers kept for provenance, in the order they are recorded.
+pub const PROVENANCE_HEADERS: &[&str] = &[
+    "date",
+    "etag",
+    "last-modified",
+    "content-type",
+    "content-length",
+    "location",
+];
+
+/// Limits for one fetch.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for the whole exchange, body included.
+    pub total_timeout: Duration,
+    /// Largest body accepted, in bytes.
+    pub max_body: u64,
+    /// Most redirects followed before giving up.
+    pub max_redirects: u32,
+    /// The `User-Agent` header sent.
+    pub user_agent: String,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            connect_timeout: Duration::from_secs(10),
+            total_timeout: Duration::from_secs(60),
+            max_body: 64 * 1024 * 1024,
+            max_redirects: 10,
+            user_agent: concat!("verbatim/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+/// Errors from fetching a source.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The local file does not exist.
+    #[error("{path}: no such file")]
+    NotFound {
+        /// The path tried.
+        path: PathBuf,
+    },
+    /// A directory was given where a file is needed.
+    #[error("{path} is a directory, not a file")]
+    IsDirectory {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// The local file exists but cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Unreadable {
+        /// The path given.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The file or body is larger than the limit.
+    #[error("{locator} is larger than the {limit}-byte limit")]
+    TooLarge {
+        /// The source.
+        locator: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The server answered with an error status.
+    #[error("{url} answered HTTP {status}")]
+    Status {
+        /// The URL that answered.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// The redirects followed before it.
+        redirects: Vec<Redirect>,
+    },
+    /// Too many redirects.
+    #[error("{url}: more than {limit} redirects")]
+    TooManyRedirects {
+        /// The URL first requested.
+        url: String,
+        /// The redirect limit.
+        limit: u32,
+    },
+    /// A redirect without a usable `Location`.
+    #[error("{url} redirected (HTTP {status}) without a valid Location header")]
+    BadRedirect {
+        /// The URL that redirected.
+        url: String,
+        /// The redirect status.
+        status: u16,
+    },
+    /// A redirect to a scheme verbatim does not fetch.
+    #[error("{url} redirected to {target}, which is not http(s)")]
+    RedirectScheme {
+        /// The URL that redirected.
+        url: String,
+        /// Where it pointed.
+        target: String,
+    },
+    /// The request timed out.
+    #[error("{url}: timed out ({detail})")]
+    Timeout {
+        /// The URL requested.
+        url: String,
+        /// Which timeout fired.
+        detail: String,
+    },
+    /// The connection failed (refused, reset, DNS, TLS).
+    #[error("{url}: {detail}")]
+    Connection {
+        /// The URL requested.
+        url: String,
+        /// What the client said.
+        detail: String,
+    },
+}
+
+/// One redirect hop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    /// The URL that answered with a redirect.
+    pub url: String,
+    /// Its status (301, 302, 303, 307, 308).
+    pub status: u16,
+    /// The absolute URL it pointed to.
+    pub location: String,
+}
+
+/// A successful HTTP fetch.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// The URL first requested.
+    pub requested_url: String,
+    /// The URL that finally answered.
+    pub final_url: String,
+    /// The final status.
+    pub status: u16,
+    /// The provenance headers of the final response, lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// Every redirect followed, in order.
+    pub redirects: Vec<Redirect>,
+    /// The body, exactly as received.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The value of a recorded header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A blocking HTTP client with verbatim's limits.
+pub struct HttpClient {
+    agent: ureq::Agent,
+    options: Options,
+}
+
+impl HttpClient {
+    /// Builds a client with these limits.
+    pub fn new(options: Options) -> HttpClient {
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.total_timeout))
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .user_agent(options.user_agent.as_str())
+            .build();
+        HttpClient {
+            agent: config.into(),
+            options,
+        }
+    }
+
+    /// Fetches `url`, following redirects up to the limit; an error status is an error.
+    pub fn get(&self, url: &Url) -> Result<HttpResponse, Error> {
+        let requested_url = url.as_str().to_owned();
+        let mut current = url.clone();
+        let mut redirects = Vec::new();
+        loop {
+            let mut response = self
+                .agent
+                .get(current.as_str())
+                .call()
+                .map_err(|e| client_error(&current, e))?;
+            let status = response.status().as_u16();
+            let headers = provenance_headers(response.headers());
+            if (300..400).contains(&status) && status != 304 {
+                let location = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| current.join(v).ok())
+                    .ok_or_else(|| Error::BadRedirect {
+                        url: current.to_string(),
+                        status,
+                    })?;
+                if !matches!(location.scheme(), "http" | "https") {
+                    return Err(Error::RedirectScheme {
+                        url: current.to_string(),
+                        target: location.to_string(),
+                    });
+                }
+                redirects.push(Redirect {
+                    url: current.to_string(),
+                    status,
+                    location: location.to_string(),
+                });
+                if redirects.len() as u32 > self.options.max_redirects {
+                    return Err(Error::TooManyRedirects {
+                        url: requested_url,
+                        limit: self.options.max_redirects,
+                    });
+                }
+                current = location;
+                continue;
+            }
+            if !(200..300).contains(&status) {
+                return Err(Error::Status {
+                    url: current.to_string(),
+                    status,
+                    redirects,
+                });
+            }
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(self.options.max_body)
+                .read_to_vec()
+                .map_err(|e| match e {
+                    ureq::Error::BodyExceedsLimit(limit) => Error::TooLarge {
+                        locator: current.to_string(),
+                        limit,
+                    },
+                    other => client_error(&current, other),
+                })?;
+            return Ok(HttpResponse {
+                requested_url,
+                final_url: current.to_string(),
+                status,
+                headers,
+                redirects,
+                body,
+            });
+        }
+    }
+}
+
+fn provenance_headers(headers: &ureq::http::HeaderMap) -> Vec<(String, String)> {
+    PROVENANCE_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(*name)?;
+            Some((
+                (*name).to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            ))
+        })
+        .collect()
+}
+
+fn client_error(url: &Url, error: ureq::Error) -> Error {
+    match error {
+        ureq::Error::Timeout(which) => Error::Timeout {
+            url: url.to_string(),
+            detail: which.to_string(),
+        },
+        other => Error::Connection {
+            url: url.to_string(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// Reads a local file whole, refusing directories and files over `max_bytes`.
+pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
+    let meta = std::fs::metadata(path).map_err(|source| io_error(path, source))?;
+    if meta.is_dir() {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    let file = std::fs::File::open(path).map_err(|source| io_error(path, source))?;
+    let mut bytes = Vec::with_capacity(meta.len().min(max_bytes) as usize);
+    // Read one byte past the limit so a file that grows while read is still caught.
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| io_error(path, source))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Error::TooLarge {
+            locator: path.display().to_string(),
+            limit: max_bytes,
+        });
+    }
+    Ok(bytes)
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    match source.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            path: path.to_path_buf(),
+        },
+        std::io::ErrorKind::IsADirectory => Error::IsDirectory {
+            path: path.to_path_buf(),
+        },
+        _ => Error::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        },
+    }
+}

@@ -1,0 +1,15 @@
+//! verbatim audits documents over time.
+//!
+//! Sources (web pages and local files) are captured — exact bytes, extracted text and fetch
+//! metadata, hashed with SHA-256 — into a git-backed [`store`] that stock git can read.
+//! Data flows [`fetch`] → [`extract`] → [`capture`] → [`store`]; nothing here prints.
+
+#![deny(missing_docs)]
+
+pub mod capture;
+pub mod extract;
+pub mod fetch;
+pub mod hash;
+pub mod report;
+pub mod source;
+pub mod store;

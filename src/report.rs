@@ -1,0 +1,207 @@
+//! Printers for command results: one function per format, each writing to a `Write`.
+//!
+//! JSON output uses its own wire structs (documented in `docs/output.md`) so internal types can
+//! change without breaking scripts. Human output styles by meaning through [`Styles`].
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+
+use crate::store::record::{SourceRecord, VersionRecord};
+
+/// Styles by meaning; plain when colour is off.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Styles {
+    /// Column headers.
+    pub header: Style,
+    /// Source ids.
+    pub id: Style,
+    /// Hashes.
+    pub hash: Style,
+    /// Growth in size.
+    pub added: Style,
+    /// Shrinkage in size.
+    pub removed: Style,
+}
+
+impl Styles {
+    /// The colour table used on a terminal.
+    pub fn colored() -> Styles {
+        Styles {
+            header: Style::new().bold(),
+            id: AnsiColor::Yellow.on_default(),
+            hash: AnsiColor::Cyan.on_default(),
+            added: AnsiColor::Green.on_default(),
+            removed: AnsiColor::Red.on_default(),
+        }
+    }
+}
+
+/// One source with its latest version, as `list` shows it.
+#[derive(Debug, Clone)]
+pub struct SourceSummary {
+    /// The source.
+    pub source: SourceRecord,
+    /// How many versions are stored.
+    pub versions: usize,
+    /// The latest version.
+    pub latest: Option<VersionRecord>,
+}
+
+#[derive(Serialize)]
+struct ListItemJson<'a> {
+    id: &'a str,
+    locator: &'a str,
+    title: Option<&'a str>,
+    added_at: String,
+    versions: usize,
+    last_capture: Option<String>,
+    sha256: Option<&'a str>,
+    text_sha256: Option<&'a str>,
+    bytes: Option<u64>,
+    media_type: Option<&'a str>,
+}
+
+/// Writes `list` as a table.
+pub fn list_human(out: &mut dyn Write, rows: &[SourceSummary], s: &Styles) -> io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(
+            out,
+            "no sources yet; add one with `verbatim add <PATH|URL>`"
+        );
+    }
+    let h = s.header;
+    writeln!(
+        out,
+        "{h}{:<16}  {:>8}  {:<20}  {:<12}  LOCATOR{h:#}",
+        "ID", "VERSIONS", "LAST CAPTURE (UTC)", "SHA-256"
+    )?;
+    for row in rows {
+        let (when, sha) = match &row.latest {
+            Some(v) => (short_time(&v.captured_at), short_hash(&v.raw.sha256)),
+            None => ("-".to_owned(), "-"),
+        };
+        writeln!(
+            out,
+            "{}{:<16}{:#}  {:>8}  {:<20}  {}{:<12}{:#}  {}",
+            s.id, row.source.id, s.id, row.versions, when, s.hash, sha, s.hash, row.source.locator
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `list` as a JSON array.
+pub fn list_json(out: &mut dyn Write, rows: &[SourceSummary]) -> io::Result<()> {
+    let items: Vec<ListItemJson<'_>> = rows
+        .iter()
+        .map(|r| ListItemJson {
+            id: r.source.id.as_str(),
+            locator: &r.source.locator,
+            title: r.source.title.as_deref(),
+            added_at: r.source.added_at.to_string(),
+            versions: r.versions,
+            last_capture: r.latest.as_ref().map(|v| v.captured_at.to_string()),
+            sha256: r.latest.as_ref().map(|v| v.raw.sha256.as_str()),
+            text_sha256: r.latest.as_ref().map(|v| v.text.sha256.as_str()),
+            bytes: r.latest.as_ref().map(|v| v.raw.bytes),
+            media_type: r.latest.as_ref().map(|v| v.media_type.as_str()),
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &items)?;
+    writeln!(out)
+}
+
+#[derive(Serialize)]
+struct LogItemJson<'a> {
+    version: u32,
+    captured_at: String,
+    sha256: &'a str,
+    text_sha256: &'a str,
+    bytes: u64,
+    text_bytes: u64,
+    bytes_delta: i64,
+    media_type: &'a str,
+    charset: Option<&'a str>,
+    origin: &'a crate::capture::Origin,
+}
+
+/// Writes `log` as a table, newest first, with the change in size from the previous version.
+pub fn log_human(
+    out: &mut dyn Write,
+    source: &SourceRecord,
+    versions: &[VersionRecord],
+    s: &Styles,
+) -> io::Result<()> {
+    let title = source
+        .title
+        .as_deref()
+        .map(|t| format!(" — {t}"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{}{}{:#} {}{title}",
+        s.id, source.id, s.id, source.locator
+    )?;
+    let h = s.header;
+    writeln!(
+        out,
+        "{h}{:>7}  {:<20}  {:<12}  {:<12}  {:>12}  {:>10}{h:#}",
+        "VERSION", "CAPTURED (UTC)", "SHA-256", "TEXT SHA-256", "BYTES", "CHANGE"
+    )?;
+    for (i, v) in versions.iter().enumerate().rev() {
+        let delta = i
+            .checked_sub(1)
+            .map(|p| v.raw.bytes as i64 - versions[p].raw.bytes as i64);
+        let (style, change) = match delta {
+            None => (Style::new(), "new".to_owned()),
+            Some(d) if d > 0 => (s.added, format!("+{d}")),
+            Some(d) if d < 0 => (s.removed, d.to_string()),
+            Some(_) => (Style::new(), "±0".to_owned()),
+        };
+        writeln!(
+            out,
+            "{:>7}  {:<20}  {}{:<12}{:#}  {:<12}  {:>12}  {style}{change:>10}{style:#}",
+            v.version,
+            short_time(&v.captured_at),
+            s.hash,
+            short_hash(&v.raw.sha256),
+            s.hash,
+            short_hash(&v.text.sha256),
+            v.raw.bytes,
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `log` as a JSON array, oldest first.
+pub fn log_json(out: &mut dyn Write, versions: &[VersionRecord]) -> io::Result<()> {
+    let items: Vec<LogItemJson<'_>> = versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| LogItemJson {
+            version: v.version,
+            captured_at: v.captured_at.to_string(),
+            sha256: &v.raw.sha256,
+            text_sha256: &v.text.sha256,
+            bytes: v.raw.bytes,
+            text_bytes: v.text.bytes,
+            bytes_delta: i.checked_sub(1).map_or(v.raw.bytes as i64, |p| {
+                v.raw.bytes as i64 - versions[p].raw.bytes as i64
+            }),
+            media_type: &v.media_type,
+            charset: v.charset.as_deref(),
+            origin: &v.origin,
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &items)?;
+    writeln!(out)
+}
+
+fn short_hash(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+fn short_time(t: &jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
+}

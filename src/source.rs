@@ -1,0 +1,270 @@
+//! Source locators and the short ids derived from them.
+//!
+//! A source is named on the command line as a local path, a `file://` URL or an `http(s)://` URL.
+//! Both local forms normalise to one `file://` locator so the same file is one source however it
+//! is named. The id is the first 16 hex digits of the SHA-256 of the canonical locator: stable
+//! across machines for URLs, short enough to type, and 64 bits leave collisions negligible.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use url::Url;
+
+/// Number of hex digits in a source id.
+pub const ID_LEN: usize = 16;
+
+/// Errors from parsing a source locator.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input looks like a URL but does not parse as one.
+    #[error("malformed URL {input:?}: {source}")]
+    MalformedUrl {
+        /// What the user gave.
+        input: String,
+        /// Why the URL parser refused it.
+        source: url::ParseError,
+    },
+    /// The URL's scheme is not one verbatim can fetch.
+    #[error(
+        "unsupported URL scheme {scheme:?} in {input}; use http://, https://, file:// or a local path"
+    )]
+    UnsupportedScheme {
+        /// What the user gave.
+        input: String,
+        /// The scheme found.
+        scheme: String,
+    },
+    /// A `file://` URL that does not name a local absolute path.
+    #[error("file URL {input} does not name a local file (use file:///absolute/path)")]
+    BadFileUrl {
+        /// What the user gave.
+        input: String,
+    },
+    /// An HTTP URL without a host.
+    #[error("URL {input} has no host")]
+    NoHost {
+        /// What the user gave.
+        input: String,
+    },
+    /// The empty string was given as a source.
+    #[error("empty source name")]
+    Empty,
+}
+
+/// Where a source lives.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Locator {
+    /// An `http://` or `https://` URL.
+    Http(Url),
+    /// A local file, by absolute, lexically normalised path.
+    File(PathBuf),
+}
+
+impl Locator {
+    /// Parses what the user typed: a URL, or a path relative to `cwd`.
+    pub fn parse(input: &str, cwd: &Path) -> Result<Locator, Error> {
+        if input.is_empty() {
+            return Err(Error::Empty);
+        }
+        if let Some(scheme) = url_scheme(input) {
+            let url = Url::parse(input).map_err(|source| Error::MalformedUrl {
+                input: input.to_owned(),
+                source,
+            })?;
+            return match scheme.to_ascii_lowercase().as_str() {
+                "http" | "https" => {
+                    if url.host_str().is_none_or(str::is_empty) {
+                        return Err(Error::NoHost {
+                            input: input.to_owned(),
+                        });
+                    }
+                    Ok(Locator::Http(without_fragment(url)))
+                }
+                "file" => {
+                    let path = url.to_file_path().map_err(|()| Error::BadFileUrl {
+                        input: input.to_owned(),
+                    })?;
+                    Ok(Locator::File(normalize(&path)))
+                }
+                _ => Err(Error::UnsupportedScheme {
+                    input: input.to_owned(),
+                    scheme: url.scheme().to_owned(),
+                }),
+            };
+        }
+        Ok(Locator::File(normalize(&cwd.join(input))))
+    }
+
+    /// Builds the locator of an HTTP URL that is already parsed, such as a WARC target.
+    pub fn from_url(url: Url) -> Result<Locator, Error> {
+        Locator::parse(url.as_str(), Path::new("/"))
+    }
+
+    /// The canonical string form: what the store records and what the id is derived from.
+    pub fn canonical(&self) -> String {
+        match self {
+            Locator::Http(url) => url.as_str().to_owned(),
+            Locator::File(path) => match Url::from_file_path(path) {
+                Ok(url) => url.as_str().to_owned(),
+                // Only relative paths fail here, and `normalize` always yields absolute ones.
+                Err(()) => format!("file://{}", path.display()),
+            },
+        }
+    }
+
+    /// The stable short id of this source.
+    pub fn id(&self) -> SourceId {
+        SourceId::from_locator(&self.canonical())
+    }
+}
+
+impl fmt::Display for Locator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Locator::Http(url) => f.write_str(url.as_str()),
+            Locator::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A source's stable short id: 16 lowercase hex digits.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct SourceId(String);
+
+impl SourceId {
+    /// Derives the id of a canonical locator string.
+    pub fn from_locator(canonical: &str) -> SourceId {
+        let digest = Sha256::digest(canonical.as_bytes());
+        let mut hex = crate::hash::to_hex(&digest);
+        hex.truncate(ID_LEN);
+        SourceId(hex)
+    }
+
+    /// Accepts a full id as stored in the store; `None` if it is not 16 lowercase hex digits.
+    pub fn parse(text: &str) -> Option<SourceId> {
+        is_id_prefix(text)
+            .then_some(())
+            .filter(|()| text.len() == ID_LEN)
+            .map(|()| SourceId(text.to_owned()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether `text` could be (a prefix of) a source id: 1 to 16 lowercase hex digits.
+pub fn is_id_prefix(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= ID_LEN
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The scheme of `input` if it is written as a URL (`scheme:` followed by `//`, or a web scheme).
+fn url_scheme(input: &str) -> Option<&str> {
+    let colon = input.find(':')?;
+    let scheme = &input[..colon];
+    let valid = scheme.len() >= 2
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !valid {
+        return None;
+    }
+    let web = ["http", "https", "file"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(scheme));
+    (web || input[colon + 1..].starts_with("//")).then_some(scheme)
+}
+
+fn without_fragment(mut url: Url) -> Url {
+    // A fragment never reaches the server, so two URLs differing only in it are one source.
+    url.set_fragment(None);
+    url
+}
+
+/// Makes `path` absolute and removes `.` and `..` lexically, without following symlinks: the
+/// user tracks the name they gave, not whatever it points at today.
+fn normalize(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &str) -> Result<Locator, Error> {
+        Locator::parse(input, Path::new("/work/dir"))
+    }
+
+    #[test]
+    fn local_path_and_file_url_are_one_source() {
+        let a = parse("seeds/a b.txt").unwrap();
+        let b = parse("file:///work/dir/seeds/a%20b.txt").unwrap();
+        let c = parse("./x/../seeds/a b.txt").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(a.canonical(), "file:///work/dir/seeds/a%20b.txt");
+        assert_eq!(a.id(), b.id());
+    }
+
+    #[test]
+    fn http_urls_normalise() {
+        let a = parse("HTTP://Example.COM:80/a#frag").unwrap();
+        assert_eq!(a.canonical(), "http://example.com/a");
+    }
+
+    #[test]
+    fn bad_urls_are_refused() {
+        assert!(matches!(
+            parse("ftp://example.com/x"),
+            Err(Error::UnsupportedScheme { .. })
+        ));
+        assert!(matches!(parse("http://"), Err(Error::MalformedUrl { .. })));
+        assert!(matches!(
+            parse("https://exa mple.com/"),
+            Err(Error::MalformedUrl { .. })
+        ));
+        assert!(matches!(parse(""), Err(Error::Empty)));
+    }
+
+    #[test]
+    fn colon_in_a_path_is_a_path() {
+        assert!(matches!(parse("notes:2024.txt"), Ok(Locator::File(_))));
+    }
+
+    #[test]
+    fn ids_are_16_hex_and_stable() {
+        let id = SourceId::from_locator("https://example.com/");
+        assert_eq!(id.as_str().len(), ID_LEN);
+        assert_eq!(id, SourceId::from_locator("https://example.com/"));
+        assert!(is_id_prefix(&id.as_str()[..4]));
+        assert!(!is_id_prefix("xyz"));
+        assert_eq!(SourceId::parse(id.as_str()), Some(id));
+    }
+}

@@ -1,0 +1,780 @@
+//! The version store: an ordinary bare git repository written through `git2`.
+//!
+//! Layout of the tree on `refs/heads/main` (see `docs/store-format.md`):
+//!
+//! ```text
+//! verbatim-store.json                        format marker and version
+//! README.txt                                 the layout, for people browsing with git
+//! sources/<id[0..2]>/<id[2..4]>/<id>/
+//!     source.json                            locator, title, date added
+//!     raw                                    exact bytes of the current version
+//!     text.txt                               extracted text of the current version
+//!     versions/00000001.json                 one immutable record per version
+//!     observations/YYYY-MM.jsonl             append-only record of every observation
+//! ```
+//!
+//! Every write is one commit made from in-memory trees and published by a compare-and-swap of
+//! `refs/heads/main`, under an OS lock. Objects are written before the ref moves, so a crash at any
+//! point leaves either the old or the new state, plus at worst unreferenced objects.
+
+mod lock;
+pub mod record;
+mod tree;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use git2::{ObjectType, Oid, Repository, RepositoryInitOptions, Signature, Tree};
+use jiff::Timestamp;
+
+pub use lock::Lock;
+use record::{
+    FORMAT_VERSION, Observation, Outcome, SourceRecord, StoreMeta, StoredBlob, VersionRecord,
+};
+
+use crate::capture::{self, Capture, Origin};
+use crate::hash::sha256_hex;
+use crate::source::{self, SourceId};
+
+/// The directory name `init` creates and discovery looks for.
+pub const DEFAULT_DIR: &str = ".verbatim";
+/// The branch holding the store's state.
+pub const BRANCH: &str = "refs/heads/main";
+const MARKER: &str = "verbatim-store.json";
+const LOCK_FILE: &str = "verbatim.lock";
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No store where one was expected.
+    #[error("no verbatim store at {path}")]
+    Missing {
+        /// Where one was looked for.
+        path: PathBuf,
+    },
+    /// No store in the current directory or any parent.
+    #[error("no verbatim store found in {start} or any parent directory")]
+    NotFound {
+        /// Where the search started.
+        start: PathBuf,
+    },
+    /// The directory exists but is not a verbatim store.
+    #[error("{path} is not a verbatim store ({reason})")]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
+        /// What is missing.
+        reason: String,
+    },
+    /// The store was written by a newer verbatim.
+    #[error("{path} uses store format {found}; this verbatim reads format {FORMAT_VERSION}")]
+    UnsupportedFormat {
+        /// The store.
+        path: PathBuf,
+        /// The format found.
+        found: u32,
+    },
+    /// `init` on a directory that already holds something.
+    #[error("{path} already exists and is not empty")]
+    AlreadyExists {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// Another process holds the writer lock.
+    #[error("the store is locked by {} (waited {waited:?}; lock file {path})", pid.map_or("another process".to_owned(), |p| format!("process {p}")))]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The holder's pid, if it wrote one.
+        pid: Option<u32>,
+        /// How long this run waited.
+        waited: Duration,
+    },
+    /// No source matches the name given.
+    #[error("no source matches {query:?}")]
+    UnknownSource {
+        /// What the user gave.
+        query: String,
+    },
+    /// Several sources match the id prefix given.
+    #[error("{query:?} is ambiguous: it matches {}", candidates.join(", "))]
+    AmbiguousSource {
+        /// What the user gave.
+        query: String,
+        /// The matching ids (at most a few).
+        candidates: Vec<String>,
+    },
+    /// A stored record does not parse.
+    #[error("corrupt record {path} in the store: {source}")]
+    CorruptRecord {
+        /// Its path in the tree.
+        path: String,
+        /// The parser's reason.
+        source: serde_json::Error,
+    },
+    /// A git operation failed.
+    #[error("git error in the store: {0}")]
+    Git(#[from] git2::Error),
+    /// A filesystem operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// The branch moved while this run wrote (another writer bypassed the lock).
+    #[error("the store changed while writing; nothing was recorded, run the command again")]
+    Raced,
+}
+
+/// Where the store is, from an explicit directory or by searching upward from `cwd`.
+pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
+    if let Some(dir) = explicit {
+        return Ok(cwd.join(dir));
+    }
+    for dir in cwd.ancestors() {
+        let candidate = dir.join(DEFAULT_DIR);
+        if candidate.is_dir() {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::NotFound {
+        start: cwd.to_path_buf(),
+    })
+}
+
+/// An open store.
+pub struct Store {
+    repo: Repository,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Creates a new, empty store at `path` (which must not exist or be an empty directory).
+    ///
+    /// The repository is built in a temporary sibling directory and renamed into place, so an
+    /// interrupted `init` never leaves a half-made store behind.
+    pub fn init(path: &Path) -> Result<Store, Error> {
+        let io = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| Error::Io { path: p, source }
+        };
+        if path.exists() {
+            let empty =
+                path.is_dir() && std::fs::read_dir(path).map_err(io(path))?.next().is_none();
+            if !empty {
+                return Err(Error::AlreadyExists {
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("store");
+        let staging = parent.join(format!(".{name}.init-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        enable_fsync();
+        let result = (|| {
+            let mut opts = RepositoryInitOptions::new();
+            opts.bare(true).initial_head("main").mkpath(true);
+            let repo = Repository::init_opts(&staging, &opts)?;
+            {
+                let mut config = repo.config()?;
+                config.set_i64("verbatim.formatversion", i64::from(FORMAT_VERSION))?;
+                config.set_bool("core.logAllRefUpdates", true)?;
+            }
+            let created_at = capture::now();
+            let meta = StoreMeta {
+                format: "verbatim-store".to_owned(),
+                version: FORMAT_VERSION,
+                created_at,
+            };
+            let mut edits = tree::Edits::new();
+            edits.insert(MARKER.to_owned(), repo.blob(&to_json(&meta))?);
+            edits.insert("README.txt".to_owned(), repo.blob(STORE_README.as_bytes())?);
+            let tree_id = tree::apply(&repo, None, &edits)?;
+            let tree = repo.find_tree(tree_id)?;
+            let sig = signature(created_at)?;
+            repo.commit(
+                Some(BRANCH),
+                &sig,
+                &sig,
+                &format!("Create verbatim store (format {FORMAT_VERSION})\n"),
+                &tree,
+                &[],
+            )?;
+            Ok::<(), Error>(())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+        if path.exists() {
+            std::fs::remove_dir(path).map_err(io(path))?;
+        }
+        std::fs::rename(&staging, path).map_err(io(path))?;
+        Store::open(path)
+    }
+
+    /// Opens the store at `path`, checking that it is a verbatim store this build can read.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        enable_fsync();
+        if !path.exists() {
+            return Err(Error::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let not_a_store = |reason: &str| Error::NotAStore {
+            path: path.to_path_buf(),
+            reason: reason.to_owned(),
+        };
+        let repo =
+            Repository::open_bare(path).map_err(|_| not_a_store("not a bare git repository"))?;
+        let store = Store {
+            repo,
+            path: path.to_path_buf(),
+        };
+        let meta: StoreMeta = {
+            let snapshot = store
+                .snapshot()
+                .map_err(|_| not_a_store("no main branch"))?;
+            match snapshot.tree.get_path(Path::new(MARKER)) {
+                Ok(entry) => snapshot.read_json(MARKER, entry.id())?,
+                Err(_) => return Err(not_a_store("no verbatim-store.json")),
+            }
+        };
+        if meta.format != "verbatim-store" {
+            return Err(not_a_store("unknown format marker"));
+        }
+        if meta.version > FORMAT_VERSION {
+            return Err(Error::UnsupportedFormat {
+                path: path.to_path_buf(),
+                found: meta.version,
+            });
+        }
+        Ok(store)
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying repository, for read-only inspection.
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// Takes the writer lock, waiting up to `timeout`. `on_wait` is told once if the lock is busy.
+    pub fn lock(
+        &self,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(Option<u32>),
+    ) -> Result<Lock, Error> {
+        let lock = Lock::acquire(&self.path.join(LOCK_FILE), timeout, on_wait)?;
+        lock::clear_stale_git_locks(&self.path);
+        Ok(lock)
+    }
+
+    /// The store's current state, for consistent reads while writers run.
+    pub fn snapshot(&self) -> Result<Snapshot<'_>, Error> {
+        let commit = self.repo.find_reference(BRANCH)?.peel_to_commit()?;
+        let tree = commit.tree()?;
+        Ok(Snapshot {
+            repo: &self.repo,
+            commit: commit.id(),
+            tree,
+        })
+    }
+
+    /// Starts a write on top of the current state. Requires the writer lock.
+    pub fn transaction<'s>(&'s self, lock: &'s Lock) -> Result<Transaction<'s>, Error> {
+        debug_assert!(lock.held());
+        let snapshot = self.snapshot()?;
+        Ok(Transaction {
+            store: self,
+            snapshot,
+            edits: tree::Edits::new(),
+            pending: BTreeMap::new(),
+            trailers: Vec::new(),
+            summary: Vec::new(),
+        })
+    }
+}
+
+/// A consistent view of the store at one commit.
+pub struct Snapshot<'r> {
+    repo: &'r Repository,
+    commit: Oid,
+    tree: Tree<'r>,
+}
+
+impl<'r> Snapshot<'r> {
+    /// The commit this view is of.
+    pub fn commit_id(&self) -> Oid {
+        self.commit
+    }
+
+    /// Every tracked source, in id order.
+    pub fn sources(&self) -> Result<Vec<SourceRecord>, Error> {
+        let mut out = Vec::new();
+        let Some(root) = self.subtree(&self.tree, "sources")? else {
+            return Ok(out);
+        };
+        for level1 in root.iter() {
+            let Some(t1) = self.entry_tree(&level1)? else {
+                continue;
+            };
+            for level2 in t1.iter() {
+                let Some(t2) = self.entry_tree(&level2)? else {
+                    continue;
+                };
+                for entry in t2.iter() {
+                    let Some(name) = entry.name() else { continue };
+                    if let Some(id) = SourceId::parse(name) {
+                        out.extend(self.source(&id)?);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The source with this exact id, if tracked.
+    pub fn source(&self, id: &SourceId) -> Result<Option<SourceRecord>, Error> {
+        let path = format!("{}/source.json", source_dir(id));
+        match self.blob_at(&path)? {
+            Some(oid) => Ok(Some(self.read_json(&path, oid)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Finds a source by id, unambiguous id prefix, or locator (URL or path, relative to `cwd`).
+    pub fn resolve(&self, query: &str, cwd: &Path) -> Result<SourceRecord, Error> {
+        let unknown = || Error::UnknownSource {
+            query: query.to_owned(),
+        };
+        if source::is_id_prefix(query) {
+            let mut matches = self.ids_with_prefix(query)?;
+            match matches.len() {
+                1 => {
+                    let id = matches.remove(0);
+                    return self.source(&id)?.ok_or_else(unknown);
+                }
+                0 => {}
+                _ => {
+                    return Err(Error::AmbiguousSource {
+                        query: query.to_owned(),
+                        candidates: matches.iter().take(5).map(ToString::to_string).collect(),
+                    });
+                }
+            }
+        }
+        if let Ok(locator) = source::Locator::parse(query, cwd)
+            && let Some(record) = self.source(&locator.id())?
+        {
+            return Ok(record);
+        }
+        Err(unknown())
+    }
+
+    fn ids_with_prefix(&self, prefix: &str) -> Result<Vec<SourceId>, Error> {
+        let Some(root) = self.subtree(&self.tree, "sources")? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for level1 in root.iter() {
+            let Some(n1) = level1.name() else { continue };
+            if !shard_may_match(n1, prefix, 0) {
+                continue;
+            }
+            let Some(t1) = self.entry_tree(&level1)? else {
+                continue;
+            };
+            for level2 in t1.iter() {
+                let Some(n2) = level2.name() else { continue };
+                if !shard_may_match(n2, prefix, 2) {
+                    continue;
+                }
+                let Some(t2) = self.entry_tree(&level2)? else {
+                    continue;
+                };
+                out.extend(
+                    t2.iter()
+                        .filter_map(|e| e.name().and_then(SourceId::parse))
+                        .filter(|id| id.as_str().starts_with(prefix)),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every version of a source, oldest first.
+    pub fn versions(&self, id: &SourceId) -> Result<Vec<VersionRecord>, Error> {
+        let dir = format!("{}/versions", source_dir(id));
+        let Ok(entry) = self.tree.get_path(Path::new(&dir)) else {
+            return Ok(Vec::new());
+        };
+        let tree = self.repo.find_tree(entry.id())?;
+        let mut out = Vec::with_capacity(tree.len());
+        for e in tree.iter() {
+            let path = format!("{dir}/{}", e.name().unwrap_or("?"));
+            out.push(self.read_json::<VersionRecord>(&path, e.id())?);
+        }
+        out.sort_by_key(|v| v.version);
+        Ok(out)
+    }
+
+    /// The latest version of a source.
+    pub fn latest(&self, id: &SourceId) -> Result<Option<VersionRecord>, Error> {
+        Ok(self.versions(id)?.pop())
+    }
+
+    /// Every observation of a source, oldest first.
+    pub fn observations(&self, id: &SourceId) -> Result<Vec<Observation>, Error> {
+        let dir = format!("{}/observations", source_dir(id));
+        let Ok(entry) = self.tree.get_path(Path::new(&dir)) else {
+            return Ok(Vec::new());
+        };
+        let tree = self.repo.find_tree(entry.id())?;
+        let mut out = Vec::new();
+        for e in tree.iter() {
+            let path = format!("{dir}/{}", e.name().unwrap_or("?"));
+            let blob = self.repo.find_blob(e.id())?;
+            for line in blob
+                .content()
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+            {
+                out.push(
+                    serde_json::from_slice(line).map_err(|source| Error::CorruptRecord {
+                        path: path.clone(),
+                        source,
+                    })?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// The bytes of a stored blob.
+    pub fn read(&self, blob: &StoredBlob) -> Result<Vec<u8>, Error> {
+        let oid = Oid::from_str(&blob.git_blob)?;
+        Ok(self.repo.find_blob(oid)?.content().to_vec())
+    }
+
+    fn read_json<T: serde::de::DeserializeOwned>(&self, path: &str, oid: Oid) -> Result<T, Error> {
+        let blob = self.repo.find_blob(oid)?;
+        serde_json::from_slice(blob.content()).map_err(|source| Error::CorruptRecord {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    fn blob_at(&self, path: &str) -> Result<Option<Oid>, Error> {
+        match self.tree.get_path(Path::new(path)) {
+            Ok(entry) if entry.kind() == Some(ObjectType::Blob) => Ok(Some(entry.id())),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn subtree(&self, tree: &Tree<'r>, name: &str) -> Result<Option<Tree<'r>>, Error> {
+        match tree.get_name(name) {
+            Some(entry) => self.entry_tree(&entry),
+            None => Ok(None),
+        }
+    }
+
+    fn entry_tree(&self, entry: &git2::TreeEntry<'_>) -> Result<Option<Tree<'r>>, Error> {
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok(None);
+        }
+        Ok(Some(self.repo.find_tree(entry.id())?))
+    }
+}
+
+/// Whether the two-digit shard name at `offset` of an id can hold ids starting with `prefix`.
+fn shard_may_match(shard: &str, prefix: &str, offset: usize) -> bool {
+    let want = prefix.get(offset..).unwrap_or("");
+    let n = want.len().min(shard.len());
+    shard[..n] == want[..n]
+}
+
+/// The tree path of a source's directory.
+pub fn source_dir(id: &SourceId) -> String {
+    let s = id.as_str();
+    format!("sources/{}/{}/{s}", &s[..2], &s[2..4])
+}
+
+/// What recording a capture did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new source was added with its first version.
+    Added(VersionRecord),
+    /// A new version of a tracked source was stored.
+    NewVersion(VersionRecord),
+    /// The bytes equal the current version: only an observation was recorded.
+    Unchanged(VersionRecord),
+}
+
+/// Pending changes, written as one commit by [`Transaction::commit`].
+pub struct Transaction<'s> {
+    store: &'s Store,
+    snapshot: Snapshot<'s>,
+    edits: tree::Edits,
+    /// Latest version per source as changed in this transaction (sources may repeat in a batch).
+    pending: BTreeMap<SourceId, (VersionRecord, String)>,
+    trailers: Vec<(String, String)>,
+    summary: Vec<String>,
+}
+
+impl Transaction<'_> {
+    /// The state this transaction builds on.
+    pub fn snapshot(&self) -> &Snapshot<'_> {
+        &self.snapshot
+    }
+
+    /// Records a capture: a new source, a new version, or an unchanged observation.
+    /// `title` sets the title of a source added now (else the document's own title is used).
+    pub fn record(&mut self, capture: &Capture, title: Option<&str>) -> Result<Recorded, Error> {
+        let repo = &self.store.repo;
+        let id = capture.locator.id();
+        let dir = source_dir(&id);
+        let previous = match self.pending.get(&id) {
+            Some((record, sha)) => Some((record.clone(), sha.clone())),
+            None => match self.snapshot.latest(&id)? {
+                Some(record) => {
+                    let path = format!("{dir}/versions/{:08}.json", record.version);
+                    let oid = self
+                        .snapshot
+                        .blob_at(&path)?
+                        .ok_or_else(|| Error::Missing {
+                            path: PathBuf::from(&path),
+                        })?;
+                    let sha = sha256_hex(repo.find_blob(oid)?.content());
+                    Some((record, sha))
+                }
+                None => None,
+            },
+        };
+        let raw_sha = sha256_hex(&capture.raw);
+        let http_status = match &capture.origin {
+            Origin::Http { status, .. } => Some(*status),
+            Origin::File { .. } => None,
+        };
+        if let Some((current, _)) = &previous
+            && current.raw.sha256 == raw_sha
+        {
+            self.observe(
+                &id,
+                capture.captured_at,
+                Outcome::Unchanged,
+                current.version,
+                &raw_sha,
+                http_status,
+            )?;
+            return Ok(Recorded::Unchanged(current.clone()));
+        }
+        let is_new = previous.is_none() && self.snapshot.source(&id)?.is_none();
+        if is_new {
+            let record = SourceRecord {
+                id: id.clone(),
+                locator: capture.locator.canonical(),
+                title: title
+                    .map(str::to_owned)
+                    .or_else(|| capture.extracted.title.clone()),
+                added_at: capture.captured_at,
+            };
+            self.put(format!("{dir}/source.json"), &to_json(&record))?;
+        }
+        let raw_oid = repo.blob(&capture.raw)?;
+        let text = capture.extracted.text.as_bytes();
+        let text_oid = repo.blob(text)?;
+        let version = previous.as_ref().map_or(1, |(v, _)| v.version + 1);
+        let record = VersionRecord {
+            version,
+            source: id.clone(),
+            captured_at: capture.captured_at,
+            raw: StoredBlob {
+                sha256: raw_sha.clone(),
+                bytes: capture.raw.len() as u64,
+                git_blob: raw_oid.to_string(),
+            },
+            text: StoredBlob {
+                sha256: sha256_hex(text),
+                bytes: text.len() as u64,
+                git_blob: text_oid.to_string(),
+            },
+            media_type: capture.extracted.media_type.clone(),
+            charset: capture.extracted.charset.clone(),
+            charset_source: capture.extracted.charset_source,
+            origin: capture.origin.clone(),
+            previous_record_sha256: previous.map(|(_, sha)| sha),
+        };
+        let record_json = to_json(&record);
+        self.edits.insert(format!("{dir}/raw"), raw_oid);
+        self.edits.insert(format!("{dir}/text.txt"), text_oid);
+        self.put(format!("{dir}/versions/{version:08}.json"), &record_json)?;
+        self.observe(
+            &id,
+            capture.captured_at,
+            Outcome::Captured,
+            version,
+            &raw_sha,
+            http_status,
+        )?;
+        self.pending
+            .insert(id.clone(), (record.clone(), sha256_hex(&record_json)));
+        self.trailers
+            .push(("Verbatim-Source".to_owned(), id.to_string()));
+        self.trailers
+            .push(("Verbatim-Version".to_owned(), version.to_string()));
+        self.trailers.push(("Verbatim-Sha256".to_owned(), raw_sha));
+        self.summary
+            .push(format!("v{version} {id} {}", capture.locator.canonical()));
+        Ok(if is_new {
+            Recorded::Added(record)
+        } else {
+            Recorded::NewVersion(record)
+        })
+    }
+
+    fn observe(
+        &mut self,
+        id: &SourceId,
+        at: Timestamp,
+        outcome: Outcome,
+        version: u32,
+        raw_sha256: &str,
+        http_status: Option<u16>,
+    ) -> Result<(), Error> {
+        let month = at.strftime("%Y-%m").to_string();
+        let path = format!("{}/observations/{month}.jsonl", source_dir(id));
+        let mut content = match self.edits.get(&path) {
+            Some(oid) => self.store.repo.find_blob(*oid)?.content().to_vec(),
+            None => match self.snapshot.blob_at(&path)? {
+                Some(oid) => self.store.repo.find_blob(oid)?.content().to_vec(),
+                None => Vec::new(),
+            },
+        };
+        let observation = Observation {
+            at,
+            outcome,
+            version,
+            raw_sha256: raw_sha256.to_owned(),
+            http_status,
+        };
+        content.extend(serde_json::to_vec(&observation).unwrap_or_default());
+        content.push(b'\n');
+        self.put(path, &content)
+    }
+
+    fn put(&mut self, path: String, bytes: &[u8]) -> Result<(), Error> {
+        let oid = self.store.repo.blob(bytes)?;
+        self.edits.insert(path, oid);
+        Ok(())
+    }
+
+    /// Whether anything would be written.
+    pub fn is_empty(&self) -> bool {
+        self.edits.is_empty()
+    }
+
+    /// Writes all pending changes as one commit with `subject`, and moves the branch to it only
+    /// if nobody else did meanwhile. Returns the new commit's id, or `None` if nothing changed.
+    pub fn commit(self, subject: &str) -> Result<Option<Oid>, Error> {
+        if self.edits.is_empty() {
+            return Ok(None);
+        }
+        let repo = &self.store.repo;
+        let tree_id = tree::apply(repo, Some(&self.snapshot.tree), &self.edits)?;
+        let tree = repo.find_tree(tree_id)?;
+        let parent = repo.find_commit(self.snapshot.commit)?;
+        let mut message = format!("{subject}\n");
+        if !self.summary.is_empty() {
+            message.push('\n');
+            for line in self.summary.iter().take(50) {
+                message.push_str(line);
+                message.push('\n');
+            }
+            if self.summary.len() > 50 {
+                message.push_str(&format!("… and {} more\n", self.summary.len() - 50));
+            }
+        }
+        if !self.trailers.is_empty() {
+            message.push('\n');
+            for (key, value) in &self.trailers {
+                message.push_str(&format!("{key}: {value}\n"));
+            }
+        }
+        let sig = signature(capture::now())?;
+        let commit = repo.commit(None, &sig, &sig, &message, &tree, &[&parent])?;
+        // Compare-and-swap: fails if the branch no longer points at our parent.
+        match repo.reference_matching(BRANCH, commit, true, self.snapshot.commit, subject) {
+            Ok(_) => Ok(Some(commit)),
+            Err(e) if e.code() == git2::ErrorCode::Modified => Err(Error::Raced),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Makes libgit2 fsync objects and refs before renaming them into place, so a power loss (not
+/// only a crash) cannot leave a ref pointing at an object that never reached the disk. git2 has
+/// no safe wrapper for this global option, hence the raw call.
+fn enable_fsync() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Initialise libgit2 before touching its global options.
+        let _ = git2::Version::get();
+        // SAFETY: the option takes one int argument; it is set once, before any repository use
+        // in this process, as libgit2 requires for global options.
+        unsafe {
+            libgit2_sys::git_libgit2_opts(
+                libgit2_sys::GIT_OPT_ENABLE_FSYNC_GITDIR as std::ffi::c_int,
+                1 as std::ffi::c_int,
+            );
+        }
+    });
+}
+
+fn signature(at: Timestamp) -> Result<Signature<'static>, git2::Error> {
+    Signature::new(
+        "verbatim",
+        "verbatim@localhost",
+        &git2::Time::new(at.as_second(), 0),
+    )
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Serialising these plain records cannot fail: no maps with non-string keys, no I/O.
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+const STORE_README: &str = "\
+This is a verbatim store: a git repository holding captured versions of documents.
+
+sources/<id[0..2]>/<id[2..4]>/<id>/
+    source.json                 the source's locator, title and date added
+    raw                         exact bytes of the current version
+    text.txt                    extracted text of the current version
+    versions/00000001.json      one immutable record per version (hashes, fetch metadata)
+    observations/YYYY-MM.jsonl  every observation of the source, one JSON line each
+
+History: `git log -p -- sources/.../<id>/text.txt` shows how a source's text changed.
+Write to it only through verbatim; see docs/store-format.md in the verbatim repository.
+";

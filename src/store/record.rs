@@ -1,0 +1,102 @@
+//! The JSON records kept in the store. Their field names are part of the store format
+//! (`docs/store-format.md`); add fields, never rename them.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::capture::Origin;
+use crate::extract::CharsetSource;
+use crate::source::SourceId;
+
+/// The store format this build writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The root marker file, `verbatim-store.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreMeta {
+    /// Always `"verbatim-store"`.
+    pub format: String,
+    /// The store format version.
+    pub version: u32,
+    /// When the store was created.
+    pub created_at: Timestamp,
+}
+
+/// A tracked source, `source.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    /// The short id.
+    pub id: SourceId,
+    /// The canonical locator.
+    pub locator: String,
+    /// The title, from the user or the document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// When the source was first added.
+    pub added_at: Timestamp,
+}
+
+/// A stored byte stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredBlob {
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    /// Length in bytes.
+    pub bytes: u64,
+    /// The git blob id holding the bytes, so any version is read without walking history.
+    pub git_blob: String,
+}
+
+/// One captured version, `versions/NNNNNNNN.json`. Written once, never changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    /// The version number, from 1.
+    pub version: u32,
+    /// The source's id.
+    pub source: SourceId,
+    /// When the bytes were obtained.
+    pub captured_at: Timestamp,
+    /// The exact captured bytes.
+    pub raw: StoredBlob,
+    /// The extracted UTF-8 text.
+    pub text: StoredBlob,
+    /// Media type without parameters.
+    pub media_type: String,
+    /// Charset used to decode the text (WHATWG name); absent for binary content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charset: Option<String>,
+    /// How the charset was decided.
+    pub charset_source: CharsetSource,
+    /// How the bytes were obtained.
+    pub origin: Origin,
+    /// SHA-256 of the previous version's record file, chaining the history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_record_sha256: Option<String>,
+}
+
+/// What an observation saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A new version was captured and stored.
+    Captured,
+    /// The bytes were identical to the current version.
+    Unchanged,
+}
+
+/// One observation of a source, a line of `observations/YYYY-MM.jsonl`. Observations only
+/// reference versions by number and hash, so recording "unchanged" copies no content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// When the source was observed.
+    pub at: Timestamp,
+    /// What was seen.
+    pub outcome: Outcome,
+    /// The version current after the observation.
+    pub version: u32,
+    /// SHA-256 of the bytes seen.
+    pub raw_sha256: String,
+    /// The HTTP status, for web sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+}
