@@ -1,0 +1,262 @@
+//! The test environment: a temp dir, a cleared environment, the built binary.
+
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The path of the binary under test, built by cargo for this test run.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_verbatim"))
+}
+
+/// The repository's `seeds/` directory.
+pub fn seeds_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
+}
+
+/// The five seed article files, sorted.
+pub fn seed_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(seeds_dir())
+        .expect("seeds/ is part of the repository")
+        .map(|e| e.expect("readable seeds/ entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A temporary working directory with a store at `<dir>/.verbatim` once `init` runs.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+/// A finished run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stdout_bytes: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from_output(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stdout_bytes: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts success and returns self.
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts this exit code and a one-line error on stderr.
+    #[track_caller]
+    pub fn fails_with(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert_eq!(
+            self.stderr.trim_end().lines().count(),
+            1,
+            "error must be one line:\n{}",
+            self.stderr
+        );
+        assert!(
+            self.stderr.starts_with("verbatim: error: "),
+            "stderr: {}",
+            self.stderr
+        );
+        self
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv {
+            dir: tempfile::tempdir().expect("create temp dir"),
+        }
+    }
+
+    /// A new environment with an initialised store.
+    pub fn with_store() -> TestEnv {
+        let env = TestEnv::new();
+        env.run(&["init"]).ok();
+        env
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The default store directory.
+    pub fn store(&self) -> PathBuf {
+        self.path().join(".verbatim")
+    }
+
+    /// A command for the binary with a cleared environment, run in the temp dir.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.current_dir(self.path())
+            .env_clear()
+            .env("HOME", self.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .env("VERBATIM_LOCK_TIMEOUT", "10");
+        cmd
+    }
+
+    /// Runs the binary with `args` and waits for it.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from_output(self.command().args(args).output().expect("run verbatim"))
+    }
+
+    /// Writes a file in the temp dir and returns its path.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent dir");
+        }
+        std::fs::write(&path, bytes).expect("write test file");
+        path
+    }
+
+    /// Runs stock `git` in the store directory.
+    pub fn git(&self, args: &[&str]) -> Run {
+        Run::from_output(
+            Command::new("git")
+                .arg("-C")
+                .arg(self.store())
+                .args(args)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("HOME", self.path())
+                .output()
+                .expect("run git"),
+        )
+    }
+}
+
+/// An HTTP server on 127.0.0.1 (random free port) answering from a route table; stops on drop.
+pub struct Server {
+    server: std::sync::Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pub base: String,
+    pub hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// One canned response.
+#[derive(Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: vec![],
+            body: format!("status {status}").into_bytes(),
+        }
+    }
+
+    pub fn redirect(status: u16, location: &str) -> Reply {
+        Reply {
+            status,
+            headers: vec![("Location".into(), location.into())],
+            body: Vec::new(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+impl Server {
+    /// Serves `routes` (path → reply, changeable while running); unknown paths get 404.
+    pub fn start(
+        routes: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Reply>>>,
+    ) -> Server {
+        let server =
+            std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
+        let port = server.server_addr().to_ip().expect("ip listener").port();
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (srv, log) = (server.clone(), hits.clone());
+        let thread = std::thread::spawn(move || {
+            for request in srv.incoming_requests() {
+                let path = request.url().to_owned();
+                log.lock().expect("hits lock").push(path.clone());
+                let reply = routes
+                    .lock()
+                    .expect("routes lock")
+                    .get(&path)
+                    .cloned()
+                    .unwrap_or_else(|| Reply::status(404));
+                let mut response =
+                    tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+                for (k, v) in reply.headers {
+                    response.add_header(
+                        tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes())
+                            .expect("valid header"),
+                    );
+                }
+                let _ = request.respond(response);
+            }
+        });
+        Server {
+            server,
+            thread: Some(thread),
+            base: format!("http://127.0.0.1:{port}"),
+            hits,
+        }
+    }
+
+    /// Serves a fixed route table.
+    pub fn with(routes: &[(&str, Reply)]) -> Server {
+        let map = routes
+            .iter()
+            .map(|(p, r)| ((*p).to_owned(), r.clone()))
+            .collect();
+        Server::start(std::sync::Arc::new(std::sync::Mutex::new(map)))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

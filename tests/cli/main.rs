@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `verbatim` binary in temporary directories, against real files, a
+//! real git, and HTTP servers on loopback.
+
+mod common;
+mod test_add;
+mod test_crash;
+mod test_errors;
+mod test_http;
+mod test_lock;
+mod test_read;
