@@ -18,12 +18,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let snapshot = store.snapshot()?;
     let mut rows = Vec::new();
     for source in snapshot.sources()? {
-        let mut versions = snapshot.versions(&source.id)?;
-        let count = versions.len();
         rows.push(SourceSummary {
+            versions: snapshot.version_count(&source.id)?,
+            latest: snapshot.latest(&source.id)?,
             source,
-            versions: count,
-            latest: versions.pop(),
         });
     }
     let mut out = ctx.ui.stdout();

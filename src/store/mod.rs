@@ -436,9 +436,28 @@ impl<'r> Snapshot<'r> {
         Ok(out)
     }
 
-    /// The latest version of a source.
+    /// The latest version of a source. Reads one record: tree entries are sorted by name and
+    /// version file names are zero-padded, so the last entry is the latest.
     pub fn latest(&self, id: &SourceId) -> Result<Option<VersionRecord>, Error> {
-        Ok(self.versions(id)?.pop())
+        let dir = format!("{}/versions", source_dir(id));
+        let Ok(entry) = self.tree.get_path(Path::new(&dir)) else {
+            return Ok(None);
+        };
+        let tree = self.repo.find_tree(entry.id())?;
+        let Some(last) = tree.iter().next_back() else {
+            return Ok(None);
+        };
+        let path = format!("{dir}/{}", last.name().unwrap_or("?"));
+        Ok(Some(self.read_json(&path, last.id())?))
+    }
+
+    /// How many versions a source has, without reading them.
+    pub fn version_count(&self, id: &SourceId) -> Result<usize, Error> {
+        let dir = format!("{}/versions", source_dir(id));
+        match self.tree.get_path(Path::new(&dir)) {
+            Ok(entry) => Ok(self.repo.find_tree(entry.id())?.len()),
+            Err(_) => Ok(0),
+        }
     }
 
     /// Every observation of a source, oldest first.

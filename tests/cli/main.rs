@@ -8,3 +8,4 @@ mod test_errors;
 mod test_http;
 mod test_lock;
 mod test_read;
+mod test_seeds;
