@@ -60,7 +60,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     // Fetch before taking the lock, so a slow server never holds up other runs.
     let mut failures: Vec<CommandError> = Vec::new();
     let mut captures = Vec::new();
+    let bar = ctx.ui.progress(inputs.len(), "capturing");
     for input in &inputs {
+        bar.set_message(input.clone());
+        bar.inc(1);
         let attempt = Locator::parse(input, &ctx.cwd)
             .map_err(CommandError::from)
             .and_then(|locator| Ok(capture::capture(&locator, &client, args.max_bytes)?));
@@ -69,13 +72,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             Err(e) => {
                 let e = e.on(&format!("cannot add {input}"));
                 if inputs.len() > 1 {
-                    ctx.ui.warn(&e);
+                    bar.suspend(|| ctx.ui.warn(&e));
                 }
                 failures.push(e);
             }
         }
     }
 
+    bar.finish_and_clear();
     let mut lines = Vec::new();
     if !captures.is_empty() {
         let lock = ctx.lock(&store)?;

@@ -47,6 +47,19 @@ impl Ui {
         std::io::BufWriter::new(std::io::stdout().lock())
     }
 
+    /// A progress bar on stderr for `len` steps; drawn only on a terminal and without `--quiet`.
+    pub fn progress(&self, len: usize, what: &str) -> indicatif::ProgressBar {
+        if self.quiet || len < 2 || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(len as u64);
+        let template = format!("{what} {{bar:30}} {{pos}}/{{len}} {{wide_msg}}");
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    }
+
     /// A note on stderr, unless `--quiet`.
     pub fn note(&self, message: &str) {
         if !self.quiet {
