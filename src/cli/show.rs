@@ -42,8 +42,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     } else if let Some(at) = args.at {
         versions
             .iter()
-            .rev()
-            .find(|v| v.captured_at <= at)
+            // By capture time, not version order: concurrent runs capture before they take
+            // the lock, so version numbers can commit out of capture order.
+            .filter(|v| v.captured_at <= at)
+            .max_by_key(|v| (v.captured_at, v.version))
             .ok_or_else(|| {
                 let first = versions
                     .first()

@@ -19,6 +19,8 @@
 
 mod lock;
 pub mod record;
+#[cfg(test)]
+mod tests;
 mod tree;
 
 use std::collections::BTreeMap;

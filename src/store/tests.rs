@@ -1,0 +1,192 @@
+//! Store unit tests: real repositories in temp directories, read back through git2.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+use crate::capture::Capture;
+use crate::extract;
+use crate::source::Locator;
+
+fn capture(path: &str, bytes: &[u8]) -> Capture {
+    Capture {
+        locator: Locator::parse(path, Path::new("/")).expect("valid path"),
+        captured_at: capture::now(),
+        raw: bytes.to_vec(),
+        extracted: extract::extract(bytes, None, Some(path)),
+        origin: Origin::File {
+            path: path.to_owned(),
+        },
+    }
+}
+
+fn write(store: &Store, captures: &[Capture]) -> Vec<Recorded> {
+    let lock = store
+        .lock(Duration::from_secs(1), &mut |_| {})
+        .expect("lock");
+    let mut tx = store.transaction(&lock).expect("transaction");
+    let out = captures
+        .iter()
+        .map(|c| tx.record(c, None).expect("record"))
+        .collect();
+    tx.commit("test").expect("commit");
+    out
+}
+
+#[test]
+fn versions_chain_and_only_change_when_bytes_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(&dir.path().join("s")).expect("init");
+    let a1 = capture("/a.txt", b"one");
+    assert!(matches!(
+        write(&store, &[a1.clone()])[0],
+        Recorded::Added(_)
+    ));
+    assert!(matches!(write(&store, &[a1])[0], Recorded::Unchanged(_)));
+    assert!(matches!(
+        write(&store, &[capture("/a.txt", b"two")])[0],
+        Recorded::NewVersion(_)
+    ));
+
+    let snap = store.snapshot().expect("snapshot");
+    let id = Locator::parse("/a.txt", Path::new("/")).expect("path").id();
+    let versions = snap.versions(&id).expect("versions");
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(snap.version_count(&id).expect("count"), 2);
+    assert_eq!(snap.latest(&id).expect("latest").as_ref(), versions.last());
+    assert_eq!(snap.read(&versions[0].raw).expect("read"), b"one");
+    assert_eq!(versions[1].raw.sha256, crate::hash::sha256_hex(b"two"));
+    // Version 2 is chained to the exact bytes of version 1's record.
+    let v1_path = format!("{}/versions/00000001.json", source_dir(&id));
+    let v1_blob = snap
+        .tree
+        .get_path(Path::new(&v1_path))
+        .expect("v1 record")
+        .id();
+    let v1_bytes = store
+        .repo()
+        .find_blob(v1_blob)
+        .expect("blob")
+        .content()
+        .to_vec();
+    assert_eq!(
+        versions[1].previous_record_sha256,
+        Some(crate::hash::sha256_hex(&v1_bytes))
+    );
+    assert_eq!(versions[0].previous_record_sha256, None);
+    // Three observations: captured, unchanged, captured.
+    let outcomes: Vec<_> = snap
+        .observations(&id)
+        .expect("obs")
+        .iter()
+        .map(|o| o.outcome)
+        .collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Captured, Outcome::Unchanged, Outcome::Captured]
+    );
+}
+
+#[test]
+fn a_batch_is_one_commit_and_repeats_are_versions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(&dir.path().join("s")).expect("init");
+    let before = store.snapshot().expect("snap").commit_id();
+    let out = write(
+        &store,
+        &[
+            capture("/b.txt", b"1"),
+            capture("/c.txt", b"x"),
+            capture("/b.txt", b"2"),
+        ],
+    );
+    assert!(matches!(out[2], Recorded::NewVersion(ref v) if v.version == 2));
+    let snap = store.snapshot().expect("snap");
+    let commit = store.repo().find_commit(snap.commit_id()).expect("commit");
+    assert_eq!(commit.parent_id(0).expect("parent"), before);
+    assert_eq!(snap.sources().expect("sources").len(), 2);
+    let message = commit.message().expect("utf-8 message");
+    assert_eq!(message.matches("Verbatim-Source: ").count(), 3);
+}
+
+#[test]
+fn resolve_by_prefix_locator_and_ambiguity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(&dir.path().join("s")).expect("init");
+    let captures: Vec<_> = (0..40)
+        .map(|i| capture(&format!("/f{i}.txt"), b"x"))
+        .collect();
+    write(&store, &captures);
+    let snap = store.snapshot().expect("snap");
+    let ids: Vec<_> = snap
+        .sources()
+        .expect("sources")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids.len(), 40);
+    for id in &ids {
+        assert_eq!(
+            &snap
+                .resolve(&id.as_str()[..6], Path::new("/"))
+                .expect("prefix")
+                .id,
+            id
+        );
+    }
+    assert_eq!(
+        snap.resolve("/f7.txt", Path::new("/"))
+            .expect("by path")
+            .locator,
+        "file:///f7.txt"
+    );
+    // 40 ids over 16 first digits: some first digit is shared.
+    let shared = ids
+        .iter()
+        .map(|i| &i.as_str()[..1])
+        .find(|p| ids.iter().filter(|i| i.as_str().starts_with(p)).count() > 1)
+        .expect("pigeonhole");
+    assert!(matches!(
+        snap.resolve(shared, Path::new("/")),
+        Err(Error::AmbiguousSource { .. })
+    ));
+    assert!(matches!(
+        snap.resolve("ffffffffffffffff", Path::new("/")),
+        Err(Error::UnknownSource { .. })
+    ));
+}
+
+#[test]
+fn open_refuses_what_is_not_a_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert!(matches!(
+        Store::open(&dir.path().join("none")),
+        Err(Error::Missing { .. })
+    ));
+    assert!(matches!(
+        Store::open(dir.path()),
+        Err(Error::NotAStore { .. })
+    ));
+    git2::Repository::init_bare(dir.path().join("bare")).expect("bare repo");
+    assert!(matches!(
+        Store::open(&dir.path().join("bare")),
+        Err(Error::NotAStore { .. })
+    ));
+    let s = dir.path().join("s");
+    Store::init(&s).expect("init");
+    assert!(matches!(Store::init(&s), Err(Error::AlreadyExists { .. })));
+    Store::open(&s).expect("still a store");
+}
+
+#[test]
+fn shard_prefix_matching() {
+    assert!(shard_may_match("ab", "a", 0));
+    assert!(shard_may_match("ab", "abcd", 0));
+    assert!(!shard_may_match("ac", "ab", 0));
+    assert!(shard_may_match("cd", "ab", 2));
+    assert!(shard_may_match("cd", "abc", 2));
+    assert!(!shard_may_match("ce", "abcd", 2));
+}
