@@ -39,7 +39,7 @@ fn versions_chain_and_only_change_when_bytes_do() {
     let store = Store::init(&dir.path().join("s")).expect("init");
     let a1 = capture("/a.txt", b"one");
     assert!(matches!(
-        write(&store, &[a1.clone()])[0],
+        write(&store, std::slice::from_ref(&a1))[0],
         Recorded::Added(_)
     ));
     assert!(matches!(write(&store, &[a1])[0], Recorded::Unchanged(_)));
