@@ -6,6 +6,7 @@ mod test_add;
 mod test_crash;
 mod test_errors;
 mod test_http;
+mod test_inputs;
 mod test_kill;
 mod test_lock;
 mod test_read;
