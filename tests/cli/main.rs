@@ -5,6 +5,7 @@ mod common;
 mod test_add;
 mod test_crash;
 mod test_errors;
+mod test_git;
 mod test_http;
 mod test_inputs;
 mod test_kill;
