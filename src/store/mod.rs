@@ -752,23 +752,37 @@ impl Transaction<'_> {
     }
 }
 
-/// Makes libgit2 fsync objects and refs before renaming them into place, so a power loss (not
-/// only a crash) cannot leave a ref pointing at an object that never reached the disk. git2 has
-/// no safe wrapper for this global option, hence the raw call.
+static FSYNC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Sets whether writes are fsynced before the branch moves (on by default).
+///
+/// With fsync on, a power loss cannot leave the branch pointing at objects that never reached
+/// the disk. Turning it off keeps crash safety (objects are still written before the ref moves)
+/// but not power-loss safety; it exists for bulk set-up in benchmarks, not for real stores.
+pub fn set_fsync(enabled: bool) {
+    FSYNC.store(enabled, std::sync::atomic::Ordering::SeqCst);
+    apply_fsync();
+}
+
+/// Makes libgit2 fsync objects and refs as [`set_fsync`] says. git2 has no safe wrapper for this
+/// global option, hence the raw call.
 fn enable_fsync() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Initialise libgit2 before touching its global options.
-        let _ = git2::Version::get();
-        // SAFETY: the option takes one int argument; it is set once, before any repository use
-        // in this process, as libgit2 requires for global options.
-        unsafe {
-            libgit2_sys::git_libgit2_opts(
-                libgit2_sys::GIT_OPT_ENABLE_FSYNC_GITDIR as std::ffi::c_int,
-                1 as std::ffi::c_int,
-            );
-        }
-    });
+    ONCE.call_once(apply_fsync);
+}
+
+fn apply_fsync() {
+    // Initialise libgit2 before touching its global options.
+    let _ = git2::Version::get();
+    let on = std::ffi::c_int::from(FSYNC.load(std::sync::atomic::Ordering::SeqCst));
+    // SAFETY: this option takes exactly one int argument and only sets a global flag that
+    // libgit2 reads when it next writes a file.
+    unsafe {
+        libgit2_sys::git_libgit2_opts(
+            libgit2_sys::GIT_OPT_ENABLE_FSYNC_GITDIR as std::ffi::c_int,
+            on,
+        );
+    }
 }
 
 fn signature(at: Timestamp) -> Result<Signature<'static>, git2::Error> {
