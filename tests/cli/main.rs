@@ -6,6 +6,7 @@ mod test_add;
 mod test_crash;
 mod test_errors;
 mod test_git;
+mod test_history;
 mod test_http;
 mod test_inputs;
 mod test_kill;
