@@ -162,78 +162,131 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[((samples.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Phase A: many ~20 KB sources, then a new version of each.
-fn throughput(root: &Path, sources: usize, batch: usize) {
-    let dir = root.join("throughput");
-    let store = Store::init(&dir).expect("init");
+/// The corpus of phase A: `sources` texts of ~20 KB, and a second version of each with about 1%
+/// of the words replaced.
+fn corpus(sources: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let mut words_rng = Words(42);
-    let corpus: Vec<Vec<String>> = (0..sources).map(|_| words_rng.text(20_000)).collect();
-    let avg = corpus.iter().map(|w| render(w).len()).sum::<usize>() / sources.max(1);
+    let first: Vec<Vec<String>> = (0..sources).map(|_| words_rng.text(20_000)).collect();
+    let second = first
+        .iter()
+        .map(|words| {
+            let mut words = words.clone();
+            for _ in 0..words.len() / 100 {
+                let at = words_rng.next() as usize % words.len();
+                words[at] = format!("edited{}", words_rng.next() % 100);
+            }
+            render(&words)
+        })
+        .collect();
+    (first.iter().map(|w| render(w)).collect(), second)
+}
 
-    let start = Instant::now();
-    for (n, chunk) in corpus.chunks(batch).enumerate() {
-        let caps: Vec<_> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, w)| capture_of(n * batch + i, render(w)))
-            .collect();
-        write_batch(&store, &caps);
+/// verbatim: both passes in batches; returns the two times and sizes before and after `git gc`.
+fn verbatim_passes(
+    dir: &Path,
+    passes: &[&Vec<Vec<u8>>],
+    batch: usize,
+    fsync: bool,
+) -> (Vec<Duration>, u64, u64) {
+    store::set_fsync(fsync);
+    let store = Store::init(dir).expect("init");
+    let mut times = Vec::new();
+    for pass in passes {
+        let start = Instant::now();
+        for (n, chunk) in pass.chunks(batch).enumerate() {
+            let caps: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, b)| capture_of(n * batch + i, b.clone()))
+                .collect();
+            write_batch(&store, &caps);
+        }
+        times.push(start.elapsed());
     }
-    let first = start.elapsed();
+    store::set_fsync(true);
+    let loose = du(dir);
+    git(dir, &["gc", "--quiet"]);
+    (times, loose, du(dir))
+}
 
-    // One new version each: about 1% of the words replaced.
-    let start = Instant::now();
-    for (n, chunk) in corpus.chunks(batch).enumerate() {
-        let caps: Vec<_> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, words)| {
-                let mut words = words.clone();
-                for _ in 0..words.len() / 100 {
-                    let at = words_rng.next() as usize % words.len();
-                    words[at] = format!("edited{}", words_rng.next() % 100);
-                }
-                capture_of(n * batch + i, render(&words))
-            })
-            .collect();
-        write_batch(&store, &caps);
+/// The peer: stock git committing the same files from a work tree, one commit per pass.
+fn git_passes(dir: &Path, passes: &[&Vec<Vec<u8>>], config: &[&str]) -> (Vec<Duration>, u64) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    git(dir, &["init", "-q", "-b", "main"]);
+    let mut times = Vec::new();
+    for pass in passes {
+        for (k, bytes) in pass.iter().enumerate() {
+            let sub = dir.join(format!("{:02x}", k % 256));
+            std::fs::create_dir_all(&sub).expect("mkdir");
+            std::fs::write(sub.join(format!("{k:06}.txt")), bytes).expect("write");
+        }
+        let start = Instant::now();
+        git(dir, &[config, &["add", "-A"]].concat());
+        git(dir, &[config, &["commit", "-q", "-m", "pass"]].concat());
+        times.push(start.elapsed());
     }
-    let second = start.elapsed();
-    let loose = du(&dir);
-    let start = Instant::now();
-    git(&dir, &["gc", "--quiet"]);
-    let gc = start.elapsed();
-    let packed = du(&dir);
-    let raw_total = (avg * sources * 2) as u64;
+    (times, du(&dir.join(".git")))
+}
+
+/// Phase A: many ~20 KB sources, then a new version of each, beside stock git.
+fn throughput(root: &Path, sources: usize, batch: usize) {
+    let (first, second) = corpus(sources);
+    let avg = first.iter().map(Vec::len).sum::<usize>() / sources.max(1);
+    let passes = [&first, &second];
+    let (ours, loose, packed) = verbatim_passes(&root.join("throughput"), &passes, batch, true);
+    let (ours_nosync, _, _) =
+        verbatim_passes(&root.join("throughput-nosync"), &passes, batch, false);
+    let (peer, peer_size) = git_passes(&root.join("git-throughput"), &passes, &[]);
+    let (peer_sync, _) = git_passes(
+        &root.join("git-throughput-fsync"),
+        &passes,
+        &["-c", "core.fsync=all", "-c", "core.fsyncMethod=fsync"],
+    );
 
     println!(
-        "\n### Throughput: {sources} sources of ~{} KB, batches of {batch} per commit\n",
+        "\n### Throughput: {sources} sources of ~{} KB (verbatim: batches of {batch} per commit)\n",
         avg / 1024
     );
-    println!("| pass | time | versions/s | MB/s of captured bytes |");
-    println!("| --- | ---: | ---: | ---: |");
-    for (name, t) in [
-        ("first version of each (add)", first),
-        ("second version of each (~1% of words changed)", second),
-    ] {
-        println!(
-            "| {name} | {:.1} s | {:.0} | {:.1} |",
+    println!(
+        "| pass | verbatim, fsync on (default) | stock git, core.fsync=all | verbatim, fsync off | stock git, default config |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let rate = |t: Duration| {
+        format!(
+            "{:.1} s, {:.0} versions/s",
             t.as_secs_f64(),
-            sources as f64 / t.as_secs_f64(),
-            (avg * sources) as f64 / 1e6 / t.as_secs_f64()
+            sources as f64 / t.as_secs_f64()
+        )
+    };
+    for (i, name) in [
+        "first version of each",
+        "second version of each (~1% of words changed)",
+    ]
+    .iter()
+    .enumerate()
+    {
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            rate(ours[i]),
+            rate(peer_sync[i]),
+            rate(ours_nosync[i]),
+            rate(peer[i])
         );
     }
     println!("\n| store size | on disk |");
     println!("| --- | ---: |");
     println!(
         "| captured bytes, both versions (raw only) | {} |",
-        mib(raw_total)
+        mib((avg * sources * 2) as u64)
     );
-    println!("| store before packing (loose objects) | {} |", mib(loose));
     println!(
-        "| store after stock `git gc` ({:.1} s) | {} |",
-        gc.as_secs_f64(),
-        mib(packed)
+        "| verbatim store before packing (loose objects) | {} |",
+        mib(loose)
+    );
+    println!("| verbatim store after stock `git gc` | {} |", mib(packed));
+    println!(
+        "| stock git repository of the same files, before packing | {} |",
+        mib(peer_size)
     );
 }
 
