@@ -331,24 +331,8 @@ impl<'r> Snapshot<'r> {
     /// Every tracked source, in id order.
     pub fn sources(&self) -> Result<Vec<SourceRecord>, Error> {
         let mut out = Vec::new();
-        let Some(root) = self.subtree(&self.tree, "sources")? else {
-            return Ok(out);
-        };
-        for level1 in root.iter() {
-            let Some(t1) = self.entry_tree(&level1)? else {
-                continue;
-            };
-            for level2 in t1.iter() {
-                let Some(t2) = self.entry_tree(&level2)? else {
-                    continue;
-                };
-                for entry in t2.iter() {
-                    let Some(name) = entry.name() else { continue };
-                    if let Some(id) = SourceId::parse(name) {
-                        out.extend(self.source(&id)?);
-                    }
-                }
-            }
+        for id in self.ids_with_prefix("")? {
+            out.extend(self.source(&id)?);
         }
         Ok(out)
     }
@@ -425,10 +409,9 @@ impl<'r> Snapshot<'r> {
     /// Every version of a source, oldest first.
     pub fn versions(&self, id: &SourceId) -> Result<Vec<VersionRecord>, Error> {
         let dir = format!("{}/versions", source_dir(id));
-        let Ok(entry) = self.tree.get_path(Path::new(&dir)) else {
+        let Some(tree) = self.tree_at(&dir)? else {
             return Ok(Vec::new());
         };
-        let tree = self.repo.find_tree(entry.id())?;
         let mut out = Vec::with_capacity(tree.len());
         for e in tree.iter() {
             let path = format!("{dir}/{}", e.name().unwrap_or("?"));
@@ -442,10 +425,9 @@ impl<'r> Snapshot<'r> {
     /// version file names are zero-padded, so the last entry is the latest.
     pub fn latest(&self, id: &SourceId) -> Result<Option<VersionRecord>, Error> {
         let dir = format!("{}/versions", source_dir(id));
-        let Ok(entry) = self.tree.get_path(Path::new(&dir)) else {
+        let Some(tree) = self.tree_at(&dir)? else {
             return Ok(None);
         };
-        let tree = self.repo.find_tree(entry.id())?;
         let Some(last) = tree.iter().next_back() else {
             return Ok(None);
         };
@@ -456,19 +438,15 @@ impl<'r> Snapshot<'r> {
     /// How many versions a source has, without reading them.
     pub fn version_count(&self, id: &SourceId) -> Result<usize, Error> {
         let dir = format!("{}/versions", source_dir(id));
-        match self.tree.get_path(Path::new(&dir)) {
-            Ok(entry) => Ok(self.repo.find_tree(entry.id())?.len()),
-            Err(_) => Ok(0),
-        }
+        Ok(self.tree_at(&dir)?.map_or(0, |t| t.len()))
     }
 
     /// Every observation of a source, oldest first.
     pub fn observations(&self, id: &SourceId) -> Result<Vec<Observation>, Error> {
         let dir = format!("{}/observations", source_dir(id));
-        let Ok(entry) = self.tree.get_path(Path::new(&dir)) else {
+        let Some(tree) = self.tree_at(&dir)? else {
             return Ok(Vec::new());
         };
-        let tree = self.repo.find_tree(entry.id())?;
         let mut out = Vec::new();
         for e in tree.iter() {
             let path = format!("{dir}/{}", e.name().unwrap_or("?"));
@@ -507,6 +485,15 @@ impl<'r> Snapshot<'r> {
         match self.tree.get_path(Path::new(path)) {
             Ok(entry) if entry.kind() == Some(ObjectType::Blob) => Ok(Some(entry.id())),
             Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The tree at a slash-separated path, if there is one.
+    fn tree_at(&self, path: &str) -> Result<Option<Tree<'r>>, Error> {
+        match self.tree.get_path(Path::new(path)) {
+            Ok(entry) => self.entry_tree(&entry),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }

@@ -137,6 +137,28 @@ impl TestEnv {
         path
     }
 
+    /// The commit the store's branch points at: unchanged means nothing was written.
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "refs/heads/main"])
+            .ok()
+            .stdout
+            .trim()
+            .to_owned()
+    }
+
+    /// Takes the store's writer lock from the test process, as another run would hold it.
+    pub fn hold_lock(&self) -> std::fs::File {
+        let lock = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.store().join("verbatim.lock"))
+            .expect("open lock file");
+        lock.lock().expect("take the lock");
+        lock
+    }
+
     /// Runs stock `git` in the store directory.
     pub fn git(&self, args: &[&str]) -> Run {
         Run::from_output(

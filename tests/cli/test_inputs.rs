@@ -7,14 +7,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::{Reply, Server, TestEnv};
 
-fn head(env: &TestEnv) -> String {
-    env.git(&["rev-parse", "refs/heads/main"])
-        .ok()
-        .stdout
-        .trim()
-        .to_owned()
-}
-
 fn only_source(env: &TestEnv) -> serde_json::Value {
     let list: serde_json::Value =
         serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
@@ -92,7 +84,7 @@ fn encodings_round_trip_byte_for_byte_and_decode_right() {
 fn bad_inputs_fail_with_one_line_and_leave_the_store_untouched() {
     let env = TestEnv::with_store();
     env.write("dir/inner.txt", b"x");
-    let before = head(&env);
+    let before = env.head();
     let cases: &[(&[&str], i32, &str)] = &[
         (&["add", "missing.txt"], 2, "no such file"),
         (&["add", "dir"], 2, "is a directory"),
@@ -111,7 +103,7 @@ fn bad_inputs_fail_with_one_line_and_leave_the_store_untouched() {
     for (args, code, needle) in cases {
         let run = env.run(args).fails_with(*code);
         assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
-        assert_eq!(head(&env), before, "{args:?} changed the store");
+        assert_eq!(env.head(), before, "{args:?} changed the store");
     }
     // A file that exists but cannot be read (only meaningful when not running as root).
     let secret = env.write("secret.txt", b"s");
@@ -119,7 +111,7 @@ fn bad_inputs_fail_with_one_line_and_leave_the_store_untouched() {
         .expect("chmod");
     if std::fs::File::open(&secret).is_err() {
         env.run(&["add", "secret.txt"]).fails_with(2);
-        assert_eq!(head(&env), before);
+        assert_eq!(env.head(), before);
     }
     // Unknown version and a time before the first capture.
     let a = env.write("a.txt", b"a");
@@ -258,7 +250,7 @@ fn http_redirect_chain_is_recorded() {
     assert_eq!(redirects[1]["status"], 302);
     assert_eq!(redirects[1]["location"], target);
 
-    let before = head(&env);
+    let before = env.head();
     let run = env
         .run(&["add", &hop.url("/loop"), "--max-redirects", "5"])
         .fails_with(4);
@@ -267,7 +259,7 @@ fn http_redirect_chain_is_recorded() {
         "{}",
         run.stderr
     );
-    assert_eq!(head(&env), before);
+    assert_eq!(env.head(), before);
 }
 
 #[test]
@@ -277,7 +269,7 @@ fn http_failures_store_nothing() {
         ("/big", Reply::ok("text/plain", vec![b'x'; 10_000])),
     ]);
     let env = TestEnv::with_store();
-    let before = head(&env);
+    let before = env.head();
     let run = env.run(&["add", &server.url("/gone")]).fails_with(4);
     assert!(run.stderr.contains("404"), "{}", run.stderr);
     env.run(&["add", &server.url("/500")]).fails_with(4);
@@ -307,6 +299,6 @@ fn http_failures_store_nothing() {
     let run = env.run(&["add", &url, "--timeout", "1"]).fails_with(4);
     assert!(run.stderr.contains("timed out"), "{}", run.stderr);
     assert!(start.elapsed() < Duration::from_secs(3));
-    assert_eq!(head(&env), before);
+    assert_eq!(env.head(), before);
     let _ = hold.join();
 }

@@ -1,20 +1,11 @@
 //! Crash safety and locking: `kill -9` at random points, a held lock, stale lock files.
 
-use std::fs::File;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest as _, Sha256};
 
 use crate::common::TestEnv;
-
-fn head(env: &TestEnv) -> String {
-    env.git(&["rev-parse", "refs/heads/main"])
-        .ok()
-        .stdout
-        .trim()
-        .to_owned()
-}
 
 /// Checks the store with stock git and with verbatim: fsck clean, every source's versions
 /// contiguous from 1, and the current bytes hash to what the latest record says.
@@ -112,7 +103,7 @@ fn kill_9_at_random_points_leaves_the_store_consistent() {
     let (mut mid_run, mut moved, mut kept) = (0, 0, 0);
     for round in 1..=40 {
         write_round(round);
-        let before = head(&env);
+        let before = env.head();
         let mut child = env
             .command()
             .args(["add", "--from", "list.txt"])
@@ -128,7 +119,7 @@ fn kill_9_at_random_points_leaves_the_store_consistent() {
         }
         child.kill().expect("SIGKILL");
         child.wait().expect("reap");
-        if head(&env) == before {
+        if env.head() == before {
             kept += 1;
         } else {
             moved += 1;
@@ -152,15 +143,8 @@ fn kill_9_at_random_points_leaves_the_store_consistent() {
 fn a_held_lock_makes_a_second_run_fail_clearly() {
     let env = TestEnv::with_store();
     let file = env.write("a.txt", b"a");
-    let lock = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(env.store().join("verbatim.lock"))
-        .expect("lock file");
-    lock.lock().expect("take the lock");
-    let before = head(&env);
+    let lock = env.hold_lock();
+    let before = env.head();
     let run = env
         .command()
         .env("VERBATIM_LOCK_TIMEOUT", "0.5")
@@ -174,7 +158,7 @@ fn a_held_lock_makes_a_second_run_fail_clearly() {
         stderr.lines().any(|l| l.starts_with("verbatim: error: ")),
         "{stderr}"
     );
-    assert_eq!(head(&env), before);
+    assert_eq!(env.head(), before);
     drop(lock);
 }
 
@@ -182,14 +166,7 @@ fn a_held_lock_makes_a_second_run_fail_clearly() {
 fn a_second_run_waits_for_the_lock() {
     let env = TestEnv::with_store();
     let file = env.write("a.txt", b"a");
-    let lock = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(env.store().join("verbatim.lock"))
-        .expect("lock file");
-    lock.lock().expect("take the lock");
+    let lock = env.hold_lock();
     let child = env
         .command()
         .args(["add", file.to_str().expect("utf-8")])
