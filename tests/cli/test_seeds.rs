@@ -90,6 +90,13 @@ fn seeds_round_trip_with_titles() {
         let id = item["id"].as_str().expect("id");
         let original = std::fs::read(seeds_dir().join(&seed.file)).expect("seed");
         assert_eq!(env.run(&["show", id, "--raw"]).ok().stdout_bytes, original);
+        let log: serde_json::Value =
+            serde_json::from_str(&env.run(&["log", id, "--format", "json"]).ok().stdout)
+                .expect("log json");
+        assert_eq!(log.as_array().map(Vec::len), Some(1));
+        assert_eq!(log[0]["sha256"], seed.sha256.as_str());
+        assert_eq!(log[0]["charset"], "UTF-8");
+        assert!(env.run(&["log", id]).ok().stdout.contains(&seed.title));
         // Plain UTF-8 text is its own extracted text.
         assert_eq!(env.run(&["show", id]).ok().stdout_bytes, original);
     }
