@@ -65,7 +65,7 @@ impl Lock {
         Ok(Lock { file })
     }
 
-    /// The lock file's path is not kept; this proves to writers that the lock is held.
+    /// Whether the lock's file is still open; writers assert it in debug builds.
     pub(crate) fn held(&self) -> bool {
         self.file.metadata().is_ok()
     }

@@ -149,3 +149,41 @@ fn colour_only_when_asked() {
             .contains('\u{1b}')
     );
 }
+
+#[test]
+fn an_ambiguous_prefix_names_the_candidates() {
+    let env = TestEnv::with_store();
+    let paths: Vec<String> = (0..40)
+        .map(|i| {
+            env.write(&format!("f{i}.txt"), b"x")
+                .to_str()
+                .expect("utf-8")
+                .to_owned()
+        })
+        .collect();
+    let mut args = vec!["add"];
+    args.extend(paths.iter().map(String::as_str));
+    env.run(&args).ok();
+    let list: serde_json::Value =
+        serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
+    let ids: Vec<&str> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id"))
+        .collect();
+    // 40 ids over 16 possible first digits: some first digit is shared.
+    let shared = ids
+        .iter()
+        .map(|id| &id[..1])
+        .find(|p| ids.iter().filter(|id| id.starts_with(p)).count() > 1)
+        .expect("pigeonhole");
+    let run = env.run(&["log", shared]).fails_with(2);
+    assert!(run.stderr.contains("ambiguous"), "{}", run.stderr);
+    let named = ids
+        .iter()
+        .filter(|id| id.starts_with(shared))
+        .filter(|id| run.stderr.contains(*id))
+        .count();
+    assert!(named >= 2, "{}", run.stderr);
+}
