@@ -2,14 +2,8 @@
 //! real git, and HTTP servers on loopback.
 
 mod common;
-mod test_add;
-mod test_crash;
-mod test_errors;
 mod test_git;
 mod test_history;
-mod test_http;
 mod test_inputs;
 mod test_kill;
-mod test_lock;
-mod test_read;
 mod test_seeds;
