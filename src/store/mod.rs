@@ -626,6 +626,9 @@ impl Transaction<'_> {
                 bytes: text.len() as u64,
                 git_blob: text_oid.to_string(),
             },
+            canonical_sha256: Some(sha256_hex(
+                crate::classify::canonical_text(&capture.extracted.text).as_bytes(),
+            )),
             media_type: capture.extracted.media_type.clone(),
             charset: capture.extracted.charset.clone(),
             charset_source: capture.extracted.charset_source,

@@ -60,6 +60,11 @@ pub struct VersionRecord {
     pub raw: StoredBlob,
     /// The extracted UTF-8 text.
     pub text: StoredBlob,
+    /// SHA-256 of the canonical form of the text ([`crate::classify::canonical_text`]): equal
+    /// hashes mean the versions differ only cosmetically. Absent in records written before it
+    /// was introduced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_sha256: Option<String>,
     /// Media type without parameters.
     pub media_type: String,
     /// Charset used to decode the text (WHATWG name); absent for binary content.

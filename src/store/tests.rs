@@ -190,3 +190,24 @@ fn shard_prefix_matching() {
     assert!(shard_may_match("cd", "abc", 2));
     assert!(!shard_may_match("ce", "abcd", 2));
 }
+
+#[test]
+fn typography_only_changes_keep_the_canonical_hash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(&dir.path().join("s")).expect("init");
+    write(
+        &store,
+        &[capture(
+            "/q.txt",
+            "He said \u{201C}no\u{201D} \u{2014} twice.".as_bytes(),
+        )],
+    );
+    write(&store, &[capture("/q.txt", b"He said \"no\"  -  twice.")]);
+    write(&store, &[capture("/q.txt", b"He said \"yes\" - twice.")]);
+    let snap = store.snapshot().expect("snap");
+    let id = Locator::parse("/q.txt", Path::new("/")).expect("path").id();
+    let v = snap.versions(&id).expect("versions");
+    assert_ne!(v[0].raw.sha256, v[1].raw.sha256);
+    assert_eq!(v[0].canonical_sha256, v[1].canonical_sha256);
+    assert_ne!(v[1].canonical_sha256, v[2].canonical_sha256);
+}

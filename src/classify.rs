@@ -1,0 +1,247 @@
+//! Deciding what happened to a source: the canonical text form that comparisons use, and the
+//! verdicts a check can reach.
+//!
+//! Comparison never uses the raw text: typography, spacing and normalisation differences are
+//! not edits. The canonical form folds them away so that `cosmetic` (bytes differ, meaning does
+//! not) is told apart from `edited`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization as _;
+
+/// What a check found, as a state of the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The bytes are identical, or the server answered 304 Not Modified.
+    Unchanged,
+    /// The bytes differ but the canonical text is the same (markup, ads, typography only).
+    Cosmetic,
+    /// The canonical text changed.
+    Edited,
+    /// The article is gone: 404, 410 or 451, a soft 404, or a retraction notice.
+    Retracted,
+    /// The article answers from a different URL now.
+    Moved,
+    /// The site refuses verbatim (401, 403, 429 that persist, a bot wall).
+    Blocked,
+    /// Network failure, timeout, or server errors after retries.
+    Unreachable,
+    /// verbatim could not process the response.
+    Error,
+}
+
+impl Verdict {
+    /// The verdict's name as it appears in output and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Unchanged => "unchanged",
+            Verdict::Cosmetic => "cosmetic",
+            Verdict::Edited => "edited",
+            Verdict::Retracted => "retracted",
+            Verdict::Moved => "moved",
+            Verdict::Blocked => "blocked",
+            Verdict::Unreachable => "unreachable",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The verdict an HTTP error status implies on its own, if any: `None` for statuses that need
+/// the body or the previous state to judge (2xx, 3xx).
+pub fn verdict_for_status(status: u16) -> Option<Verdict> {
+    match status {
+        404 | 410 | 451 => Some(Verdict::Retracted),
+        401 | 403 | 429 => Some(Verdict::Blocked),
+        500..=599 => Some(Verdict::Unreachable),
+        400..=499 => Some(Verdict::Error),
+        _ => None,
+    }
+}
+
+/// Compares a new capture with the current version by their hashes: identical bytes are
+/// `unchanged`, identical canonical text `cosmetic`, anything else `edited`.
+pub fn compare(old_raw: &str, old_canonical: &str, new_raw: &str, new_canonical: &str) -> Verdict {
+    if old_raw == new_raw {
+        Verdict::Unchanged
+    } else if old_canonical == new_canonical {
+        Verdict::Cosmetic
+    } else {
+        Verdict::Edited
+    }
+}
+
+/// The canonical form of extracted text: Unicode NFC; curly and straight quotes, dash variants,
+/// non-breaking and other spaces, and the ellipsis character folded; invisible characters
+/// dropped; whitespace collapsed within paragraphs; paragraphs separated by one blank line.
+pub fn canonical_text(text: &str) -> String {
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut pending_space = false;
+    let mut newlines = 0;
+    let mut buf = [0u8; 4];
+    for c in text.nfc() {
+        let piece: &str = match c {
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{0060}'
+            | '\u{00B4}' => "'",
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+            | '\u{00BB}' => "\"",
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+            | '\u{2212}' => "-",
+            '\u{2026}' => "...",
+            // Invisible characters that editors and CMSs insert and remove at will.
+            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => continue,
+            '\n' => {
+                newlines += 1;
+                pending_space = true;
+                continue;
+            }
+            c if c.is_whitespace() => {
+                pending_space = true;
+                continue;
+            }
+            c => c.encode_utf8(&mut buf),
+        };
+        if newlines >= 2 && !current.is_empty() {
+            paragraphs.push(std::mem::take(&mut current));
+        } else if pending_space && !current.is_empty() {
+            current.push(' ');
+        }
+        newlines = 0;
+        pending_space = false;
+        current.push_str(piece);
+    }
+    if !current.is_empty() {
+        paragraphs.push(current);
+    }
+    // Dropping invisible characters can bring a base letter and a combining mark together, so
+    // normalise once more: the canonical form must be a fixed point.
+    paragraphs.join("\n\n").nfc().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typography_folds_away() {
+        let a = "\u{201C}We condemn it,\u{201D} Mijente said\u{2014}twice\u{2026}\u{00A0}It\u{2019}s over.";
+        let b = "\"We condemn it,\" Mijente said-twice... It's over.";
+        assert_eq!(canonical_text(a), canonical_text(b));
+        assert_eq!(canonical_text(b), b);
+    }
+
+    #[test]
+    fn nfc_and_invisible_characters() {
+        assert_eq!(canonical_text("Cafe\u{0301}"), "Caf\u{00E9}");
+        assert_eq!(canonical_text("data\u{00AD}base\u{200B}"), "database");
+    }
+
+    #[test]
+    fn whitespace_collapses_but_paragraphs_stay() {
+        let text = "  First   line\nstill first.\r\n\n\n  Second\tparagraph.  \n";
+        assert_eq!(
+            canonical_text(text),
+            "First line still first.\n\nSecond paragraph."
+        );
+        assert_ne!(canonical_text("a\n\nb"), canonical_text("a b"));
+    }
+
+    #[test]
+    fn canonical_form_is_idempotent() {
+        for text in [
+            "x \u{2014} y\n\n\n z\u{2026}",
+            "",
+            "\n\n",
+            "\u{FEFF}only",
+            "e\u{200B}\u{0301}",
+        ] {
+            let once = canonical_text(text);
+            assert_eq!(canonical_text(&once), once);
+        }
+    }
+
+    #[test]
+    fn real_edits_are_not_folded() {
+        assert_ne!(canonical_text("until 2020."), canonical_text("until 2021."));
+        assert_ne!(
+            canonical_text("Palantir said"),
+            canonical_text("Palantir denied")
+        );
+    }
+
+    #[test]
+    fn verdicts_from_status_and_hashes() {
+        assert_eq!(verdict_for_status(404), Some(Verdict::Retracted));
+        assert_eq!(verdict_for_status(451), Some(Verdict::Retracted));
+        assert_eq!(verdict_for_status(429), Some(Verdict::Blocked));
+        assert_eq!(verdict_for_status(503), Some(Verdict::Unreachable));
+        assert_eq!(verdict_for_status(200), None);
+        assert_eq!(compare("a", "x", "a", "x"), Verdict::Unchanged);
+        assert_eq!(compare("a", "x", "b", "x"), Verdict::Cosmetic);
+        assert_eq!(compare("a", "x", "b", "y"), Verdict::Edited);
+        assert_eq!(
+            serde_json::to_string(&Verdict::Unreachable).unwrap(),
+            "\"unreachable\""
+        );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::canonical_text;
+
+    /// Text mixing any Unicode with the characters the canonical form treats specially.
+    fn messy_text() -> impl Strategy<Value = String> {
+        let special = prop::sample::select(vec![
+            "\u{201C}",
+            "\u{2019}",
+            "\u{2014}",
+            "\u{2026}",
+            "\u{00A0}",
+            "\u{200B}",
+            "\u{00AD}",
+            "\n",
+            "\n\n",
+            "\r\n",
+            " ",
+            "\t",
+            "e\u{0301}",
+            "\u{FEFF}",
+            "'",
+            "\"",
+            "-",
+        ]);
+        prop::collection::vec(
+            prop_oneof![any::<String>(), special.prop_map(str::to_owned)],
+            0..20,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn canonical_form_is_a_fixed_point(text in messy_text()) {
+            let once = canonical_text(&text);
+            prop_assert_eq!(canonical_text(&once), once.clone());
+            prop_assert!(!once.starts_with(char::is_whitespace) && !once.ends_with(char::is_whitespace));
+            prop_assert!(!once.contains("\n\n\n"));
+        }
+
+        #[test]
+        fn typography_never_changes_the_canonical_form(words in prop::collection::vec("[a-z]{1,8}", 1..12)) {
+            let plain = words.join(" - ");
+            let fancy = words.join("\u{00A0}\u{2014}\u{2009}");
+            prop_assert_eq!(canonical_text(&plain), canonical_text(&fancy));
+        }
+    }
+}
