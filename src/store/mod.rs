@@ -36,6 +36,7 @@ use record::{
 };
 
 use crate::capture::{self, Capture, Origin};
+use crate::classify::Verdict;
 use crate::hash::sha256_hex;
 use crate::source::{self, SourceId};
 
@@ -558,6 +559,17 @@ impl Transaction<'_> {
     /// Records a capture: a new source, a new version, or an unchanged observation.
     /// `title` sets the title of a source added now (else the document's own title is used).
     pub fn record(&mut self, capture: &Capture, title: Option<&str>) -> Result<Recorded, Error> {
+        self.record_checked(capture, title, None)
+    }
+
+    /// As [`Transaction::record`], keeping the verdict of a check (and its reason) in the
+    /// observation.
+    pub fn record_checked(
+        &mut self,
+        capture: &Capture,
+        title: Option<&str>,
+        verdict: Option<(Verdict, Option<String>)>,
+    ) -> Result<Recorded, Error> {
         let repo = &self.store.repo;
         let id = capture.locator.id();
         let dir = source_dir(&id);
@@ -583,17 +595,31 @@ impl Transaction<'_> {
             Origin::Http { status, .. } => Some(*status),
             Origin::File { .. } => None,
         };
+        let canonical_sha =
+            sha256_hex(crate::classify::canonical_text(&capture.extracted.text).as_bytes());
+        let final_url = match &capture.origin {
+            Origin::Http { final_url, .. } if *final_url != capture.locator.canonical() => {
+                Some(final_url.clone())
+            }
+            _ => None,
+        };
+        let (verdict, reason) = verdict.map_or((None, None), |(v, r)| (Some(v), r));
+        let observation = |outcome, version| Observation {
+            at: capture.captured_at,
+            outcome,
+            version,
+            raw_sha256: Some(raw_sha.clone()),
+            canonical_sha256: Some(canonical_sha.clone()),
+            http_status,
+            verdict,
+            reason: reason.clone(),
+            final_url: final_url.clone(),
+        };
         if let Some((current, _)) = &previous
             && current.raw.sha256 == raw_sha
         {
-            self.observe(
-                &id,
-                capture.captured_at,
-                Outcome::Unchanged,
-                current.version,
-                &raw_sha,
-                http_status,
-            )?;
+            let seen = observation(Outcome::Unchanged, current.version);
+            self.observe(&id, seen)?;
             return Ok(Recorded::Unchanged(current.clone()));
         }
         let is_new = previous.is_none() && self.snapshot.source(&id)?.is_none();
@@ -626,9 +652,7 @@ impl Transaction<'_> {
                 bytes: text.len() as u64,
                 git_blob: text_oid.to_string(),
             },
-            canonical_sha256: Some(sha256_hex(
-                crate::classify::canonical_text(&capture.extracted.text).as_bytes(),
-            )),
+            canonical_sha256: Some(canonical_sha.clone()),
             media_type: capture.extracted.media_type.clone(),
             charset: capture.extracted.charset.clone(),
             charset_source: capture.extracted.charset_source,
@@ -639,14 +663,8 @@ impl Transaction<'_> {
         self.edits.insert(format!("{dir}/raw"), raw_oid);
         self.edits.insert(format!("{dir}/text.txt"), text_oid);
         self.put(format!("{dir}/versions/{version:08}.json"), &record_json)?;
-        self.observe(
-            &id,
-            capture.captured_at,
-            Outcome::Captured,
-            version,
-            &raw_sha,
-            http_status,
-        )?;
+        let seen = observation(Outcome::Captured, version);
+        self.observe(&id, seen)?;
         self.pending
             .insert(id.clone(), (record.clone(), sha256_hex(&record_json)));
         self.trailers
@@ -663,16 +681,9 @@ impl Transaction<'_> {
         })
     }
 
-    fn observe(
-        &mut self,
-        id: &SourceId,
-        at: Timestamp,
-        outcome: Outcome,
-        version: u32,
-        raw_sha256: &str,
-        http_status: Option<u16>,
-    ) -> Result<(), Error> {
-        let month = at.strftime("%Y-%m").to_string();
+    /// Appends an observation to a source's log for the month it was made in.
+    pub fn observe(&mut self, id: &SourceId, observation: Observation) -> Result<(), Error> {
+        let month = observation.at.strftime("%Y-%m").to_string();
         let path = format!("{}/observations/{month}.jsonl", source_dir(id));
         let mut content = match self.edits.get(&path) {
             Some(oid) => self.store.repo.find_blob(*oid)?.content().to_vec(),
@@ -681,13 +692,7 @@ impl Transaction<'_> {
                 None => Vec::new(),
             },
         };
-        let observation = Observation {
-            at,
-            outcome,
-            version,
-            raw_sha256: raw_sha256.to_owned(),
-            http_status,
-        };
+        // Serialising a plain record cannot fail.
         content.extend(serde_json::to_vec(&observation).unwrap_or_default());
         content.push(b'\n');
         self.put(path, &content)

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::capture::Origin;
+use crate::classify::Verdict;
 use crate::extract::CharsetSource;
 use crate::source::SourceId;
 
@@ -95,13 +96,26 @@ pub enum Outcome {
 pub struct Observation {
     /// When the source was observed.
     pub at: Timestamp,
-    /// What was seen.
+    /// Whether a version was stored.
     pub outcome: Outcome,
     /// The version current after the observation.
     pub version: u32,
-    /// SHA-256 of the bytes seen.
-    pub raw_sha256: String,
+    /// SHA-256 of the bytes seen; absent when no body was received (an error status, a 304).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_sha256: Option<String>,
+    /// SHA-256 of the canonical text seen, when a body was received and extracted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_sha256: Option<String>,
     /// The HTTP status, for web sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// The verdict of a check; absent for plain captures by `add`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// Why the verdict was reached, where it needs saying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The URL that answered, when it differs from the locator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_url: Option<String>,
 }
