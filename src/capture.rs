@@ -49,6 +49,51 @@ pub struct Capture {
     pub origin: Origin,
 }
 
+impl Capture {
+    /// Derives the text of bytes already obtained, as [`capture`] does after fetching.
+    pub fn from_parts(
+        locator: Locator,
+        captured_at: Timestamp,
+        raw: Vec<u8>,
+        origin: Origin,
+    ) -> Capture {
+        let (content_type, name) = match (&origin, &locator) {
+            (Origin::Http { headers, .. }, Locator::Http(url)) => (
+                headers.get("content-type").cloned(),
+                url.path_segments()
+                    .and_then(|mut s| s.next_back())
+                    .map(str::to_owned),
+            ),
+            (_, Locator::File(path)) => (
+                None,
+                path.file_name().and_then(|n| n.to_str()).map(str::to_owned),
+            ),
+            _ => (None, None),
+        };
+        let extracted = extract::extract(&raw, content_type.as_deref(), name.as_deref());
+        Capture {
+            locator,
+            captured_at,
+            raw,
+            extracted,
+            origin,
+        }
+    }
+}
+
+impl Origin {
+    /// The origin of an HTTP response.
+    pub fn from_response(response: &fetch::HttpResponse) -> Origin {
+        Origin::Http {
+            requested_url: response.requested_url.clone(),
+            final_url: response.final_url.clone(),
+            status: response.status,
+            headers: response.headers.iter().cloned().collect(),
+            redirects: response.redirects.clone(),
+        }
+    }
+}
+
 /// Captures `locator` now.
 pub fn capture(
     locator: &Locator,
@@ -58,38 +103,20 @@ pub fn capture(
     match locator {
         Locator::File(path) => {
             let raw = fetch::read_file(path, max_bytes)?;
-            let captured_at = now();
-            let name = path.file_name().and_then(|n| n.to_str());
-            let extracted = extract::extract(&raw, None, name);
-            Ok(Capture {
-                locator: locator.clone(),
-                captured_at,
-                raw,
-                extracted,
-                origin: Origin::File {
-                    path: path.display().to_string(),
-                },
-            })
+            let origin = Origin::File {
+                path: path.display().to_string(),
+            };
+            Ok(Capture::from_parts(locator.clone(), now(), raw, origin))
         }
         Locator::Http(url) => {
             let response = client.get(url)?;
-            let captured_at = now();
-            let name = url.path_segments().and_then(|mut s| s.next_back());
-            let extracted = extract::extract(&response.body, response.header("content-type"), name);
-            let origin = Origin::Http {
-                requested_url: response.requested_url,
-                final_url: response.final_url,
-                status: response.status,
-                headers: response.headers.into_iter().collect(),
-                redirects: response.redirects,
-            };
-            Ok(Capture {
-                locator: locator.clone(),
-                captured_at,
-                raw: response.body,
-                extracted,
+            let origin = Origin::from_response(&response);
+            Ok(Capture::from_parts(
+                locator.clone(),
+                now(),
+                response.body,
                 origin,
-            })
+            ))
         }
     }
 }

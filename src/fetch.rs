@@ -142,6 +142,15 @@ pub struct Redirect {
     pub location: String,
 }
 
+/// Validators from an earlier response, for a conditional request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    /// The earlier `ETag`.
+    pub etag: Option<String>,
+    /// The earlier `Last-Modified`.
+    pub last_modified: Option<String>,
+}
+
 /// A successful HTTP fetch.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
@@ -193,15 +202,28 @@ impl HttpClient {
 
     /// Fetches `url`, following redirects up to the limit; an error status is an error.
     pub fn get(&self, url: &Url) -> Result<HttpResponse, Error> {
+        self.get_if_changed(url, &Validators::default())
+    }
+
+    /// Fetches `url` conditionally: when the server confirms the validators still hold, the
+    /// result has status 304 and an empty body, and costs no transfer.
+    pub fn get_if_changed(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<HttpResponse, Error> {
         let requested_url = url.as_str().to_owned();
         let mut current = url.clone();
         let mut redirects = Vec::new();
         loop {
-            let mut response = self
-                .agent
-                .get(current.as_str())
-                .call()
-                .map_err(|e| client_error(&current, e))?;
+            let mut request = self.agent.get(current.as_str());
+            if let Some(etag) = &validators.etag {
+                request = request.header("If-None-Match", etag);
+            }
+            if let Some(date) = &validators.last_modified {
+                request = request.header("If-Modified-Since", date);
+            }
+            let mut response = request.call().map_err(|e| client_error(&current, e))?;
             let status = response.status().as_u16();
             let headers = provenance_headers(response.headers());
             if (300..400).contains(&status) && status != 304 {
@@ -233,6 +255,16 @@ impl HttpClient {
                 }
                 current = location;
                 continue;
+            }
+            if status == 304 {
+                return Ok(HttpResponse {
+                    requested_url,
+                    final_url: current.to_string(),
+                    status,
+                    headers,
+                    redirects,
+                    body: Vec::new(),
+                });
             }
             if !(200..300).contains(&status) {
                 return Err(Error::Status {
