@@ -126,6 +126,135 @@ pub fn canonical_text(text: &str) -> String {
     paragraphs.join("\n\n").nfc().collect()
 }
 
+/// How much of a text changed, in words and paragraphs. A replaced run counts as changed up to
+/// the shorter side and as added or removed beyond it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditStats {
+    /// Words only in the new text.
+    pub words_added: usize,
+    /// Words only in the old text.
+    pub words_removed: usize,
+    /// Words replaced by others.
+    pub words_changed: usize,
+    /// Paragraphs only in the new text.
+    pub paragraphs_added: usize,
+    /// Paragraphs only in the old text.
+    pub paragraphs_removed: usize,
+    /// Paragraphs rewritten.
+    pub paragraphs_changed: usize,
+}
+
+/// Counts the changes between two canonical texts.
+pub fn edit_stats(old: &str, new: &str) -> EditStats {
+    let old_words: Vec<&str> = old.split_whitespace().collect();
+    let new_words: Vec<&str> = new.split_whitespace().collect();
+    let (words_added, words_removed, words_changed) = count_ops(&old_words, &new_words);
+    let old_paras: Vec<&str> = old.split("\n\n").filter(|p| !p.is_empty()).collect();
+    let new_paras: Vec<&str> = new.split("\n\n").filter(|p| !p.is_empty()).collect();
+    let (paragraphs_added, paragraphs_removed, paragraphs_changed) =
+        count_ops(&old_paras, &new_paras);
+    EditStats {
+        words_added,
+        words_removed,
+        words_changed,
+        paragraphs_added,
+        paragraphs_removed,
+        paragraphs_changed,
+    }
+}
+
+fn count_ops(old: &[&str], new: &[&str]) -> (usize, usize, usize) {
+    let diff = similar::TextDiffConfig::default()
+        .algorithm(similar::Algorithm::Patience)
+        .timeout(std::time::Duration::from_secs(2))
+        .diff_slices(old, new);
+    let (mut added, mut removed, mut changed) = (0, 0, 0);
+    for op in diff.ops() {
+        match *op {
+            similar::DiffOp::Equal { .. } => {}
+            similar::DiffOp::Insert { new_len, .. } => added += new_len,
+            similar::DiffOp::Delete { old_len, .. } => removed += old_len,
+            similar::DiffOp::Replace {
+                old_len, new_len, ..
+            } => {
+                let common = old_len.min(new_len);
+                changed += common;
+                added += new_len - common;
+                removed += old_len - common;
+            }
+        }
+    }
+    (added, removed, changed)
+}
+
+const NOT_FOUND: &[&str] = &[
+    "page not found",
+    "404 not found",
+    "error 404",
+    "page does not exist",
+    "page you requested could not be found",
+    "page you are looking for",
+    "can't find the page",
+    "cannot find the page",
+];
+const REMOVED: &[&str] = &[
+    "has been retracted",
+    "has been removed",
+    "has been withdrawn",
+    "was retracted",
+    "was removed",
+    "was withdrawn",
+    "is no longer available",
+    "has been taken down",
+];
+const BOT_WALL: &[&str] = &[
+    "checking your browser",
+    "verify you are human",
+    "verify that you are human",
+    "are you a robot",
+    "captcha",
+    "enable javascript and cookies to continue",
+    "unusual traffic from your",
+    "access denied",
+    "request blocked",
+];
+
+/// Whether a page served with success says the article is gone: its text emptied, a "page not
+/// found" page (soft 404), or a removal notice in its place. Returns the reason.
+///
+/// Phrases count only when the text also collapsed to less than half, so an article that merely
+/// mentions a retraction is not taken for one.
+pub fn retraction_reason(old: &str, new: &str, title: Option<&str>) -> Option<String> {
+    if new.trim().is_empty() && !old.trim().is_empty() {
+        return Some("the text was emptied".to_owned());
+    }
+    let collapsed = new.len() * 2 < old.len();
+    let head = head_lower(new, title);
+    if collapsed && NOT_FOUND.iter().any(|p| head.contains(p)) {
+        return Some("soft 404: the page says it was not found".to_owned());
+    }
+    if collapsed && REMOVED.iter().any(|p| head.contains(p)) {
+        return Some("a removal notice replaced the article".to_owned());
+    }
+    None
+}
+
+/// Whether a page is a bot wall or interstitial served instead of the article. Returns the reason.
+pub fn block_reason(old: &str, new: &str, title: Option<&str>) -> Option<String> {
+    let collapsed = new.len() * 2 < old.len();
+    let head = head_lower(new, title);
+    (collapsed && BOT_WALL.iter().any(|p| head.contains(p)))
+        .then(|| "a bot wall or interstitial was served instead of the article".to_owned())
+}
+
+/// The title and the first 3,000 characters of the text, lower-cased, where notices appear.
+fn head_lower(text: &str, title: Option<&str>) -> String {
+    let mut head: String = title.unwrap_or_default().to_lowercase();
+    head.push('\n');
+    head.extend(text.chars().take(3000).flat_map(char::to_lowercase));
+    head
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +304,38 @@ mod tests {
             canonical_text("Palantir said"),
             canonical_text("Palantir denied")
         );
+    }
+
+    #[test]
+    fn edit_stats_count_words_and_paragraphs() {
+        let old = "The contract runs until 2020.\n\nSecond paragraph stays.\n\nThird goes.";
+        let new = "The contract runs until 2021.\n\nSecond paragraph stays.\n\nA new fourth.";
+        let s = edit_stats(&canonical_text(old), &canonical_text(new));
+        assert_eq!(s.paragraphs_changed, 2);
+        assert_eq!((s.paragraphs_added, s.paragraphs_removed), (0, 0));
+        assert_eq!(s.words_changed, 3, "{s:?}");
+        assert_eq!(s.words_added, 1, "{s:?}");
+        assert_eq!(edit_stats("a b", "a b"), EditStats::default());
+    }
+
+    #[test]
+    fn gone_pages_are_recognised_only_when_the_text_collapses() {
+        let article = "Long article text. ".repeat(100);
+        assert!(retraction_reason(&article, "", None).is_some());
+        assert!(retraction_reason(&article, "Sorry, page not found.", Some("Oops")).is_some());
+        assert!(
+            retraction_reason(
+                &article,
+                "This article has been removed by the editors.",
+                None
+            )
+            .is_some()
+        );
+        let mentions = format!("{article} The earlier story was retracted last year.");
+        assert_eq!(retraction_reason(&article, &mentions, None), None);
+        assert!(block_reason(&article, "Checking your browser before accessing", None).is_some());
+        let about = format!("{article} The site added a captcha.");
+        assert_eq!(block_reason(&article, &about, None), None);
     }
 
     #[test]
