@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod capture;
+pub mod check;
 pub mod classify;
 pub mod extract;
 pub mod fetch;

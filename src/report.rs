@@ -205,3 +205,131 @@ fn short_hash(sha: &str) -> &str {
 fn short_time(t: &jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
 }
+
+/// Writes `check` results: one line per shown source that is not unchanged, then counts of all.
+pub fn check_human(
+    out: &mut dyn Write,
+    results: &[crate::check::CheckResult],
+    show: &dyn Fn(&crate::check::CheckResult) -> bool,
+    s: &Styles,
+) -> io::Result<()> {
+    use crate::classify::Verdict;
+    for r in results
+        .iter()
+        .filter(|r| r.verdict != Verdict::Unchanged && show(r))
+    {
+        let style = match r.verdict {
+            Verdict::Cosmetic => Style::new(),
+            Verdict::Edited | Verdict::Moved => s.added,
+            _ => s.removed,
+        };
+        let mut detail = Vec::new();
+        if let Some(c) = &r.changes {
+            detail.push(describe_changes(c));
+        }
+        if let Some(reason) = &r.reason {
+            detail.push(reason.clone());
+        }
+        if let Some(v) = r.new_version {
+            detail.push(format!("stored as v{v}"));
+        }
+        let lasting = !matches!(
+            r.verdict,
+            Verdict::Unchanged | Verdict::Cosmetic | Verdict::Edited
+        );
+        if lasting && !r.new {
+            detail.push(format!("since {}", short_time(&r.since)));
+        }
+        let line = format!(
+            "{style}{:<11}{style:#} {}{}{:#}  {}  {}",
+            r.verdict.as_str(),
+            s.id,
+            r.source,
+            s.id,
+            r.locator,
+            detail.join("; ")
+        );
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    let mut counts: Vec<(Verdict, usize)> = Vec::new();
+    for r in results {
+        match counts.iter_mut().find(|(v, _)| *v == r.verdict) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((r.verdict, 1)),
+        }
+    }
+    counts.sort_by_key(|(v, _)| *v as u8);
+    let summary: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+    writeln!(
+        out,
+        "checked {} source{}: {}",
+        results.len(),
+        if results.len() == 1 { "" } else { "s" },
+        if summary.is_empty() {
+            "nothing".to_owned()
+        } else {
+            summary.join(", ")
+        }
+    )
+}
+
+/// "2 words added, 1 changed in 1 paragraph" style, leaving out zeros.
+fn describe_changes(c: &crate::classify::EditStats) -> String {
+    let part = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
+    let words: Vec<String> = [
+        part(c.words_added, "added"),
+        part(c.words_removed, "removed"),
+        part(c.words_changed, "changed"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let paragraphs: Vec<String> = [
+        part(c.paragraphs_added, "added"),
+        part(c.paragraphs_removed, "removed"),
+        part(c.paragraphs_changed, "changed"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    format!(
+        "words {}; paragraphs {}",
+        or_none(&words),
+        or_none(&paragraphs)
+    )
+}
+
+fn or_none(parts: &[String]) -> String {
+    if parts.is_empty() {
+        "unchanged".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    checked: usize,
+    summary: std::collections::BTreeMap<&'static str, usize>,
+    results: Vec<&'a crate::check::CheckResult>,
+}
+
+/// Writes `check` results as one JSON object (schema in docs/output.md): counts of all results,
+/// and the shown ones in full.
+pub fn check_json(
+    out: &mut dyn Write,
+    results: &[crate::check::CheckResult],
+    show: &dyn Fn(&crate::check::CheckResult) -> bool,
+) -> io::Result<()> {
+    let mut summary = std::collections::BTreeMap::new();
+    for r in results {
+        *summary.entry(r.verdict.as_str()).or_insert(0) += 1;
+    }
+    let body = CheckJson {
+        checked: results.len(),
+        summary,
+        results: results.iter().filter(|r| show(r)).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &body)?;
+    writeln!(out)
+}

@@ -2,6 +2,7 @@
 //! its own file with its `Args` struct (whose doc comment is its help) and a `run` function.
 
 mod add;
+mod check;
 mod error;
 mod exit;
 mod init;
@@ -70,6 +71,7 @@ enum Format {
 enum Command {
     Init(init::Args),
     Add(add::Args),
+    Check(check::Args),
     List(list::Args),
     Log(log::Args),
     Show(show::Args),
@@ -126,6 +128,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Add(args) => add::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

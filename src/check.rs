@@ -1,0 +1,433 @@
+//! Re-fetching tracked sources and deciding what happened to each.
+//!
+//! Fetching is network-bound and runs on worker threads ([`fetch_all`]); judging needs the store
+//! and runs on the caller's thread ([`judge`]), so git2 handles never cross threads. Bytes equal
+//! to the current version's end the judgement before any extraction.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::capture::{self, Capture, Origin};
+use crate::classify::{self, EditStats, Verdict};
+use crate::fetch::{self, HttpClient, Validators};
+use crate::hash::sha256_hex;
+use crate::source::Locator;
+use crate::store::record::{Observation, Outcome, SourceRecord, VersionRecord};
+use crate::store::{self, Snapshot};
+
+/// What fetching one source gave.
+#[derive(Debug)]
+pub enum Fetched {
+    /// Bytes were received (a file read, or an HTTP 2xx).
+    Body {
+        /// When they were obtained.
+        at: Timestamp,
+        /// The bytes.
+        raw: Vec<u8>,
+        /// How.
+        origin: Origin,
+    },
+    /// The server confirmed the current version with 304 Not Modified.
+    NotModified {
+        /// When.
+        at: Timestamp,
+    },
+    /// The fetch failed.
+    Failed {
+        /// When.
+        at: Timestamp,
+        /// Why.
+        error: fetch::Error,
+    },
+}
+
+/// A source to check: its record and its current version.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The source.
+    pub source: SourceRecord,
+    /// Its parsed locator.
+    pub locator: Locator,
+    /// Its current version, if it has one.
+    pub current: Option<VersionRecord>,
+}
+
+/// Fetches every target with `jobs` worker threads, conditionally where the current version
+/// has validators. Results come back in the targets' order.
+pub fn fetch_all(
+    targets: &[Target],
+    client: &HttpClient,
+    max_bytes: u64,
+    jobs: usize,
+    on_done: &(dyn Fn(&Target) + Sync),
+) -> Vec<Fetched> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Fetched>>> =
+        Mutex::new((0..targets.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, targets.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(target) = targets.get(i) else { break };
+                    let fetched = fetch_one(target, client, max_bytes);
+                    on_done(target);
+                    if let Ok(mut slots) = results.lock() {
+                        slots[i] = Some(fetched);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| Fetched::Failed {
+                at: capture::now(),
+                error: fetch::Error::Connection {
+                    url: String::new(),
+                    detail: "the fetch did not complete".to_owned(),
+                },
+            })
+        })
+        .collect()
+}
+
+fn fetch_one(target: &Target, client: &HttpClient, max_bytes: u64) -> Fetched {
+    match &target.locator {
+        Locator::File(path) => match fetch::read_file(path, max_bytes) {
+            Ok(raw) => Fetched::Body {
+                at: capture::now(),
+                raw,
+                origin: Origin::File {
+                    path: path.display().to_string(),
+                },
+            },
+            Err(error) => Fetched::Failed {
+                at: capture::now(),
+                error,
+            },
+        },
+        Locator::Http(url) => {
+            let validators = match target.current.as_ref().map(|v| &v.origin) {
+                Some(Origin::Http { headers, .. }) => Validators {
+                    etag: headers.get("etag").cloned(),
+                    last_modified: headers.get("last-modified").cloned(),
+                },
+                _ => Validators::default(),
+            };
+            match client.get_if_changed(url, &validators) {
+                Ok(r) if r.status == 304 => Fetched::NotModified { at: capture::now() },
+                Ok(r) => Fetched::Body {
+                    at: capture::now(),
+                    origin: Origin::from_response(&r),
+                    raw: r.body,
+                },
+                Err(error) => Fetched::Failed {
+                    at: capture::now(),
+                    error,
+                },
+            }
+        }
+    }
+}
+
+/// The judgement on one source.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// The source's id.
+    pub source: String,
+    /// Its locator.
+    pub locator: String,
+    /// Its title, when known.
+    pub title: Option<String>,
+    /// What happened.
+    pub verdict: Verdict,
+    /// Why, where it needs saying.
+    pub reason: Option<String>,
+    /// Whether this state is new since the previous check.
+    pub new: bool,
+    /// Since when the source has been in this state.
+    pub since: Timestamp,
+    /// When it was checked.
+    pub checked_at: Timestamp,
+    /// The final HTTP status, for web sources that answered.
+    pub http_status: Option<u16>,
+    /// The URL that answered, when it differs from the locator.
+    pub final_url: Option<String>,
+    /// The current version before the check.
+    pub old_version: Option<u32>,
+    /// The version stored by this check (edited), if any.
+    pub new_version: Option<u32>,
+    /// SHA-256 of the current version's bytes.
+    pub old_sha256: Option<String>,
+    /// SHA-256 of the bytes received.
+    pub new_sha256: Option<String>,
+    /// SHA-256 of the current version's canonical text.
+    pub old_text_sha256: Option<String>,
+    /// SHA-256 of the canonical text received.
+    pub new_text_sha256: Option<String>,
+    /// For `edited` (and `moved` with changed content): what changed.
+    pub changes: Option<EditStats>,
+    /// The capture to store as a new version, for `edited`.
+    #[serde(skip)]
+    pub capture: Option<Capture>,
+}
+
+/// Judges what one fetch means for its source, reading the store as needed.
+pub fn judge(
+    snapshot: &Snapshot<'_>,
+    target: &Target,
+    fetched: Fetched,
+) -> Result<CheckResult, store::Error> {
+    let current = target.current.as_ref();
+    let mut result = CheckResult {
+        source: target.source.id.to_string(),
+        locator: target.source.locator.clone(),
+        title: target.source.title.clone(),
+        verdict: Verdict::Unchanged,
+        reason: None,
+        new: false,
+        since: capture::now(),
+        checked_at: capture::now(),
+        http_status: None,
+        final_url: None,
+        old_version: current.map(|v| v.version),
+        new_version: None,
+        old_sha256: current.map(|v| v.raw.sha256.clone()),
+        new_sha256: None,
+        old_text_sha256: current.and_then(|v| v.canonical_sha256.clone()),
+        new_text_sha256: None,
+        changes: None,
+        capture: None,
+    };
+    match fetched {
+        Fetched::NotModified { at } => {
+            result.checked_at = at;
+            result.http_status = Some(304);
+            result.reason = Some("HTTP 304 Not Modified".to_owned());
+            result.new_sha256 = result.old_sha256.clone();
+            result.new_text_sha256 = result.old_text_sha256.clone();
+        }
+        Fetched::Failed { at, error } => {
+            result.checked_at = at;
+            let (verdict, status) = failure_verdict(&error);
+            result.verdict = verdict;
+            result.http_status = status;
+            result.reason = Some(match &error {
+                fetch::Error::NotFound { .. } => "file deleted".to_owned(),
+                fetch::Error::Status { status, .. } => format!("HTTP {status}"),
+                other => other.to_string(),
+            });
+        }
+        Fetched::Body { at, raw, origin } => {
+            result.checked_at = at;
+            judge_body(snapshot, target, &mut result, at, raw, origin)?;
+        }
+    }
+    let history = snapshot.observations(&target.source.id)?;
+    (result.new, result.since) = continuity(&history, result.verdict, result.checked_at);
+    Ok(result)
+}
+
+fn judge_body(
+    snapshot: &Snapshot<'_>,
+    target: &Target,
+    result: &mut CheckResult,
+    at: Timestamp,
+    raw: Vec<u8>,
+    origin: Origin,
+) -> Result<(), store::Error> {
+    let raw_sha = sha256_hex(&raw);
+    result.new_sha256 = Some(raw_sha.clone());
+    let moved = match &origin {
+        Origin::Http {
+            status,
+            final_url,
+            redirects,
+            ..
+        } => {
+            result.http_status = Some(*status);
+            if *final_url != target.source.locator {
+                result.final_url = Some(final_url.clone());
+            }
+            let permanent = redirects.iter().any(|r| matches!(r.status, 301 | 308));
+            (permanent && *final_url != target.source.locator).then(|| final_url.clone())
+        }
+        Origin::File { .. } => None,
+    };
+    let Some(current) = target.current.as_ref() else {
+        result.verdict = Verdict::Edited;
+        result.reason = Some("no version was stored yet".to_owned());
+        result.capture = Some(Capture::from_parts(target.locator.clone(), at, raw, origin));
+        return Ok(());
+    };
+    if current.raw.sha256 == raw_sha {
+        // The common case: identical bytes need no extraction at all.
+        result.new_text_sha256 = result.old_text_sha256.clone();
+        if let Some(url) = moved {
+            result.verdict = Verdict::Moved;
+            result.reason = Some(format!("moved permanently to {url}; content unchanged"));
+        }
+        return Ok(());
+    }
+    let capture = Capture::from_parts(target.locator.clone(), at, raw, origin);
+    let new_canonical = classify::canonical_text(&capture.extracted.text);
+    let new_text_sha = sha256_hex(new_canonical.as_bytes());
+    result.new_text_sha256 = Some(new_text_sha.clone());
+    let old_text = String::from_utf8_lossy(&snapshot.read(&current.text)?).into_owned();
+    let old_canonical = classify::canonical_text(&old_text);
+    let old_text_sha = current
+        .canonical_sha256
+        .clone()
+        .unwrap_or_else(|| sha256_hex(old_canonical.as_bytes()));
+    result.old_text_sha256 = Some(old_text_sha.clone());
+    let title = capture.extracted.title.as_deref();
+    let content = if old_text_sha == new_text_sha {
+        Verdict::Cosmetic
+    } else if let Some(reason) = classify::block_reason(&old_canonical, &new_canonical, title) {
+        result.reason = Some(reason);
+        Verdict::Blocked
+    } else if let Some(reason) = classify::retraction_reason(&old_canonical, &new_canonical, title)
+    {
+        result.reason = Some(reason);
+        Verdict::Retracted
+    } else {
+        result.changes = Some(classify::edit_stats(&old_canonical, &new_canonical));
+        Verdict::Edited
+    };
+    result.verdict = content;
+    if let Some(url) = moved {
+        result.verdict = Verdict::Moved;
+        result.reason = Some(format!("moved permanently to {url}; content {content}"));
+    }
+    if content == Verdict::Edited {
+        result.capture = Some(capture);
+    }
+    Ok(())
+}
+
+/// The verdict a failed fetch implies, with the HTTP status if one was received.
+fn failure_verdict(error: &fetch::Error) -> (Verdict, Option<u16>) {
+    match error {
+        fetch::Error::NotFound { .. } => (Verdict::Retracted, None),
+        fetch::Error::Status { status, .. } => (
+            classify::verdict_for_status(*status).unwrap_or(Verdict::Error),
+            Some(*status),
+        ),
+        fetch::Error::Timeout { .. } | fetch::Error::Connection { .. } => {
+            (Verdict::Unreachable, None)
+        }
+        fetch::Error::IsDirectory { .. }
+        | fetch::Error::Unreadable { .. }
+        | fetch::Error::TooLarge { .. }
+        | fetch::Error::TooManyRedirects { .. }
+        | fetch::Error::BadRedirect { .. }
+        | fetch::Error::RedirectScheme { .. } => (Verdict::Error, None),
+    }
+}
+
+/// Whether `verdict` is a new state given the source's history, and since when it has held.
+///
+/// Unchanged and cosmetic are one "nothing to report" state (captures by `add` count as it);
+/// every edit is new, because each brings new text.
+pub fn continuity(history: &[Observation], verdict: Verdict, now: Timestamp) -> (bool, Timestamp) {
+    let state = |v: Option<Verdict>| match v.unwrap_or(Verdict::Unchanged) {
+        Verdict::Unchanged | Verdict::Cosmetic => Verdict::Unchanged,
+        other => other,
+    };
+    if verdict == Verdict::Edited {
+        return (true, now);
+    }
+    let current = state(Some(verdict));
+    let mut since = now;
+    let mut continuing = false;
+    for observation in history.iter().rev() {
+        if state(observation.verdict) != current {
+            break;
+        }
+        continuing = true;
+        since = observation.at;
+    }
+    (!continuing, since)
+}
+
+/// Records every result in one transaction: `edited` stores a new version, everything else an
+/// observation only. Returns the new version number per result.
+pub fn record(
+    tx: &mut store::Transaction<'_>,
+    results: &mut [CheckResult],
+) -> Result<(), store::Error> {
+    for result in results.iter_mut() {
+        let verdict = Some((result.verdict, result.reason.clone()));
+        if let Some(capture) = result.capture.take() {
+            if let store::Recorded::Added(v) | store::Recorded::NewVersion(v) =
+                tx.record_checked(&capture, None, verdict)?
+            {
+                result.new_version = Some(v.version);
+            }
+            continue;
+        }
+        let id = crate::source::SourceId::from_locator(&result.locator);
+        tx.observe(
+            &id,
+            Observation {
+                at: result.checked_at,
+                outcome: Outcome::Unchanged,
+                version: result.old_version.unwrap_or(0),
+                raw_sha256: result.new_sha256.clone(),
+                canonical_sha256: result.new_text_sha256.clone(),
+                http_status: result.http_status,
+                verdict: Some(result.verdict),
+                reason: result.reason.clone(),
+                final_url: result.final_url.clone(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(at: &str, verdict: Option<Verdict>) -> Observation {
+        Observation {
+            at: at.parse().expect("time"),
+            outcome: Outcome::Unchanged,
+            version: 1,
+            raw_sha256: None,
+            canonical_sha256: None,
+            http_status: None,
+            verdict,
+            reason: None,
+            final_url: None,
+        }
+    }
+
+    #[test]
+    fn states_are_reported_on_change() {
+        let now: Timestamp = "2026-01-10T00:00:00Z".parse().expect("time");
+        let history = vec![
+            seen("2026-01-01T00:00:00Z", None),
+            seen("2026-01-02T00:00:00Z", Some(Verdict::Cosmetic)),
+            seen("2026-01-03T00:00:00Z", Some(Verdict::Retracted)),
+            seen("2026-01-04T00:00:00Z", Some(Verdict::Retracted)),
+        ];
+        let (new, since) = continuity(&history, Verdict::Retracted, now);
+        assert!(!new);
+        assert_eq!(since.to_string(), "2026-01-03T00:00:00Z");
+        let (new, since) = continuity(&history[..2], Verdict::Retracted, now);
+        assert!(new);
+        assert_eq!(since, now);
+        let (new, since) = continuity(&history[..2], Verdict::Unchanged, now);
+        assert!(!new);
+        assert_eq!(since.to_string(), "2026-01-01T00:00:00Z");
+        assert!(continuity(&history, Verdict::Edited, now).0);
+    }
+}

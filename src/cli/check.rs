@@ -1,0 +1,127 @@
+//! `verbatim check`.
+
+use verbatim::check::{self, Target};
+use verbatim::classify::Verdict;
+use verbatim::fetch::{self, HttpClient};
+use verbatim::report;
+use verbatim::source::Locator;
+
+use super::error::CommandError;
+use super::{Context, Format, exit, output};
+
+/// Re-fetch sources and report what happened to each
+///
+/// Every source gets one verdict: unchanged, cosmetic, edited, retracted, moved, blocked,
+/// unreachable or error. Each is recorded in the store; an edit stores a new version. Exits 0
+/// when nothing in --fail-on occurred, 1 when something did, 2 when the check could not run.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Sources to check (ids, id prefixes, paths or URLs) [default: all]
+    #[arg(value_name = "SOURCE")]
+    sources: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Verdicts that make the exit status 1
+    #[arg(long, value_delimiter = ',', value_parser = parse_verdict, default_value = "edited,retracted,moved", value_name = "VERDICTS")]
+    fail_on: Vec<Verdict>,
+    /// Report and fail only on states that are new since the previous check
+    #[arg(long)]
+    only_new: bool,
+    /// Sources fetched at once
+    #[arg(long, short, default_value_t = 8, value_name = "N")]
+    jobs: usize,
+    /// Seconds allowed for each HTTP fetch, body included
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+    /// Largest file or response body accepted, in bytes
+    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
+    max_bytes: u64,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
+    // check speaks grep's exit codes, as CI scripts expect: anything that stops it is 2.
+    run_checked(ctx, args).map_err(|mut e| {
+        e.code = exit::USAGE;
+        e
+    })
+}
+
+fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
+    let store = ctx.open_store()?;
+    let snapshot = store.snapshot()?;
+    let sources = if args.sources.is_empty() {
+        snapshot.sources()?
+    } else {
+        args.sources
+            .iter()
+            .map(|q| snapshot.resolve(q, &ctx.cwd))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let mut targets = Vec::with_capacity(sources.len());
+    for source in sources {
+        let locator = Locator::parse(&source.locator, std::path::Path::new("/")).map_err(|e| {
+            CommandError::new(
+                exit::INTERNAL,
+                format!("stored locator of {}: {e}", source.id),
+            )
+        })?;
+        let current = snapshot.latest(&source.id)?;
+        targets.push(Target {
+            source,
+            locator,
+            current,
+        });
+    }
+    let client = HttpClient::new(fetch::Options {
+        total_timeout: std::time::Duration::from_secs(args.timeout),
+        max_body: args.max_bytes,
+        ..fetch::Options::default()
+    });
+    let bar = ctx.ui.progress(targets.len(), "checking");
+    let fetched = check::fetch_all(&targets, &client, args.max_bytes, args.jobs, &|t| {
+        bar.set_message(t.source.locator.clone());
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    let mut results = Vec::with_capacity(targets.len());
+    for (target, fetched) in targets.iter().zip(fetched) {
+        results.push(check::judge(&snapshot, target, fetched)?);
+    }
+    drop(snapshot);
+
+    if !results.is_empty() {
+        let lock = ctx.lock(&store)?;
+        let mut tx = store.transaction(&lock)?;
+        check::record(&mut tx, &mut results)?;
+        let edited = results.iter().filter(|r| r.new_version.is_some()).count();
+        tx.commit(&format!(
+            "check: {} sources, {edited} edited",
+            results.len()
+        ))?;
+    }
+
+    let show = |r: &check::CheckResult| !args.only_new || r.new;
+    let mut out = ctx.ui.stdout();
+    output(
+        match args.format {
+            Format::Human => report::check_human(&mut out, &results, &show, &ctx.ui.styles()),
+            Format::Json => report::check_json(&mut out, &results, &show),
+        }
+        .and_then(|()| std::io::Write::flush(&mut out)),
+    )?;
+    let failed = results
+        .iter()
+        .any(|r| show(r) && args.fail_on.contains(&r.verdict));
+    Ok(if failed {
+        exit::FINDINGS
+    } else {
+        exit::SUCCESS
+    })
+}
+
+fn parse_verdict(text: &str) -> Result<Verdict, String> {
+    serde_json::from_value(serde_json::Value::String(text.trim().to_owned())).map_err(|_| {
+        format!("{text:?} is not a verdict; use unchanged, cosmetic, edited, retracted, moved, blocked, unreachable or error")
+    })
+}
