@@ -260,6 +260,49 @@ impl Server {
         }
     }
 
+    /// Serves whatever `handler` answers for each request's path and headers (lower-case names).
+    pub fn dynamic(
+        handler: impl Fn(&str, &[(String, String)]) -> Reply + Send + 'static,
+    ) -> Server {
+        let server =
+            std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
+        let port = server.server_addr().to_ip().expect("ip listener").port();
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (srv, log) = (server.clone(), hits.clone());
+        let thread = std::thread::spawn(move || {
+            for request in srv.incoming_requests() {
+                let path = request.url().to_owned();
+                log.lock().expect("hits lock").push(path.clone());
+                let headers: Vec<(String, String)> = request
+                    .headers()
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.field.as_str().as_str().to_ascii_lowercase(),
+                            h.value.as_str().to_owned(),
+                        )
+                    })
+                    .collect();
+                let reply = handler(&path, &headers);
+                let mut response =
+                    tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+                for (k, v) in reply.headers {
+                    response.add_header(
+                        tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes())
+                            .expect("valid header"),
+                    );
+                }
+                let _ = request.respond(response);
+            }
+        });
+        Server {
+            server,
+            thread: Some(thread),
+            base: format!("http://127.0.0.1:{port}"),
+            hits,
+        }
+    }
+
     /// Serves a fixed route table.
     pub fn with(routes: &[(&str, Reply)]) -> Server {
         let map = routes

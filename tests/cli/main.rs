@@ -2,6 +2,7 @@
 //! real git, and HTTP servers on loopback.
 
 mod common;
+mod test_check;
 mod test_git;
 mod test_history;
 mod test_inputs;

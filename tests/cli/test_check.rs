@@ -1,0 +1,365 @@
+//! `verbatim check` against a real loopback web server serving the seed articles as news pages
+//! whose furniture changes on every request, switched through scripted states.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::common::{Reply, Server, TestEnv, seed_files};
+
+/// What the server does for one path.
+#[derive(Clone)]
+enum Mode {
+    /// The article, in a page whose furniture changes on every request.
+    Page(String),
+    /// A bare status.
+    Status(u16),
+    /// A redirect.
+    Redirect(u16, String),
+    /// A fixed reply.
+    Fixed(Reply),
+}
+
+type Modes = Arc<Mutex<HashMap<String, Mode>>>;
+
+/// Wraps article text (title line, blank-line paragraphs) in a news page with per-request noise.
+fn news_page(article: &str, n: u64) -> Vec<u8> {
+    let mut blocks = article
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|b| !b.is_empty());
+    let title = blocks.next().unwrap_or_default();
+    let paragraphs: String = blocks.map(|p| format!("<p>{p}</p>\n")).collect();
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <script>window.token=\"{n:x}{n}\";var t={n};</script></head><body>\
+         <header><nav>Home | World | Session {n:08x}</nav></header>\
+         <aside><h3>Most read</h3><ol><li>Story {a}</li><li>Story {b}</li></ol></aside>\
+         <article><h1>{title}</h1>\n{paragraphs}</article>\
+         <footer>Rendered at request {n}; cache {n:x}</footer></body></html>",
+        a = n % 7,
+        b = (n * 3) % 11
+    )
+    .into_bytes()
+}
+
+fn serve(modes: Modes) -> Server {
+    let counter = Arc::new(AtomicU64::new(1));
+    Server::dynamic(move |path, _headers| {
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        let mode = modes.lock().expect("modes").get(path).cloned();
+        match mode {
+            Some(Mode::Page(text)) => Reply::ok("text/html; charset=utf-8", news_page(&text, n)),
+            Some(Mode::Status(s)) => Reply::status(s),
+            Some(Mode::Redirect(s, to)) => Reply::redirect(s, &to),
+            Some(Mode::Fixed(r)) => r,
+            None => Reply::status(404),
+        }
+    })
+}
+
+fn seeds() -> Vec<String> {
+    seed_files()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("seed text"))
+        .collect()
+}
+
+fn check_json(env: &TestEnv, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = env.run(&all);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "check failed: {}",
+        run.stderr
+    );
+    (
+        run.code,
+        serde_json::from_str(&run.stdout).expect("check json"),
+    )
+}
+
+/// The verdict (and the result) of the source at `url`.
+fn result_for<'a>(json: &'a serde_json::Value, url: &str) -> &'a serde_json::Value {
+    json["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["locator"] == url)
+        .unwrap_or_else(|| panic!("{url} not in {json}"))
+}
+
+fn setup() -> (TestEnv, Modes, Server, Vec<String>, Vec<String>) {
+    let texts = seeds();
+    let modes: Modes = Arc::new(Mutex::new(HashMap::new()));
+    let server = serve(modes.clone());
+    let env = TestEnv::with_store();
+    let mut urls = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let path = format!("/news/{i}");
+        modes
+            .lock()
+            .expect("modes")
+            .insert(path.clone(), Mode::Page(text.clone()));
+        urls.push(server.url(&path));
+    }
+    let mut args = vec!["add"];
+    args.extend(urls.iter().map(String::as_str));
+    env.run(&args).ok();
+    (env, modes, server, urls, texts)
+}
+
+#[test]
+fn noise_only_is_cosmetic_on_twenty_rechecks() {
+    let (env, _modes, _server, urls, _) = setup();
+    for round in 0..20 {
+        let (code, json) = check_json(&env, &[]);
+        assert_eq!(code, 0, "round {round}: {json}");
+        for url in &urls {
+            assert_eq!(
+                result_for(&json, url)["verdict"],
+                "cosmetic",
+                "round {round}: {url}"
+            );
+        }
+    }
+    // Noise never became a version.
+    let list: serde_json::Value =
+        serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("list");
+    assert!(
+        list.as_array()
+            .expect("array")
+            .iter()
+            .all(|s| s["versions"] == 1),
+        "{list}"
+    );
+}
+
+#[test]
+fn scripted_changes_get_the_right_verdicts() {
+    let (env, modes, server, urls, texts) = setup();
+    let set = |i: usize, mode: Mode| {
+        modes
+            .lock()
+            .expect("modes")
+            .insert(format!("/news/{i}"), mode);
+    };
+    // Round 1: a figure changed, 404, 410, 451, a soft 404.
+    set(0, Mode::Page(texts[0].replacen("680", "700", 1)));
+    set(1, Mode::Status(404));
+    set(2, Mode::Status(410));
+    set(3, Mode::Status(451));
+    let soft = "<html><head><title>Page not found</title></head><body><h1>Page not found</h1>\
+                <p>Sorry, the page you are looking for does not exist.</p></body></html>";
+    set(4, Mode::Fixed(Reply::ok("text/html", soft)));
+    let (code, json) = check_json(&env, &[]);
+    assert_eq!(code, 1);
+    let r0 = result_for(&json, &urls[0]);
+    assert_eq!(r0["verdict"], "edited");
+    assert_eq!(r0["new_version"], 2);
+    assert!(r0["changes"]["words_changed"].as_u64() >= Some(1), "{r0}");
+    assert_ne!(r0["old_text_sha256"], r0["new_text_sha256"]);
+    for (i, reason) in [(1, "HTTP 404"), (2, "HTTP 410"), (3, "HTTP 451")] {
+        let r = result_for(&json, &urls[i]);
+        assert_eq!(r["verdict"], "retracted", "{r}");
+        assert_eq!(r["reason"], reason);
+        assert_eq!(r["new"], true);
+    }
+    let r4 = result_for(&json, &urls[4]);
+    assert_eq!(r4["verdict"], "retracted");
+    assert!(
+        r4["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("soft 404")),
+        "{r4}"
+    );
+
+    // Round 2: a paragraph deleted, still 404, moved permanently, 500, 403.
+    let paragraphs: Vec<&str> = texts[0].split("\n\n").collect();
+    let mut shorter = paragraphs.clone();
+    shorter.remove(3);
+    set(
+        0,
+        Mode::Page(shorter.join("\n\n").replacen("680", "700", 1)),
+    );
+    set(2, Mode::Redirect(301, "/moved/2".to_owned()));
+    modes
+        .lock()
+        .expect("modes")
+        .insert("/moved/2".to_owned(), Mode::Page(texts[2].clone()));
+    set(3, Mode::Status(500));
+    set(4, Mode::Status(403));
+    let (_, json) = check_json(&env, &[]);
+    let r0 = result_for(&json, &urls[0]);
+    assert_eq!(r0["verdict"], "edited");
+    assert_eq!(r0["changes"]["paragraphs_removed"], 1, "{r0}");
+    let r1 = result_for(&json, &urls[1]);
+    assert_eq!(r1["verdict"], "retracted");
+    assert_eq!(r1["new"], false, "a continuing state is not a fresh alarm");
+    let r2 = result_for(&json, &urls[2]);
+    assert_eq!(r2["verdict"], "moved");
+    assert_eq!(r2["final_url"], server.url("/moved/2"));
+    assert_eq!(result_for(&json, &urls[3])["verdict"], "unreachable");
+    assert_eq!(result_for(&json, &urls[4])["verdict"], "blocked");
+
+    // Round 3: recovery from the 500, a bot wall served with 200, a removal notice.
+    set(3, Mode::Page(texts[3].clone()));
+    let wall = "<html><head><title>Just a moment...</title></head><body>\
+                <p>Checking your browser before accessing the site.</p></body></html>";
+    set(4, Mode::Fixed(Reply::ok("text/html", wall)));
+    let notice = format!(
+        "{}\n\nThis article has been removed pending a review of its sources.",
+        texts[1].lines().next().unwrap_or_default()
+    );
+    set(1, Mode::Page(notice));
+    let (_, json) = check_json(&env, &[]);
+    assert_eq!(result_for(&json, &urls[3])["verdict"], "cosmetic");
+    let r4 = result_for(&json, &urls[4]);
+    assert_eq!(r4["verdict"], "blocked");
+    assert!(
+        r4["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("bot wall")),
+        "{r4}"
+    );
+    // Article 1 was stored before it went 404; now a notice replaces it.
+    let r1 = result_for(&json, &urls[1]);
+    assert_eq!(r1["verdict"], "retracted", "{r1}");
+    assert!(
+        r1["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("removal notice")),
+        "{r1}"
+    );
+
+    // Every verdict is in the store's observation log.
+    let all = env
+        .git(&["log", "-p", "--format=", "--", "sources"])
+        .ok()
+        .stdout;
+    for verdict in [
+        "edited",
+        "retracted",
+        "moved",
+        "unreachable",
+        "blocked",
+        "cosmetic",
+    ] {
+        assert!(
+            all.contains(&format!("\"verdict\":\"{verdict}\"")),
+            "{verdict} not recorded"
+        );
+    }
+}
+
+#[test]
+fn an_etag_makes_an_unchanged_page_cost_a_304() {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let server = Server::dynamic(move |_path, headers| {
+        let inm = headers
+            .iter()
+            .find(|(k, _)| k == "if-none-match")
+            .map(|(_, v)| v.clone());
+        log.lock()
+            .expect("log")
+            .push(inm.clone().unwrap_or_default());
+        if inm.as_deref() == Some("\"v1\"") {
+            Reply::status(304).header("ETag", "\"v1\"")
+        } else {
+            Reply::ok("text/plain", "stable text").header("ETag", "\"v1\"")
+        }
+    });
+    let env = TestEnv::with_store();
+    env.run(&["add", &server.url("/doc")]).ok();
+    let (code, json) = check_json(&env, &[]);
+    assert_eq!(code, 0);
+    let r = &json["results"][0];
+    assert_eq!(r["verdict"], "unchanged");
+    assert_eq!(r["http_status"], 304);
+    assert_eq!(
+        seen.lock().expect("log").last().map(String::as_str),
+        Some("\"v1\"")
+    );
+}
+
+#[test]
+fn exit_status_follows_fail_on_and_only_new() {
+    let (env, modes, _server, urls, _) = setup();
+    modes
+        .lock()
+        .expect("modes")
+        .insert("/news/0".to_owned(), Mode::Status(503));
+    let run = env.run(&["check"]);
+    assert_eq!(
+        run.code, 0,
+        "unreachable is not in the default --fail-on: {}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("unreachable"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("checked 5 sources: 4 cosmetic, 1 unreachable"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.run(&["check", "--fail-on", "unreachable"]).code, 1);
+    // Still unreachable: with --only-new it is no longer reported, nor failed on.
+    let run = env.run(&["check", "--fail-on", "unreachable", "--only-new"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(!run.stdout.contains("unreachable "), "{}", run.stdout);
+    // Checking one source by its URL.
+    let (_, json) = check_json(&env, &[urls[1].as_str()]);
+    assert_eq!(json["checked"], 1);
+    // Anything that stops the check is exit 2, as CI scripts expect.
+    assert_eq!(env.run(&["check", "--fail-on", "bogus"]).code, 2);
+    assert_eq!(env.run(&["check", "ffffffffffffffff"]).code, 2);
+    assert_eq!(TestEnv::new().run(&["check"]).code, 2);
+}
+
+#[test]
+fn local_files_edited_cosmetic_and_deleted() {
+    let env = TestEnv::with_store();
+    let a = env.write("a.txt", "He said \u{201C}no\u{201D} in 2020.\n".as_bytes());
+    let b = env.write("b.txt", b"Figures: 41 percent.\n");
+    let c = env.write("c.txt", b"Soon gone.\n");
+    for p in [&a, &b, &c] {
+        env.run(&["add", p.to_str().expect("utf-8")]).ok();
+    }
+    env.write("a.txt", b"He said \"no\"  in 2020.\n");
+    env.write("b.txt", b"Figures: 44 percent.\n");
+    std::fs::remove_file(&c).expect("rm");
+    let run = env.run(&["check"]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("cosmetic") && l.contains("a.txt")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("edited") && l.contains("b.txt") && l.contains("stored as v2")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("retracted")
+            && l.contains("c.txt")
+            && l.contains("file deleted")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        env.run(&["show", "b.txt"]).ok().stdout,
+        "Figures: 44 percent.\n"
+    );
+    assert_eq!(
+        env.run(&["show", "b.txt", "--version", "1"]).ok().stdout,
+        "Figures: 41 percent.\n"
+    );
+}
