@@ -293,7 +293,7 @@ fn describe_changes(c: &crate::classify::EditStats) -> String {
     .flatten()
     .collect();
     format!(
-        "words {}; paragraphs {}",
+        "words: {}; paragraphs: {}",
         or_none(&words),
         or_none(&paragraphs)
     )
