@@ -13,6 +13,7 @@ use url::Url;
 
 /// Response headers kept for provenance, in the order they are recorded.
 pub const PROVENANCE_HEADERS: &[&str] = &[
+    "content-encoding",
     "date",
     "etag",
     "last-modified",
@@ -216,7 +217,10 @@ impl HttpClient {
         let mut current = url.clone();
         let mut redirects = Vec::new();
         loop {
-            let mut request = self.agent.get(current.as_str());
+            let mut request = self
+                .agent
+                .get(current.as_str())
+                .header("Accept-Encoding", "gzip, deflate, br");
             if let Some(etag) = &validators.etag {
                 request = request.header("If-None-Match", etag);
             }
@@ -273,7 +277,12 @@ impl HttpClient {
                     redirects,
                 });
             }
-            let body = response
+            let encoding = response
+                .headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let wire = response
                 .body_mut()
                 .with_config()
                 .limit(self.options.max_body)
@@ -285,6 +294,22 @@ impl HttpClient {
                     },
                     other => client_error(&current, other),
                 })?;
+            // The limit applies to decoded bytes too, so a compression bomb stops at the limit.
+            let body = match encoding {
+                Some(encoding) => {
+                    decode(wire, &encoding, self.options.max_body).map_err(|e| match e {
+                        DecodeError::TooLarge => Error::TooLarge {
+                            locator: current.to_string(),
+                            limit: self.options.max_body,
+                        },
+                        DecodeError::Corrupt(detail) => Error::Connection {
+                            url: current.to_string(),
+                            detail: format!("cannot decode the {encoding} body: {detail}"),
+                        },
+                    })?
+                }
+                None => wire,
+            };
             return Ok(HttpResponse {
                 requested_url,
                 final_url: current.to_string(),
@@ -295,6 +320,46 @@ impl HttpClient {
             });
         }
     }
+}
+
+enum DecodeError {
+    TooLarge,
+    Corrupt(String),
+}
+
+/// Undoes a `Content-Encoding` (a comma list, applied in order, so undone in reverse), reading at
+/// most `limit` decoded bytes. Unknown codings are left as they are.
+fn decode(mut body: Vec<u8>, encoding: &str, limit: u64) -> Result<Vec<u8>, DecodeError> {
+    fn read(mut reader: impl std::io::Read, limit: u64) -> Result<Vec<u8>, DecodeError> {
+        let mut out = Vec::new();
+        reader
+            .by_ref()
+            .take(limit + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+        if out.len() as u64 > limit {
+            return Err(DecodeError::TooLarge);
+        }
+        Ok(out)
+    }
+    for coding in encoding.rsplit(',').map(|c| c.trim().to_ascii_lowercase()) {
+        body = match coding.as_str() {
+            "gzip" | "x-gzip" => read(flate2::read::MultiGzDecoder::new(&body[..]), limit)?,
+            "br" => read(
+                brotli_decompressor::Decompressor::new(&body[..], 4096),
+                limit,
+            )?,
+            // The spec says zlib-wrapped; some servers send raw deflate.
+            "deflate" => match read(flate2::read::ZlibDecoder::new(&body[..]), limit) {
+                Err(DecodeError::Corrupt(_)) => {
+                    read(flate2::read::DeflateDecoder::new(&body[..]), limit)?
+                }
+                other => other?,
+            },
+            _ => body,
+        };
+    }
+    Ok(body)
 }
 
 fn provenance_headers(headers: &ureq::http::HeaderMap) -> Vec<(String, String)> {

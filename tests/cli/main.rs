@@ -3,6 +3,7 @@
 
 mod common;
 mod test_check;
+mod test_encoding;
 mod test_git;
 mod test_history;
 mod test_inputs;
