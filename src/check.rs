@@ -55,24 +55,39 @@ pub struct Target {
     pub current: Option<VersionRecord>,
 }
 
-/// Fetches every target with `jobs` worker threads, conditionally where the current version
-/// has validators. Results come back in the targets' order.
+/// How many fetches run at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Concurrency {
+    /// Worker threads in all.
+    pub jobs: usize,
+    /// Requests in flight to any one host, so no site is hammered.
+    pub per_host: usize,
+}
+
+/// Fetches every target, conditionally where the current version has validators. Results come
+/// back in the targets' order; `on_done` is called as each finishes.
 pub fn fetch_all(
     targets: &[Target],
     client: &HttpClient,
     max_bytes: u64,
-    jobs: usize,
+    concurrency: Concurrency,
     on_done: &(dyn Fn(&Target) + Sync),
 ) -> Vec<Fetched> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Fetched>>> =
         Mutex::new((0..targets.len()).map(|_| None).collect());
+    let hosts = HostLimit::new(concurrency.per_host);
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, targets.len().max(1)) {
+        for _ in 0..concurrency.jobs.clamp(1, targets.len().max(1)) {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(i) else { break };
+                    let host = match &target.locator {
+                        Locator::Http(url) => url.host_str().map(str::to_owned),
+                        Locator::File(_) => None,
+                    };
+                    let _slot = host.map(|h| hosts.enter(h));
                     let fetched = fetch_one(target, client, max_bytes);
                     on_done(target);
                     if let Ok(mut slots) = results.lock() {
@@ -96,6 +111,57 @@ pub fn fetch_all(
             })
         })
         .collect()
+}
+
+/// Counts requests in flight per host; `enter` waits while a host is at its limit.
+struct HostLimit {
+    limit: usize,
+    busy: Mutex<std::collections::HashMap<String, usize>>,
+    freed: std::sync::Condvar,
+}
+
+struct HostSlot<'a> {
+    hosts: &'a HostLimit,
+    host: String,
+}
+
+impl HostLimit {
+    fn new(limit: usize) -> HostLimit {
+        HostLimit {
+            limit: limit.max(1),
+            busy: Mutex::new(std::collections::HashMap::new()),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    fn enter(&self, host: String) -> HostSlot<'_> {
+        let mut busy = self
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while busy.get(&host).copied().unwrap_or(0) >= self.limit {
+            busy = self
+                .freed
+                .wait(busy)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *busy.entry(host.clone()).or_insert(0) += 1;
+        HostSlot { hosts: self, host }
+    }
+}
+
+impl Drop for HostSlot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self
+            .hosts
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = busy.get_mut(&self.host) {
+            *n = n.saturating_sub(1);
+        }
+        self.hosts.freed.notify_all();
+    }
 }
 
 fn fetch_one(target: &Target, client: &HttpClient, max_bytes: u64) -> Fetched {

@@ -35,6 +35,12 @@ pub struct Options {
     pub max_redirects: u32,
     /// The `User-Agent` header sent.
     pub user_agent: String,
+    /// Further attempts after a transient failure (connection error, timeout, 429, 5xx).
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each further one.
+    pub backoff: Duration,
+    /// Longest `Retry-After` honoured; a server asking for more gets no retry.
+    pub max_retry_after: Duration,
 }
 
 impl Default for Options {
@@ -45,6 +51,9 @@ impl Default for Options {
             max_body: 64 * 1024 * 1024,
             max_redirects: 10,
             user_agent: concat!("verbatim/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retries: 2,
+            backoff: Duration::from_millis(500),
+            max_retry_after: Duration::from_secs(30),
         }
     }
 }
@@ -207,12 +216,43 @@ impl HttpClient {
     }
 
     /// Fetches `url` conditionally: when the server confirms the validators still hold, the
-    /// result has status 304 and an empty body, and costs no transfer.
+    /// result has status 304 and an empty body, and costs no transfer. Transient failures are
+    /// retried with exponential backoff, honouring `Retry-After` up to a limit.
     pub fn get_if_changed(
         &self,
         url: &Url,
         validators: &Validators,
     ) -> Result<HttpResponse, Error> {
+        let mut wait = self.options.backoff;
+        let mut attempt = 0;
+        loop {
+            let (error, retry_after) = match self.attempt(url, validators) {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            let transient = match &error {
+                Error::Timeout { .. } | Error::Connection { .. } => true,
+                Error::Status { status, .. } => *status == 429 || (500..600).contains(status),
+                _ => false,
+            };
+            let pause = retry_after.unwrap_or(wait);
+            if !transient || attempt >= self.options.retries || pause > self.options.max_retry_after
+            {
+                return Err(error);
+            }
+            std::thread::sleep(pause);
+            attempt += 1;
+            wait = wait.saturating_mul(2);
+        }
+    }
+
+    /// One request and its redirects; a failure comes with the server's `Retry-After`, if any.
+    fn attempt(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<HttpResponse, (Error, Option<Duration>)> {
+        let plain = |e: Error| (e, None);
         let requested_url = url.as_str().to_owned();
         let mut current = url.clone();
         let mut redirects = Vec::new();
@@ -227,7 +267,9 @@ impl HttpClient {
             if let Some(date) = &validators.last_modified {
                 request = request.header("If-Modified-Since", date);
             }
-            let mut response = request.call().map_err(|e| client_error(&current, e))?;
+            let mut response = request
+                .call()
+                .map_err(|e| plain(client_error(&current, e)))?;
             let status = response.status().as_u16();
             let headers = provenance_headers(response.headers());
             if (300..400).contains(&status) && status != 304 {
@@ -236,15 +278,17 @@ impl HttpClient {
                     .get("location")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| current.join(v).ok())
-                    .ok_or_else(|| Error::BadRedirect {
-                        url: current.to_string(),
-                        status,
+                    .ok_or_else(|| {
+                        plain(Error::BadRedirect {
+                            url: current.to_string(),
+                            status,
+                        })
                     })?;
                 if !matches!(location.scheme(), "http" | "https") {
-                    return Err(Error::RedirectScheme {
+                    return Err(plain(Error::RedirectScheme {
                         url: current.to_string(),
                         target: location.to_string(),
-                    });
+                    }));
                 }
                 redirects.push(Redirect {
                     url: current.to_string(),
@@ -252,10 +296,10 @@ impl HttpClient {
                     location: location.to_string(),
                 });
                 if redirects.len() as u32 > self.options.max_redirects {
-                    return Err(Error::TooManyRedirects {
+                    return Err(plain(Error::TooManyRedirects {
                         url: requested_url,
                         limit: self.options.max_redirects,
-                    });
+                    }));
                 }
                 current = location;
                 continue;
@@ -271,11 +315,17 @@ impl HttpClient {
                 });
             }
             if !(200..300).contains(&status) {
-                return Err(Error::Status {
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
+                let error = Error::Status {
                     url: current.to_string(),
                     status,
                     redirects,
-                });
+                };
+                return Err((error, retry_after));
             }
             let encoding = response
                 .headers()
@@ -293,11 +343,12 @@ impl HttpClient {
                         limit,
                     },
                     other => client_error(&current, other),
-                })?;
+                })
+                .map_err(plain)?;
             // The limit applies to decoded bytes too, so a compression bomb stops at the limit.
             let body = match encoding {
-                Some(encoding) => {
-                    decode(wire, &encoding, self.options.max_body).map_err(|e| match e {
+                Some(encoding) => decode(wire, &encoding, self.options.max_body)
+                    .map_err(|e| match e {
                         DecodeError::TooLarge => Error::TooLarge {
                             locator: current.to_string(),
                             limit: self.options.max_body,
@@ -306,8 +357,8 @@ impl HttpClient {
                             url: current.to_string(),
                             detail: format!("cannot decode the {encoding} body: {detail}"),
                         },
-                    })?
-                }
+                    })
+                    .map_err(plain)?,
                 None => wire,
             };
             return Ok(HttpResponse {
@@ -320,6 +371,20 @@ impl HttpClient {
             });
         }
     }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = jiff::fmt::rfc2822::parse(value.trim()).ok()?.timestamp();
+    let now = jiff::Timestamp::now();
+    Some(if when > now {
+        Duration::try_from(when.duration_since(now)).unwrap_or_default()
+    } else {
+        Duration::ZERO
+    })
 }
 
 enum DecodeError {

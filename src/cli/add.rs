@@ -27,6 +27,9 @@ pub struct Args {
     /// Title to record for the source (only with a single source)
     #[arg(long, value_name = "T")]
     title: Option<String>,
+    /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
+    #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N")]
+    retries: u32,
     /// Largest file or response body accepted, in bytes
     #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
     max_bytes: u64,
@@ -53,6 +56,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let client = HttpClient::new(fetch::Options {
         total_timeout: std::time::Duration::from_secs(args.timeout),
         max_body: args.max_bytes,
+        retries: args.retries,
         max_redirects: args.max_redirects,
         ..fetch::Options::default()
     });

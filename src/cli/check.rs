@@ -31,9 +31,15 @@ pub struct Args {
     /// Sources fetched at once
     #[arg(long, short, default_value_t = 8, value_name = "N")]
     jobs: usize,
+    /// Requests in flight to any one host at once
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    per_host: usize,
     /// Seconds allowed for each HTTP fetch, body included
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     timeout: u64,
+    /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
+    #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N")]
+    retries: u32,
     /// Largest file or response body accepted, in bytes
     #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
     max_bytes: u64,
@@ -76,10 +82,15 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let client = HttpClient::new(fetch::Options {
         total_timeout: std::time::Duration::from_secs(args.timeout),
         max_body: args.max_bytes,
+        retries: args.retries,
         ..fetch::Options::default()
     });
     let bar = ctx.ui.progress(targets.len(), "checking");
-    let fetched = check::fetch_all(&targets, &client, args.max_bytes, args.jobs, &|t| {
+    let concurrency = check::Concurrency {
+        jobs: args.jobs,
+        per_host: args.per_host,
+    };
+    let fetched = check::fetch_all(&targets, &client, args.max_bytes, concurrency, &|t| {
         bar.set_message(t.source.locator.clone());
         bar.inc(1);
     });

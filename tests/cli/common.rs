@@ -261,9 +261,11 @@ impl Server {
     }
 
     /// Serves whatever `handler` answers for each request's path and headers (lower-case names).
+    /// Each request is answered on its own thread, so slow handlers overlap as on a real server.
     pub fn dynamic(
-        handler: impl Fn(&str, &[(String, String)]) -> Reply + Send + 'static,
+        handler: impl Fn(&str, &[(String, String)]) -> Reply + Send + Sync + 'static,
     ) -> Server {
+        let handler = std::sync::Arc::new(handler);
         let server =
             std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
         let port = server.server_addr().to_ip().expect("ip listener").port();
@@ -283,16 +285,19 @@ impl Server {
                         )
                     })
                     .collect();
-                let reply = handler(&path, &headers);
-                let mut response =
-                    tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
-                for (k, v) in reply.headers {
-                    response.add_header(
-                        tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes())
-                            .expect("valid header"),
-                    );
-                }
-                let _ = request.respond(response);
+                let handler = handler.clone();
+                std::thread::spawn(move || {
+                    let reply = handler(&path, &headers);
+                    let mut response =
+                        tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+                    for (k, v) in reply.headers {
+                        response.add_header(
+                            tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes())
+                                .expect("valid header"),
+                        );
+                    }
+                    let _ = request.respond(response);
+                });
             }
         });
         Server {

@@ -296,7 +296,9 @@ fn http_failures_store_nothing() {
         std::thread::sleep(Duration::from_secs(3));
     });
     let start = Instant::now();
-    let run = env.run(&["add", &url, "--timeout", "1"]).fails_with(4);
+    let run = env
+        .run(&["add", &url, "--timeout", "1", "--retries", "0"])
+        .fails_with(4);
     assert!(run.stderr.contains("timed out"), "{}", run.stderr);
     assert!(start.elapsed() < Duration::from_secs(3));
     assert_eq!(env.head(), before);
