@@ -354,7 +354,15 @@ fn judge_body(
         .unwrap_or_else(|| sha256_hex(old_canonical.as_bytes()));
     result.old_text_sha256 = Some(old_text_sha.clone());
     let title = capture.extracted.title.as_deref();
-    let content = if old_text_sha == new_text_sha {
+    let textless = capture.extracted.charset.is_none() || current.charset.is_none();
+    let content = if textless {
+        // No text to compare (a PDF, an image): changed bytes are all there is to go on.
+        result.reason = Some(format!(
+            "{} content changed; there is no text to compare",
+            capture.extracted.media_type
+        ));
+        Verdict::Edited
+    } else if old_text_sha == new_text_sha {
         Verdict::Cosmetic
     } else if let Some(reason) = classify::block_reason(&old_canonical, &new_canonical, title) {
         result.reason = Some(reason);

@@ -363,3 +363,58 @@ fn local_files_edited_cosmetic_and_deleted() {
         "Figures: 41 percent.\n"
     );
 }
+
+#[test]
+fn binary_changes_are_edits_and_legacy_charsets_are_detected() {
+    let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::new(Mutex::new(HashMap::new()));
+    let pdf = |n: u8| {
+        let mut bytes = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nstream\n\0\0".to_vec();
+        bytes.extend([n; 64]);
+        Reply::ok("application/pdf", bytes)
+    };
+    // Windows-1252 with curly quotes and no charset anywhere: detection must decode it.
+    let cp1252 = |word: &[u8]| {
+        let mut page =
+            b"<html><head><title>Caf\xe9</title></head><body><article><p>Le caf\xe9 \x93".to_vec();
+        page.extend_from_slice(word);
+        page.extend_from_slice(
+            b"\x94 a ferm\xe9 ses portes apr\xe8s vingt ans.</p></article></body></html>",
+        );
+        Reply::ok("text/html", page)
+    };
+    {
+        let mut r = routes.lock().expect("routes");
+        r.insert("/doc.pdf".to_owned(), pdf(1));
+        r.insert("/cafe".to_owned(), cp1252(b"Chez Paul"));
+    }
+    let server = Server::start(routes.clone());
+    let env = TestEnv::with_store();
+    env.run(&["add", &server.url("/doc.pdf"), &server.url("/cafe")])
+        .ok();
+    assert_eq!(
+        env.run(&["show", &server.url("/cafe")]).ok().stdout,
+        "Le café \u{201C}Chez Paul\u{201D} a fermé ses portes après vingt ans."
+    );
+    {
+        let mut r = routes.lock().expect("routes");
+        r.insert("/doc.pdf".to_owned(), pdf(2));
+        r.insert("/cafe".to_owned(), cp1252(b"Chez Pierre"));
+    }
+    let (code, json) = check_json(&env, &[]);
+    assert_eq!(code, 1);
+    let pdf_result = result_for(&json, &server.url("/doc.pdf"));
+    assert_eq!(pdf_result["verdict"], "edited", "{pdf_result}");
+    assert!(
+        pdf_result["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("application/pdf")),
+        "{pdf_result}"
+    );
+    let cafe = result_for(&json, &server.url("/cafe"));
+    assert_eq!(cafe["verdict"], "edited");
+    assert_eq!(cafe["changes"]["words_changed"], 1, "{cafe}");
+    assert_eq!(
+        env.run(&["show", &server.url("/cafe")]).ok().stdout,
+        "Le café \u{201C}Chez Pierre\u{201D} a fermé ses portes après vingt ans."
+    );
+}
