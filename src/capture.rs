@@ -56,6 +56,7 @@ impl Capture {
         captured_at: Timestamp,
         raw: Vec<u8>,
         origin: Origin,
+        rules: &extract::Rules,
     ) -> Capture {
         let (content_type, name) = match (&origin, &locator) {
             (Origin::Http { headers, .. }, Locator::Http(url)) => (
@@ -70,7 +71,8 @@ impl Capture {
             ),
             _ => (None, None),
         };
-        let extracted = extract::extract(&raw, content_type.as_deref(), name.as_deref());
+        let extracted =
+            extract::extract_with(&raw, content_type.as_deref(), name.as_deref(), rules);
         Capture {
             locator,
             captured_at,
@@ -99,6 +101,7 @@ pub fn capture(
     locator: &Locator,
     client: &HttpClient,
     max_bytes: u64,
+    rules: &extract::Rules,
 ) -> Result<Capture, fetch::Error> {
     match locator {
         Locator::File(path) => {
@@ -106,7 +109,13 @@ pub fn capture(
             let origin = Origin::File {
                 path: path.display().to_string(),
             };
-            Ok(Capture::from_parts(locator.clone(), now(), raw, origin))
+            Ok(Capture::from_parts(
+                locator.clone(),
+                now(),
+                raw,
+                origin,
+                rules,
+            ))
         }
         Locator::Http(url) => {
             let response = client.get(url)?;
@@ -116,6 +125,7 @@ pub fn capture(
                 now(),
                 response.body,
                 origin,
+                rules,
             ))
         }
     }

@@ -51,6 +51,8 @@ pub struct Target {
     pub source: SourceRecord,
     /// Its parsed locator.
     pub locator: Locator,
+    /// Its extraction rules.
+    pub rules: crate::extract::Rules,
     /// Its current version, if it has one.
     pub current: Option<VersionRecord>,
 }
@@ -330,7 +332,13 @@ fn judge_body(
     let Some(current) = target.current.as_ref() else {
         result.verdict = Verdict::Edited;
         result.reason = Some("no version was stored yet".to_owned());
-        result.capture = Some(Capture::from_parts(target.locator.clone(), at, raw, origin));
+        result.capture = Some(Capture::from_parts(
+            target.locator.clone(),
+            at,
+            raw,
+            origin,
+            &target.rules,
+        ));
         return Ok(());
     };
     if current.raw.sha256 == raw_sha {
@@ -342,16 +350,23 @@ fn judge_body(
         }
         return Ok(());
     }
-    let capture = Capture::from_parts(target.locator.clone(), at, raw, origin);
-    let new_canonical = classify::canonical_text(&capture.extracted.text);
+    let capture = Capture::from_parts(target.locator.clone(), at, raw, origin, &target.rules);
+    let new_canonical =
+        classify::canonical_text(&target.rules.strip_ignored(&capture.extracted.text));
     let new_text_sha = sha256_hex(new_canonical.as_bytes());
     result.new_text_sha256 = Some(new_text_sha.clone());
-    let old_text = String::from_utf8_lossy(&snapshot.read(&current.text)?).into_owned();
-    let old_canonical = classify::canonical_text(&old_text);
-    let old_text_sha = current
-        .canonical_sha256
-        .clone()
-        .unwrap_or_else(|| sha256_hex(old_canonical.as_bytes()));
+    // Re-derive the old text from the old bytes with today's rules and extractor, so a changed
+    // selector or a better extractor is never mistaken for an edit of the page.
+    let old_raw = snapshot.read(&current.raw)?;
+    let old = Capture::from_parts(
+        target.locator.clone(),
+        current.captured_at,
+        old_raw,
+        current.origin.clone(),
+        &target.rules,
+    );
+    let old_canonical = classify::canonical_text(&target.rules.strip_ignored(&old.extracted.text));
+    let old_text_sha = sha256_hex(old_canonical.as_bytes());
     result.old_text_sha256 = Some(old_text_sha.clone());
     let title = capture.extracted.title.as_deref();
     let textless = capture.extracted.charset.is_none() || current.charset.is_none();

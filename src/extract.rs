@@ -41,9 +41,94 @@ pub struct Extracted {
     pub text: String,
 }
 
+/// A source's own extraction rules, for pages the general extractor gets wrong.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    selector: Option<(String, Selector)>,
+    ignore: Vec<regex::Regex>,
+}
+
+/// A rule that does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// The CSS selector is invalid.
+    #[error("invalid CSS selector {selector:?}: {detail}")]
+    Selector {
+        /// The selector given.
+        selector: String,
+        /// The parser's reason.
+        detail: String,
+    },
+    /// The ignore pattern is not a valid regular expression.
+    #[error("invalid ignore pattern {pattern:?}: {detail}")]
+    Pattern {
+        /// The pattern given.
+        pattern: String,
+        /// The parser's reason, on one line.
+        detail: String,
+    },
+}
+
+impl Rules {
+    /// Compiles a content selector and patterns of text to ignore when comparing.
+    pub fn new(selector: Option<&str>, ignore: &[String]) -> Result<Rules, RuleError> {
+        let selector = selector
+            .map(|css| {
+                Selector::parse(css)
+                    .map(|s| (css.to_owned(), s))
+                    .map_err(|e| RuleError::Selector {
+                        selector: css.to_owned(),
+                        // Some parser messages span lines and end with the error's kind,
+                        // which is the part worth showing.
+                        detail: e.to_string().lines().last().unwrap_or_default().to_owned(),
+                    })
+            })
+            .transpose()?;
+        let ignore = ignore
+            .iter()
+            .map(|p| {
+                regex::Regex::new(p).map_err(|e| RuleError::Pattern {
+                    pattern: p.clone(),
+                    // The parser draws a caret diagram over several lines; its last line
+                    // says what is wrong.
+                    detail: e
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .trim_start_matches("error: ")
+                        .to_owned(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Rules { selector, ignore })
+    }
+
+    /// The text with every ignored pattern removed, for comparison only.
+    pub fn strip_ignored<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        let mut text = std::borrow::Cow::Borrowed(text);
+        for pattern in &self.ignore {
+            if pattern.is_match(&text) {
+                text = std::borrow::Cow::Owned(pattern.replace_all(&text, "").into_owned());
+            }
+        }
+        text
+    }
+}
+
 /// Decodes and extracts `bytes`, given the `Content-Type` a server declared (if any) and the
 /// file name (if any) to guess the media type from.
 pub fn extract(bytes: &[u8], content_type: Option<&str>, file_name: Option<&str>) -> Extracted {
+    extract_with(bytes, content_type, file_name, &Rules::default())
+}
+
+/// As [`extract`], taking the content of HTML from the source's selector when it has one.
+pub fn extract_with(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+    rules: &Rules,
+) -> Extracted {
     let (declared_type, declared_charset) =
         content_type.map(parse_content_type).unwrap_or_default();
     let media_type = declared_type
@@ -65,7 +150,7 @@ pub fn extract(bytes: &[u8], content_type: Option<&str>, file_name: Option<&str>
     let (decoded, used, _had_errors) = encoding.decode(bytes);
     let decoded = decoded.replace("\r\n", "\n").replace('\r', "\n");
     let (title, text) = if is_html {
-        html_to_text(&decoded)
+        html_to_text_in(&decoded, rules.selector.as_ref().map(|(_, s)| s))
     } else {
         (None, decoded)
     };
@@ -212,6 +297,12 @@ const BLOCKS: &[&str] = &[
 /// Basic HTML-to-text: the document title, then the text of the body as paragraphs, leaving out
 /// scripts, styles and page furniture (nav, header, footer, aside, forms).
 pub fn html_to_text(html: &str) -> (Option<String>, String) {
+    html_to_text_in(html, None)
+}
+
+/// As [`html_to_text`], taking the text from the first element `content` matches when given
+/// (nothing, if it matches none: the page no longer has that content).
+fn html_to_text_in(html: &str, content: Option<&Selector>) -> (Option<String>, String) {
     let document = Html::parse_document(html);
     let title = Selector::parse("title").ok().and_then(|s| {
         document
@@ -222,6 +313,13 @@ pub fn html_to_text(html: &str) -> (Option<String>, String) {
     });
     let mut paragraphs = Vec::new();
     let mut current = String::new();
+    if let Some(content) = content {
+        if let Some(root) = document.select(content).next() {
+            walk(root, &mut paragraphs, &mut current);
+            flush(&mut paragraphs, &mut current);
+        }
+        return (title, paragraphs.join("\n\n"));
+    }
     let root = Selector::parse("article, main")
         .ok()
         .and_then(|s| document.select(&s).next())
@@ -318,6 +416,31 @@ mod tests {
         assert_eq!(e.media_type, "image/png");
         assert_eq!(e.charset_source, CharsetSource::None);
         assert!(e.text.is_empty());
+    }
+
+    #[test]
+    fn rules_select_content_and_ignore_patterns() {
+        let html = br#"<html><body><div class="lede">Noise</div><div id="story"><p>Real text.</p>
+            <p>Updated 5 minutes ago</p></div></body></html>"#;
+        let rules = Rules::new(Some("#story"), &[r"Updated \d+ minutes ago".to_owned()]).unwrap();
+        let e = extract_with(html, Some("text/html"), None, &rules);
+        assert_eq!(e.text, "Real text.\n\nUpdated 5 minutes ago");
+        assert_eq!(rules.strip_ignored(&e.text), "Real text.\n\n");
+        let gone = extract_with(
+            b"<html><body><p>Other</p></body></html>",
+            Some("text/html"),
+            None,
+            &rules,
+        );
+        assert_eq!(gone.text, "");
+        assert!(matches!(
+            Rules::new(Some("##"), &[]),
+            Err(RuleError::Selector { .. })
+        ));
+        assert!(matches!(
+            Rules::new(None, &["(".to_owned()]),
+            Err(RuleError::Pattern { .. })
+        ));
     }
 
     #[test]

@@ -3,10 +3,10 @@
 use std::io::{BufRead as _, Write as _};
 use std::path::PathBuf;
 
-use verbatim::capture;
 use verbatim::fetch::{self, HttpClient};
 use verbatim::source::Locator;
 use verbatim::store::Recorded;
+use verbatim::{capture, extract};
 
 use super::error::CommandError;
 use super::{Context, exit, output};
@@ -27,6 +27,12 @@ pub struct Args {
     /// Title to record for the source (only with a single source)
     #[arg(long, value_name = "T")]
     title: Option<String>,
+    /// CSS selector for the article's content, for pages the general extractor gets wrong
+    #[arg(long, value_name = "CSS")]
+    selector: Option<String>,
+    /// Regular expression for text to ignore when comparing versions (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    ignore: Vec<String>,
     /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
     #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N")]
     retries: u32,
@@ -52,6 +58,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                 .hint("add titled sources one at a time"),
         );
     }
+    let rules = extract::Rules::new(args.selector.as_deref(), &args.ignore)
+        .map_err(|e| CommandError::usage(e.to_string()))?;
     let store = ctx.open_store()?;
     let client = HttpClient::new(fetch::Options {
         total_timeout: std::time::Duration::from_secs(args.timeout),
@@ -70,7 +78,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         bar.inc(1);
         let attempt = Locator::parse(input, &ctx.cwd)
             .map_err(CommandError::from)
-            .and_then(|locator| Ok(capture::capture(&locator, &client, args.max_bytes)?));
+            .and_then(|locator| Ok(capture::capture(&locator, &client, args.max_bytes, &rules)?));
         match attempt {
             Ok(c) => captures.push(c),
             Err(e) => {
@@ -89,7 +97,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         let lock = ctx.lock(&store)?;
         let mut tx = store.transaction(&lock)?;
         for c in &captures {
-            let (label, v) = match tx.record(c, args.title.as_deref())? {
+            let recorded = tx.record(c, args.title.as_deref())?;
+            if args.selector.is_some() || !args.ignore.is_empty() {
+                tx.update_source(&c.locator.id(), |source| {
+                    source.selector.clone_from(&args.selector);
+                    source.ignore.clone_from(&args.ignore);
+                })?;
+            }
+            let (label, v) = match recorded {
                 Recorded::Added(v) => ("added", v),
                 Recorded::NewVersion(v) => ("updated", v),
                 Recorded::Unchanged(v) => ("unchanged", v),

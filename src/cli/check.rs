@@ -2,6 +2,7 @@
 
 use verbatim::check::{self, Target};
 use verbatim::classify::Verdict;
+use verbatim::extract;
 use verbatim::fetch::{self, HttpClient};
 use verbatim::report;
 use verbatim::source::Locator;
@@ -72,10 +73,16 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                 format!("stored locator of {}: {e}", source.id),
             )
         })?;
+        let rules =
+            extract::Rules::new(source.selector.as_deref(), &source.ignore).map_err(|e| {
+                CommandError::usage(format!("the rules of {}: {e}", source.id))
+                    .hint(format!("fix them with `verbatim configure {}`", source.id))
+            })?;
         let current = snapshot.latest(&source.id)?;
         targets.push(Target {
             source,
             locator,
+            rules,
             current,
         });
     }

@@ -3,6 +3,7 @@
 
 mod add;
 mod check;
+mod configure;
 mod error;
 mod exit;
 mod init;
@@ -72,6 +73,7 @@ enum Command {
     Init(init::Args),
     Add(add::Args),
     Check(check::Args),
+    Configure(configure::Args),
     List(list::Args),
     Log(log::Args),
     Show(show::Args),
@@ -129,6 +131,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(&ctx, args),
         Command::Add(args) => add::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Configure(args) => configure::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

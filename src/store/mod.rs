@@ -631,6 +631,8 @@ impl Transaction<'_> {
                     .map(str::to_owned)
                     .or_else(|| capture.extracted.title.clone()),
                 added_at: capture.captured_at,
+                selector: None,
+                ignore: Vec::new(),
             };
             self.put(format!("{dir}/source.json"), &to_json(&record))?;
         }
@@ -679,6 +681,28 @@ impl Transaction<'_> {
         } else {
             Recorded::NewVersion(record)
         })
+    }
+
+    /// Changes a tracked source's record (title, extraction rules) and returns it.
+    pub fn update_source(
+        &mut self,
+        id: &SourceId,
+        change: impl FnOnce(&mut SourceRecord),
+    ) -> Result<SourceRecord, Error> {
+        let path = format!("{}/source.json", source_dir(id));
+        let oid = match self.edits.get(&path) {
+            Some(oid) => *oid,
+            None => self
+                .snapshot
+                .blob_at(&path)?
+                .ok_or_else(|| Error::UnknownSource {
+                    query: id.to_string(),
+                })?,
+        };
+        let mut record: SourceRecord = self.snapshot.read_json(&path, oid)?;
+        change(&mut record);
+        self.put(path, &to_json(&record))?;
+        Ok(record)
     }
 
     /// Appends an observation to a source's log for the month it was made in.

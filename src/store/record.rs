@@ -35,6 +35,12 @@ pub struct SourceRecord {
     pub title: Option<String>,
     /// When the source was first added.
     pub added_at: Timestamp,
+    /// CSS selector for the content of HTML pages, for pages the general extractor gets wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Regular expressions for text to ignore when comparing versions ("Updated \d+ minutes ago").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
 }
 
 /// A stored byte stream.

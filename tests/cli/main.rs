@@ -9,4 +9,5 @@ mod test_git;
 mod test_history;
 mod test_inputs;
 mod test_kill;
+mod test_rules;
 mod test_seeds;
