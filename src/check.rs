@@ -382,6 +382,15 @@ fn judge_body(
     } else if let Some(reason) = classify::block_reason(&old_canonical, &new_canonical, title) {
         result.reason = Some(reason);
         Verdict::Blocked
+    } else if let Some(reason) = classify::notice_reason(&old_canonical, &new_canonical, title) {
+        result.reason = Some(reason);
+        Verdict::Retracted
+    } else if let Some(reason) = classify::extraction_collapse(
+        (current.raw.bytes, old_canonical.len()),
+        (capture.raw.len() as u64, new_canonical.len()),
+    ) {
+        result.reason = Some(reason);
+        Verdict::Error
     } else if let Some(reason) = classify::retraction_reason(&old_canonical, &new_canonical, title)
     {
         result.reason = Some(reason);

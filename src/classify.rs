@@ -221,13 +221,16 @@ const BOT_WALL: &[&str] = &[
 
 /// Whether a page served with success says the article is gone: its text emptied, a "page not
 /// found" page (soft 404), or a removal notice in its place. Returns the reason.
-///
-/// Phrases count only when the text also collapsed to less than half, so an article that merely
-/// mentions a retraction is not taken for one.
 pub fn retraction_reason(old: &str, new: &str, title: Option<&str>) -> Option<String> {
-    if new.trim().is_empty() && !old.trim().is_empty() {
-        return Some("the text was emptied".to_owned());
-    }
+    notice_reason(old, new, title).or_else(|| {
+        (new.trim().is_empty() && !old.trim().is_empty()).then(|| "the text was emptied".to_owned())
+    })
+}
+
+/// Whether the page says the article is gone: a "page not found" page (soft 404) or a removal
+/// notice. Phrases count only when the text also collapsed to less than half, so an article that
+/// merely mentions a retraction is not taken for one.
+pub fn notice_reason(old: &str, new: &str, title: Option<&str>) -> Option<String> {
     let collapsed = new.len() * 2 < old.len();
     let head = head_lower(new, title);
     if collapsed && NOT_FOUND.iter().any(|p| head.contains(p)) {
@@ -237,6 +240,22 @@ pub fn retraction_reason(old: &str, new: &str, title: Option<&str>) -> Option<St
         return Some("a removal notice replaced the article".to_owned());
     }
     None
+}
+
+/// Whether extraction, not the page, changed: the text fell below a quarter of what it was while
+/// the page's bytes stayed at half or more (a redesign the extractor does not follow). Takes
+/// (page bytes, text length) before and after; returns the reason.
+pub fn extraction_collapse(old: (u64, usize), new: (u64, usize)) -> Option<String> {
+    let ((old_page, old_text), (new_page, new_text)) = (old, new);
+    let collapsed = old_text >= 200 && new_text * 4 < old_text;
+    let page_kept = new_page * 2 >= old_page;
+    (collapsed && page_kept).then(|| {
+        format!(
+            "the extracted text fell from {old_text} to {new_text} characters while the page kept its \
+             size ({old_page} to {new_page} bytes): probably a redesign the extractor does not follow; \
+             set a selector with `verbatim configure --selector`"
+        )
+    })
 }
 
 /// Whether a page is a bot wall or interstitial served instead of the article. Returns the reason.
@@ -336,6 +355,23 @@ mod tests {
         assert!(block_reason(&article, "Checking your browser before accessing", None).is_some());
         let about = format!("{article} The site added a captcha.");
         assert_eq!(block_reason(&article, &about, None), None);
+    }
+
+    #[test]
+    fn extraction_collapse_needs_the_page_to_stay() {
+        assert!(extraction_collapse((50_000, 8_000), (48_000, 300)).is_some());
+        assert!(
+            extraction_collapse((50_000, 8_000), (5_000, 300)).is_none(),
+            "the page shrank too"
+        );
+        assert!(
+            extraction_collapse((50_000, 8_000), (50_000, 6_000)).is_none(),
+            "a real cut"
+        );
+        assert!(
+            extraction_collapse((500, 100), (500, 0)).is_none(),
+            "too little text to judge"
+        );
     }
 
     #[test]

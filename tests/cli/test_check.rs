@@ -418,3 +418,45 @@ fn binary_changes_are_edits_and_legacy_charsets_are_detected() {
         "Le café \u{201C}Chez Pierre\u{201D} a fermé ses portes après vingt ans."
     );
 }
+
+#[test]
+fn a_redesign_that_breaks_extraction_is_flagged_not_called_an_edit() {
+    let text = seeds().remove(2);
+    let paragraphs: String = text
+        .split("\n\n")
+        .skip(1)
+        .map(|p| format!("<p>{p}</p>"))
+        .collect();
+    let page = |wrapper: &str| {
+        format!(
+            "<!doctype html><html><head><title>t</title></head><body><{wrapper}>{paragraphs}</{wrapper}></body></html>"
+        )
+    };
+    let routes: Arc<Mutex<HashMap<String, Reply>>> = Arc::new(Mutex::new(HashMap::new()));
+    routes
+        .lock()
+        .expect("routes")
+        .insert("/a".to_owned(), Reply::ok("text/html", page("article")));
+    let server = Server::start(routes.clone());
+    let env = TestEnv::with_store();
+    env.run(&["add", &server.url("/a")]).ok();
+    // The same article, now inside a container the extractor skips: the page kept its size.
+    routes.lock().expect("routes").insert(
+        "/a".to_owned(),
+        Reply::ok("text/html", format!("{}<nav>x</nav>", page("aside"))),
+    );
+    let (code, json) = check_json(&env, &["--fail-on", "edited,retracted"]);
+    let r = &json["results"][0];
+    assert_eq!(r["verdict"], "error", "{r}");
+    assert!(
+        r["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("redesign")),
+        "{r}"
+    );
+    assert_eq!(
+        code, 0,
+        "a broken extraction is not an edit or a retraction"
+    );
+    assert_eq!(r["new_version"], serde_json::Value::Null, "nothing stored");
+}
