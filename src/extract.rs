@@ -150,7 +150,10 @@ pub fn extract_with(
     let (decoded, used, _had_errors) = encoding.decode(bytes);
     let decoded = decoded.replace("\r\n", "\n").replace('\r', "\n");
     let (title, text) = if is_html {
-        html_to_text_in(&decoded, rules.selector.as_ref().map(|(_, s)| s))
+        match &rules.selector {
+            Some((_, selector)) => html_to_text_in(&decoded, Some(selector)),
+            None => article_text(&decoded),
+        }
     } else {
         (None, decoded)
     };
@@ -293,6 +296,41 @@ const BLOCKS: &[&str] = &[
     "summary",
     "body",
 ];
+
+/// The article of an HTML page: trafilatura finds the main content and drops navigation, ads,
+/// related links, comments and other furniture; its cleaned HTML is then read into paragraphs
+/// (its plain text joins them all into one line). Pages where it finds too little fall back to
+/// [`html_to_text`].
+pub fn article_text(html: &str) -> (Option<String>, String) {
+    let options = trafilatura::Options::default()
+        .with_exclude_comments(true)
+        .with_fallback(false);
+    let (page_title, fallback) = html_to_text(html);
+    match trafilatura::extract(html, &options) {
+        Ok(result) if !result.content_html.trim().is_empty() => {
+            let (_, text) = html_to_text(&result.content_html);
+            let title = Some(result.metadata.title)
+                .filter(|t| !t.trim().is_empty())
+                .or(page_title);
+            if text.is_empty() || whole_page_fallback(&text, &fallback) {
+                (title, fallback)
+            } else {
+                (title, text)
+            }
+        }
+        _ => (page_title, fallback),
+    }
+}
+
+/// Whether the extractor gave up and returned the whole page as one block: a single paragraph,
+/// where reading the page without its furniture finds more paragraphs, or fewer words (so
+/// navigation or footer text leaked in).
+fn whole_page_fallback(extracted: &str, furniture_free: &str) -> bool {
+    let paragraphs = |t: &str| t.split("\n\n").filter(|p| !p.trim().is_empty()).count();
+    let words = |t: &str| t.split_whitespace().count();
+    paragraphs(extracted) <= 1
+        && (paragraphs(furniture_free) > 1 || words(extracted) > words(furniture_free))
+}
 
 /// Basic HTML-to-text: the document title, then the text of the body as paragraphs, leaving out
 /// scripts, styles and page furniture (nav, header, footer, aside, forms).
@@ -452,7 +490,9 @@ mod tests {
         let e = extract(html.as_bytes(), None, None);
         assert_eq!(e.media_type, "text/html");
         assert_eq!(e.charset_source, CharsetSource::Meta);
-        assert_eq!(e.title.as_deref(), Some("A title"));
+        // The article's headline wins over <title>, which on news sites carries the site's name.
+        assert_eq!(e.title.as_deref(), Some("Head"));
         assert_eq!(e.text, "Head\n\nOne bold line.\n\nTwo");
+        assert_eq!(html_to_text(html).0.as_deref(), Some("A title"));
     }
 }

@@ -449,9 +449,7 @@ fn a_redesign_that_breaks_extraction_is_flagged_not_called_an_edit() {
     let r = &json["results"][0];
     assert_eq!(r["verdict"], "error", "{r}");
     assert!(
-        r["reason"]
-            .as_str()
-            .is_some_and(|s| s.contains("redesign")),
+        r["reason"].as_str().is_some_and(|s| s.contains("redesign")),
         "{r}"
     );
     assert_eq!(
@@ -459,4 +457,72 @@ fn a_redesign_that_breaks_extraction_is_flagged_not_called_an_edit() {
         "a broken extraction is not an edit or a retraction"
     );
     assert_eq!(r["new_version"], serde_json::Value::Null, "nothing stored");
+}
+
+/// A news page whose article element itself carries changing furniture: a related-links list
+/// that reshuffles, an ad slot with a counter, a share bar.
+fn busy_article(article: &str, n: u64) -> Vec<u8> {
+    let mut blocks = article
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|b| !b.is_empty());
+    let title = blocks.next().unwrap_or_default();
+    let paragraphs: Vec<String> = blocks.map(|p| format!("<p>{p}</p>")).collect();
+    let (first, rest) = paragraphs.split_at(paragraphs.len().min(3));
+    let related: String = (0..4)
+        .map(|i| {
+            format!(
+                "<li><a href=\"/story/{}\">Read also: story number {}</a></li>",
+                (n + i) % 9,
+                (n + i) % 9
+            )
+        })
+        .collect();
+    format!(
+        "<!doctype html><html><head><title>{title} | The Daily</title></head><body>\
+         <article><h1>{title}</h1><div class=\"share\"><a href=\"/s\">Share</a> <a href=\"/t\">Tweet</a> {n} shares</div>\
+         {}<div class=\"ad\">Advertisement #{n}</div><ul class=\"related\">{related}</ul>{}</article></body></html>",
+        first.concat(),
+        rest.concat()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn furniture_inside_the_article_is_not_an_edit() {
+    let texts = seeds();
+    let counter = Arc::new(AtomicU64::new(1));
+    let pages = texts.clone();
+    let server = Server::dynamic(move |path, _| {
+        let i: usize = path.trim_start_matches("/a/").parse().unwrap_or(0);
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        Reply::ok(
+            "text/html; charset=utf-8",
+            busy_article(&pages[i % pages.len()], n),
+        )
+    });
+    let env = TestEnv::with_store();
+    let urls: Vec<String> = (0..texts.len())
+        .map(|i| server.url(&format!("/a/{i}")))
+        .collect();
+    let mut args = vec!["add"];
+    args.extend(urls.iter().map(String::as_str));
+    env.run(&args).ok();
+    // The stored text is the article: no share bar, ad or related links.
+    let text = env.run(&["show", &urls[4]]).ok().stdout;
+    assert!(text.contains("Per the new contract"), "{text}");
+    for junk in ["Advertisement", "Read also", "shares"] {
+        assert!(!text.contains(junk), "{junk} leaked into the text:\n{text}");
+    }
+    for round in 0..10 {
+        let (code, json) = check_json(&env, &[]);
+        assert_eq!(code, 0, "round {round}: {json}");
+        for url in &urls {
+            assert_eq!(
+                result_for(&json, url)["verdict"],
+                "cosmetic",
+                "round {round}: {url}"
+            );
+        }
+    }
 }
