@@ -4,6 +4,7 @@
 mod add;
 mod check;
 mod configure;
+mod demo;
 mod error;
 mod exit;
 mod init;
@@ -74,6 +75,7 @@ enum Command {
     Add(add::Args),
     Check(check::Args),
     Configure(configure::Args),
+    Demo(demo::Args),
     List(list::Args),
     Log(log::Args),
     Show(show::Args),
@@ -107,7 +109,11 @@ impl Context {
 
 /// Parses the command line, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    ExitCode::from(dispatch(Cli::parse()))
+}
+
+/// Runs one parsed command line and returns its exit code; `demo` calls it for each step.
+fn dispatch(cli: Cli) -> u8 {
     let ui = Ui::new(cli.global.color, cli.global.quiet);
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
@@ -116,7 +122,7 @@ pub fn main() -> ExitCode {
                 exit::INTERNAL,
                 format!("cannot read the current directory: {e}"),
             ));
-            return ExitCode::from(exit::INTERNAL);
+            return exit::INTERNAL;
         }
     };
     let lock_timeout =
@@ -132,15 +138,16 @@ pub fn main() -> ExitCode {
         Command::Add(args) => add::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Configure(args) => configure::run(&ctx, args),
+        Command::Demo(args) => demo::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(e) => {
             ctx.ui.error(&e);
-            ExitCode::from(e.code)
+            e.code
         }
     }
 }
