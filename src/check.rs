@@ -66,22 +66,26 @@ pub struct Concurrency {
     pub per_host: usize,
 }
 
-/// Fetches every target, conditionally where the current version has validators. Results come
-/// back in the targets' order; `on_done` is called as each finishes.
-pub fn fetch_all(
+/// Fetches every target, conditionally where the current version has validators, and hands
+/// each result to `on_fetched` on the calling thread as soon as it arrives (in completion order),
+/// so bodies are judged and dropped one by one: memory does not grow with the number of sources.
+pub fn fetch_each(
     targets: &[Target],
     client: &HttpClient,
     max_bytes: u64,
     concurrency: Concurrency,
-    on_done: &(dyn Fn(&Target) + Sync),
-) -> Vec<Fetched> {
+    on_fetched: &mut dyn FnMut(usize, Fetched),
+) {
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Fetched>>> =
-        Mutex::new((0..targets.len()).map(|_| None).collect());
     let hosts = HostLimit::new(concurrency.per_host);
+    // A bounded channel keeps workers from running far ahead of the judging thread.
+    let (sender, receiver) =
+        std::sync::mpsc::sync_channel::<(usize, Fetched)>(concurrency.jobs.max(1));
     std::thread::scope(|scope| {
         for _ in 0..concurrency.jobs.clamp(1, targets.len().max(1)) {
-            scope.spawn(|| {
+            let sender = sender.clone();
+            let (next, hosts) = (&next, &hosts);
+            scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(i) else { break };
@@ -89,30 +93,21 @@ pub fn fetch_all(
                         Locator::Http(url) => url.host_str().map(str::to_owned),
                         Locator::File(_) => None,
                     };
-                    let _slot = host.map(|h| hosts.enter(h));
-                    let fetched = fetch_one(target, client, max_bytes);
-                    on_done(target);
-                    if let Ok(mut slots) = results.lock() {
-                        slots[i] = Some(fetched);
+                    let fetched = {
+                        let _slot = host.map(|h| hosts.enter(h));
+                        fetch_one(target, client, max_bytes)
+                    };
+                    if sender.send((i, fetched)).is_err() {
+                        break;
                     }
                 }
             });
         }
+        drop(sender);
+        for (i, fetched) in receiver {
+            on_fetched(i, fetched);
+        }
     });
-    results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .into_iter()
-        .map(|r| {
-            r.unwrap_or_else(|| Fetched::Failed {
-                at: capture::now(),
-                error: fetch::Error::Connection {
-                    url: String::new(),
-                    detail: "the fetch did not complete".to_owned(),
-                },
-            })
-        })
-        .collect()
 }
 
 /// Counts requests in flight per host; `enter` waits while a host is at its limit.

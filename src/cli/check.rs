@@ -92,20 +92,32 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         retries: args.retries,
         ..fetch::Options::default()
     });
-    let bar = ctx.ui.progress(targets.len(), "checking");
     let concurrency = check::Concurrency {
         jobs: args.jobs,
         per_host: args.per_host,
     };
-    let fetched = check::fetch_all(&targets, &client, args.max_bytes, concurrency, &|t| {
-        bar.set_message(t.source.locator.clone());
-        bar.inc(1);
-    });
+    let bar = ctx.ui.progress(targets.len(), "checking");
+    let mut judged: Vec<Option<check::CheckResult>> = (0..targets.len()).map(|_| None).collect();
+    let mut failure = None;
+    check::fetch_each(
+        &targets,
+        &client,
+        args.max_bytes,
+        concurrency,
+        &mut |i, fetched| {
+            bar.set_message(targets[i].source.locator.clone());
+            bar.inc(1);
+            match check::judge(&snapshot, &targets[i], fetched) {
+                Ok(result) => judged[i] = Some(result),
+                Err(e) => failure = Some(e),
+            }
+        },
+    );
     bar.finish_and_clear();
-    let mut results = Vec::with_capacity(targets.len());
-    for (target, fetched) in targets.iter().zip(fetched) {
-        results.push(check::judge(&snapshot, target, fetched)?);
+    if let Some(e) = failure {
+        return Err(e.into());
     }
+    let mut results: Vec<check::CheckResult> = judged.into_iter().flatten().collect();
     drop(snapshot);
 
     if !results.is_empty() {
