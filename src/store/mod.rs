@@ -312,6 +312,7 @@ impl Store {
             pending: BTreeMap::new(),
             trailers: Vec::new(),
             summary: Vec::new(),
+            deferred_sync: defer_sync(),
         })
     }
 }
@@ -548,6 +549,16 @@ pub struct Transaction<'s> {
     pending: BTreeMap<SourceId, (VersionRecord, String)>,
     trailers: Vec<(String, String)>,
     summary: Vec<String>,
+    /// Objects are written without fsync and flushed together before the branch moves.
+    deferred_sync: bool,
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.deferred_sync {
+            apply_fsync();
+        }
+    }
 }
 
 impl Transaction<'_> {
@@ -762,6 +773,11 @@ impl Transaction<'_> {
         }
         let sig = signature(capture::now())?;
         let commit = repo.commit(None, &sig, &sig, &message, &tree, &[&parent])?;
+        if self.deferred_sync {
+            // Every object of this transaction reaches the disk before the branch points at it.
+            sync_filesystem(&self.store.path)?;
+            apply_fsync();
+        }
         // Compare-and-swap: fails if the branch no longer points at our parent.
         match repo.reference_matching(BRANCH, commit, true, self.snapshot.commit, subject) {
             Ok(_) => Ok(Some(commit)),
@@ -791,9 +807,46 @@ fn enable_fsync() {
 }
 
 fn apply_fsync() {
+    libgit2_fsync(FSYNC.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+/// Whether a new transaction writes its objects without fsync and flushes them all at once at
+/// commit (where the platform can flush a whole filesystem in one call). Turns libgit2's
+/// per-file fsync off if so; the transaction turns it back on.
+fn defer_sync() -> bool {
+    let defer = cfg!(target_os = "linux") && FSYNC.load(std::sync::atomic::Ordering::SeqCst);
+    if defer {
+        libgit2_fsync(false);
+    }
+    defer
+}
+
+/// Flushes the filesystem holding `dir`: with one syscall every object a transaction wrote is on
+/// disk, instead of one fsync per object (30,000 of them for a check of 10,000 sources).
+#[cfg(target_os = "linux")]
+fn sync_filesystem(dir: &Path) -> Result<(), Error> {
+    use std::os::fd::AsRawFd as _;
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let handle = std::fs::File::open(dir).map_err(io)?;
+    // SAFETY: syncfs only reads the descriptor, which `handle` keeps open for the call.
+    if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
+        return Err(io(std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_filesystem(_dir: &Path) -> Result<(), Error> {
+    Ok(())
+}
+
+fn libgit2_fsync(enabled: bool) {
     // Initialise libgit2 before touching its global options.
     let _ = git2::Version::get();
-    let on = std::ffi::c_int::from(FSYNC.load(std::sync::atomic::Ordering::SeqCst));
+    let on = std::ffi::c_int::from(enabled);
     // SAFETY: this option takes exactly one int argument and only sets a global flag that
     // libgit2 reads when it next writes a file.
     unsafe {
