@@ -55,6 +55,8 @@ pub struct Target {
     pub rules: crate::extract::Rules,
     /// Its current version, if it has one.
     pub current: Option<VersionRecord>,
+    /// Its latest observation, which the new state continues or breaks.
+    pub previous: Option<Observation>,
 }
 
 /// How many fetches run at once.
@@ -293,8 +295,8 @@ pub fn judge(
             judge_body(snapshot, target, &mut result, at, raw, origin)?;
         }
     }
-    let history = snapshot.observations(&target.source.id)?;
-    (result.new, result.since) = continuity(&history, result.verdict, result.checked_at);
+    (result.new, result.since) =
+        continuity(target.previous.as_ref(), result.verdict, result.checked_at);
     Ok(result)
 }
 
@@ -425,29 +427,17 @@ fn failure_verdict(error: &fetch::Error) -> (Verdict, Option<u16>) {
     }
 }
 
-/// Whether `verdict` is a new state given the source's history, and since when it has held.
-///
-/// Unchanged and cosmetic are one "nothing to report" state (captures by `add` count as it);
-/// every edit is new, because each brings new text.
-pub fn continuity(history: &[Observation], verdict: Verdict, now: Timestamp) -> (bool, Timestamp) {
-    let state = |v: Option<Verdict>| match v.unwrap_or(Verdict::Unchanged) {
-        Verdict::Unchanged | Verdict::Cosmetic => Verdict::Unchanged,
-        other => other,
-    };
-    if verdict == Verdict::Edited {
-        return (true, now);
+/// Whether `verdict` is a new state given the source's latest observation, and since when it
+/// has held (the store computes the same `since` when it records the observation).
+pub fn continuity(
+    previous: Option<&Observation>,
+    verdict: Verdict,
+    now: Timestamp,
+) -> (bool, Timestamp) {
+    match previous {
+        Some(p) if classify::continues(p.verdict, Some(verdict)) => (false, p.since),
+        _ => (true, now),
     }
-    let current = state(Some(verdict));
-    let mut since = now;
-    let mut continuing = false;
-    for observation in history.iter().rev() {
-        if state(observation.verdict) != current {
-            break;
-        }
-        continuing = true;
-        since = observation.at;
-    }
-    (!continuing, since)
 }
 
 /// Records every result in one transaction: `edited` stores a new version, everything else an
@@ -467,20 +457,19 @@ pub fn record(
             continue;
         }
         let id = crate::source::SourceId::from_locator(&result.locator);
-        tx.observe(
-            &id,
-            Observation {
-                at: result.checked_at,
-                outcome: Outcome::Unchanged,
-                version: result.old_version.unwrap_or(0),
-                raw_sha256: result.new_sha256.clone(),
-                canonical_sha256: result.new_text_sha256.clone(),
-                http_status: result.http_status,
-                verdict: Some(result.verdict),
-                reason: result.reason.clone(),
-                final_url: result.final_url.clone(),
-            },
-        )?;
+        tx.observe(Observation {
+            source: id,
+            at: result.checked_at,
+            since: result.since,
+            outcome: Outcome::Unchanged,
+            version: result.old_version.unwrap_or(0),
+            raw_sha256: result.new_sha256.clone(),
+            canonical_sha256: result.new_text_sha256.clone(),
+            http_status: result.http_status,
+            verdict: Some(result.verdict),
+            reason: result.reason.clone(),
+            final_url: result.final_url.clone(),
+        })?;
     }
     Ok(())
 }
@@ -489,9 +478,11 @@ pub fn record(
 mod tests {
     use super::*;
 
-    fn seen(at: &str, verdict: Option<Verdict>) -> Observation {
+    fn seen(at: &str, since: &str, verdict: Option<Verdict>) -> Observation {
         Observation {
+            source: crate::source::SourceId::from_locator("file:///a"),
             at: at.parse().expect("time"),
+            since: since.parse().expect("time"),
             outcome: Outcome::Unchanged,
             version: 1,
             raw_sha256: None,
@@ -506,21 +497,29 @@ mod tests {
     #[test]
     fn states_are_reported_on_change() {
         let now: Timestamp = "2026-01-10T00:00:00Z".parse().expect("time");
-        let history = vec![
-            seen("2026-01-01T00:00:00Z", None),
-            seen("2026-01-02T00:00:00Z", Some(Verdict::Cosmetic)),
-            seen("2026-01-03T00:00:00Z", Some(Verdict::Retracted)),
-            seen("2026-01-04T00:00:00Z", Some(Verdict::Retracted)),
-        ];
-        let (new, since) = continuity(&history, Verdict::Retracted, now);
+        let captured = seen("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", None);
+        let cosmetic = seen(
+            "2026-01-02T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            Some(Verdict::Cosmetic),
+        );
+        let retracted = seen(
+            "2026-01-04T00:00:00Z",
+            "2026-01-03T00:00:00Z",
+            Some(Verdict::Retracted),
+        );
+        let (new, since) = continuity(Some(&retracted), Verdict::Retracted, now);
         assert!(!new);
         assert_eq!(since.to_string(), "2026-01-03T00:00:00Z");
-        let (new, since) = continuity(&history[..2], Verdict::Retracted, now);
+        let (new, since) = continuity(Some(&cosmetic), Verdict::Retracted, now);
         assert!(new);
         assert_eq!(since, now);
-        let (new, since) = continuity(&history[..2], Verdict::Unchanged, now);
+        let (new, since) = continuity(Some(&cosmetic), Verdict::Unchanged, now);
         assert!(!new);
         assert_eq!(since.to_string(), "2026-01-01T00:00:00Z");
-        assert!(continuity(&history, Verdict::Edited, now).0);
+        assert!(!continuity(Some(&captured), Verdict::Cosmetic, now).0);
+        assert!(continuity(None, Verdict::Unchanged, now).0);
+        assert!(continuity(Some(&captured), Verdict::Edited, now).0);
+        assert!(continuity(Some(&retracted), Verdict::Unchanged, now).0);
     }
 }

@@ -48,6 +48,19 @@ impl Verdict {
     }
 }
 
+/// Whether an observation with verdict `next` continues the state of one with verdict
+/// `previous` (`None`: a plain capture by `add`), so that it is reported as ongoing, not new.
+///
+/// Unchanged and cosmetic, and plain captures, are one "nothing to report" state; every edit is
+/// a new state, because each brings new text.
+pub fn continues(previous: Option<Verdict>, next: Option<Verdict>) -> bool {
+    let state = |v: Option<Verdict>| match v.unwrap_or(Verdict::Unchanged) {
+        Verdict::Unchanged | Verdict::Cosmetic => Verdict::Unchanged,
+        other => other,
+    };
+    next != Some(Verdict::Edited) && state(previous) == state(next)
+}
+
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

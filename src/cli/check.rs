@@ -38,6 +38,12 @@ pub struct Args {
     /// Seconds allowed for each HTTP fetch, body included
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     timeout: u64,
+    /// Seconds allowed to open a connection
+    #[arg(long, default_value_t = fetch::Options::default().connect_timeout.as_secs(), value_name = "SECS")]
+    connect_timeout: u64,
+    /// Seconds a server may go silent (before the response or within the body)
+    #[arg(long, default_value_t = fetch::Options::default().read_timeout.as_secs(), value_name = "SECS")]
+    read_timeout: u64,
     /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
     #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N")]
     retries: u32,
@@ -65,6 +71,13 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             .map(|q| snapshot.resolve(q, &ctx.cwd))
             .collect::<Result<Vec<_>, _>>()?
     };
+    // Naming a source twice checks it once.
+    let mut seen = std::collections::HashSet::new();
+    let sources: Vec<_> = sources
+        .into_iter()
+        .filter(|s| seen.insert(s.id.clone()))
+        .collect();
+    let mut states = snapshot.states()?;
     let mut targets = Vec::with_capacity(sources.len());
     for source in sources {
         let locator = Locator::parse(&source.locator, std::path::Path::new("/")).map_err(|e| {
@@ -79,15 +92,20 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                     .hint(format!("fix them with `verbatim configure {}`", source.id))
             })?;
         let current = snapshot.latest(&source.id)?;
+        let previous = states.remove(&source.id);
         targets.push(Target {
             source,
             locator,
             rules,
             current,
+            previous,
         });
     }
     let client = HttpClient::new(fetch::Options {
         total_timeout: std::time::Duration::from_secs(args.timeout),
+        connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
+        read_timeout: std::time::Duration::from_secs(args.read_timeout),
+        idle_per_host: args.per_host.min(args.jobs),
         max_body: args.max_bytes,
         retries: args.retries,
         ..fetch::Options::default()

@@ -10,8 +10,12 @@
 //!     raw                                    exact bytes of the current version
 //!     text.txt                               extracted text of the current version
 //!     versions/00000001.json                 one immutable record per version
-//!     observations/YYYY-MM.jsonl             append-only record of every observation
+//! observations/YYYY-MM/<run>/<aa>.jsonl      every observation one write made, by id shard
+//! state/<aa>.jsonl                           each source's latest observation, by id shard
 //! ```
+//!
+//! Observations are kept per write ("run"), not per source, so that a check of 10,000 sources
+//! writes a few hundred small files instead of rewriting 10,000 source directories.
 //!
 //! Every write is one commit made from in-memory trees and published by a compare-and-swap of
 //! `refs/heads/main`, under an OS lock. Objects are written before the ref moves, so a crash at any
@@ -39,6 +43,11 @@ use crate::capture::{self, Capture, Origin};
 use crate::classify::Verdict;
 use crate::hash::sha256_hex;
 use crate::source::{self, SourceId};
+
+/// Where observations are kept, by month and run.
+const OBSERVATIONS_DIR: &str = "observations";
+/// Where each source's latest observation is kept.
+const STATE_DIR: &str = "state";
 
 /// The directory name `init` creates and discovery looks for.
 pub const DEFAULT_DIR: &str = ".verbatim";
@@ -260,7 +269,7 @@ impl Store {
         if meta.format != "verbatim-store" {
             return Err(not_a_store("unknown format marker"));
         }
-        if meta.version > FORMAT_VERSION {
+        if meta.version > FORMAT_VERSION || meta.version < record::OLDEST_FORMAT {
             return Err(Error::UnsupportedFormat {
                 path: path.to_path_buf(),
                 found: meta.version,
@@ -312,6 +321,9 @@ impl Store {
             pending: BTreeMap::new(),
             trailers: Vec::new(),
             summary: Vec::new(),
+            started_at: capture::now(),
+            observed: Vec::new(),
+            states: BTreeMap::new(),
             deferred_sync: defer_sync(),
         })
     }
@@ -443,27 +455,69 @@ impl<'r> Snapshot<'r> {
         Ok(self.tree_at(&dir)?.map_or(0, |t| t.len()))
     }
 
-    /// Every observation of a source, oldest first.
+    /// Every observation of a source, oldest first. Reads one shard file per run, so its cost
+    /// grows with the number of writes, not of sources.
     pub fn observations(&self, id: &SourceId) -> Result<Vec<Observation>, Error> {
-        let dir = format!("{}/observations", source_dir(id));
-        let Some(tree) = self.tree_at(&dir)? else {
-            return Ok(Vec::new());
-        };
         let mut out = Vec::new();
-        for e in tree.iter() {
-            let path = format!("{dir}/{}", e.name().unwrap_or("?"));
-            let blob = self.repo.find_blob(e.id())?;
-            for line in blob
-                .content()
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
-            {
-                out.push(
-                    serde_json::from_slice(line).map_err(|source| Error::CorruptRecord {
-                        path: path.clone(),
-                        source,
-                    })?,
+        let Some(months) = self.tree_at(OBSERVATIONS_DIR)? else {
+            return Ok(out);
+        };
+        let file = format!("{}.jsonl", shard_of(id));
+        // Tree entries are sorted by name, and names sort by time.
+        for month in months.iter() {
+            let Some(runs) = self.entry_tree(&month)? else {
+                continue;
+            };
+            for run in runs.iter() {
+                let Some(run_tree) = self.entry_tree(&run)? else {
+                    continue;
+                };
+                let Some(entry) = run_tree.get_name(&file) else {
+                    continue;
+                };
+                let path = format!(
+                    "{OBSERVATIONS_DIR}/{}/{}/{file}",
+                    month.name().unwrap_or("?"),
+                    run.name().unwrap_or("?")
                 );
+                let blob = self.repo.find_blob(entry.id())?;
+                for observation in parse_lines(&path, blob.content())? {
+                    if observation.source == *id {
+                        out.push(observation);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A source's latest observation.
+    pub fn state(&self, id: &SourceId) -> Result<Option<Observation>, Error> {
+        Ok(self.state_shard(shard_of(id))?.remove(id))
+    }
+
+    /// The latest observation of every source that has one.
+    pub fn states(&self) -> Result<BTreeMap<SourceId, Observation>, Error> {
+        let mut out = BTreeMap::new();
+        if let Some(tree) = self.tree_at(STATE_DIR)? {
+            for entry in tree.iter() {
+                let name = entry.name().unwrap_or("?");
+                let blob = self.repo.find_blob(entry.id())?;
+                for observation in parse_lines(&format!("{STATE_DIR}/{name}"), blob.content())? {
+                    out.insert(observation.source.clone(), observation);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn state_shard(&self, shard: &str) -> Result<BTreeMap<SourceId, Observation>, Error> {
+        let path = format!("{STATE_DIR}/{shard}.jsonl");
+        let mut out = BTreeMap::new();
+        if let Some(oid) = self.blob_at(&path)? {
+            let blob = self.repo.find_blob(oid)?;
+            for observation in parse_lines(&path, blob.content())? {
+                out.insert(observation.source.clone(), observation);
             }
         }
         Ok(out)
@@ -549,6 +603,12 @@ pub struct Transaction<'s> {
     pending: BTreeMap<SourceId, (VersionRecord, String)>,
     trailers: Vec<(String, String)>,
     summary: Vec<String>,
+    /// Names this write's run of observations.
+    started_at: Timestamp,
+    /// Observations made in this transaction, in order.
+    observed: Vec<Observation>,
+    /// State shards read so far, updated with this transaction's observations.
+    states: BTreeMap<String, BTreeMap<SourceId, Observation>>,
     /// Objects are written without fsync and flushed together before the branch moves.
     deferred_sync: bool,
 }
@@ -616,7 +676,9 @@ impl Transaction<'_> {
         };
         let (verdict, reason) = verdict.map_or((None, None), |(v, r)| (Some(v), r));
         let observation = |outcome, version| Observation {
+            source: id.clone(),
             at: capture.captured_at,
+            since: capture.captured_at,
             outcome,
             version,
             raw_sha256: Some(raw_sha.clone()),
@@ -630,7 +692,7 @@ impl Transaction<'_> {
             && current.raw.sha256 == raw_sha
         {
             let seen = observation(Outcome::Unchanged, current.version);
-            self.observe(&id, seen)?;
+            self.observe(seen)?;
             return Ok(Recorded::Unchanged(current.clone()));
         }
         let is_new = previous.is_none() && self.snapshot.source(&id)?.is_none();
@@ -677,7 +739,7 @@ impl Transaction<'_> {
         self.edits.insert(format!("{dir}/text.txt"), text_oid);
         self.put(format!("{dir}/versions/{version:08}.json"), &record_json)?;
         let seen = observation(Outcome::Captured, version);
-        self.observe(&id, seen)?;
+        self.observe(seen)?;
         self.pending
             .insert(id.clone(), (record.clone(), sha256_hex(&record_json)));
         self.trailers
@@ -716,21 +778,63 @@ impl Transaction<'_> {
         Ok(record)
     }
 
-    /// Appends an observation to a source's log for the month it was made in.
-    pub fn observe(&mut self, id: &SourceId, observation: Observation) -> Result<(), Error> {
-        let month = observation.at.strftime("%Y-%m").to_string();
-        let path = format!("{}/observations/{month}.jsonl", source_dir(id));
-        let mut content = match self.edits.get(&path) {
-            Some(oid) => self.store.repo.find_blob(*oid)?.content().to_vec(),
-            None => match self.snapshot.blob_at(&path)? {
+    /// Records an observation of a source in this write's run, and as the source's latest
+    /// state. Its `since` is set here: kept from the previous observation when the state
+    /// continues (see [`crate::classify::continues`]), else its own time.
+    pub fn observe(&mut self, mut observation: Observation) -> Result<(), Error> {
+        let shard = shard_of(&observation.source).to_owned();
+        let states = self.state_shard(&shard)?;
+        observation.since = match states.get(&observation.source) {
+            Some(previous) if crate::classify::continues(previous.verdict, observation.verdict) => {
+                previous.since
+            }
+            _ => observation.at,
+        };
+        states.insert(observation.source.clone(), observation.clone());
+        self.observed.push(observation);
+        Ok(())
+    }
+
+    /// The state shard `shard`, read from the snapshot on first use.
+    fn state_shard(&mut self, shard: &str) -> Result<&mut BTreeMap<SourceId, Observation>, Error> {
+        if !self.states.contains_key(shard) {
+            let read = self.snapshot.state_shard(shard)?;
+            self.states.insert(shard.to_owned(), read);
+        }
+        // Inserted just above when it was missing.
+        Ok(self.states.entry(shard.to_owned()).or_default())
+    }
+
+    /// Writes this transaction's observations: appended to its run's shard files, and replacing
+    /// each observed source's line in the state shards.
+    fn write_observations(&mut self) -> Result<(), Error> {
+        if self.observed.is_empty() {
+            return Ok(());
+        }
+        let run = run_dir(self.started_at);
+        let mut lines: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        for observation in std::mem::take(&mut self.observed) {
+            let content = lines
+                .entry(shard_of(&observation.source).to_owned())
+                .or_default();
+            content.extend(json_line(&observation));
+        }
+        for (shard, new_lines) in lines {
+            let path = format!("{run}/{shard}.jsonl");
+            // Two writes in the same microsecond share a run directory; neither loses lines.
+            let mut content = match self.snapshot.blob_at(&path)? {
                 Some(oid) => self.store.repo.find_blob(oid)?.content().to_vec(),
                 None => Vec::new(),
-            },
-        };
-        // Serialising a plain record cannot fail.
-        content.extend(serde_json::to_vec(&observation).unwrap_or_default());
-        content.push(b'\n');
-        self.put(path, &content)
+            };
+            content.extend(new_lines);
+            self.put(path, &content)?;
+            let mut state = Vec::new();
+            for observation in self.states.get(&shard).into_iter().flat_map(|m| m.values()) {
+                state.extend(json_line(observation));
+            }
+            self.put(format!("{STATE_DIR}/{shard}.jsonl"), &state)?;
+        }
+        Ok(())
     }
 
     fn put(&mut self, path: String, bytes: &[u8]) -> Result<(), Error> {
@@ -741,12 +845,13 @@ impl Transaction<'_> {
 
     /// Whether anything would be written.
     pub fn is_empty(&self) -> bool {
-        self.edits.is_empty()
+        self.edits.is_empty() && self.observed.is_empty()
     }
 
     /// Writes all pending changes as one commit with `subject`, and moves the branch to it only
     /// if nobody else did meanwhile. Returns the new commit's id, or `None` if nothing changed.
-    pub fn commit(self, subject: &str) -> Result<Option<Oid>, Error> {
+    pub fn commit(mut self, subject: &str) -> Result<Option<Oid>, Error> {
+        self.write_observations()?;
         if self.edits.is_empty() {
             return Ok(None);
         }
@@ -803,7 +908,24 @@ pub fn set_fsync(enabled: bool) {
 /// global option, hence the raw call.
 fn enable_fsync() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(apply_fsync);
+    ONCE.call_once(|| {
+        apply_fsync();
+        tune_reads();
+    });
+}
+
+/// Read-side settings for libgit2, applied once per process.
+fn tune_reads() {
+    // The `sources/` and `sources/aa/` trees are a few KB each, over libgit2's default 4 KB
+    // cache limit for trees, so every path lookup re-read and re-hashed them: most of the time
+    // of loading 10,000 sources went there.
+    // SAFETY: libgit2's global options are not synchronised; this runs once, when the first
+    // store is opened or created, before any thread of ours uses libgit2 concurrently.
+    let _ = unsafe { git2::opts::set_cache_object_limit(ObjectType::Tree, 1 << 20) };
+    // Re-hashing every object read with collision-detecting SHA-1 cost a third of read time.
+    // zlib's checksum still catches damaged objects on read, and `verify` checks every byte
+    // stream against its recorded SHA-256.
+    git2::opts::strict_hash_verification(false);
 }
 
 fn apply_fsync() {
@@ -865,6 +987,41 @@ fn signature(at: Timestamp) -> Result<Signature<'static>, git2::Error> {
     )
 }
 
+/// The two-hex-digit shard an id's observations and state are filed under.
+fn shard_of(id: &SourceId) -> &str {
+    // Ids read from a damaged store may be short; they still get a shard.
+    id.as_str().get(..2).unwrap_or("xx")
+}
+
+/// The directory of the run of observations a write started at `at` makes.
+fn run_dir(at: Timestamp) -> String {
+    format!(
+        "{OBSERVATIONS_DIR}/{}/{}",
+        at.strftime("%Y-%m"),
+        at.strftime("%Y%m%dT%H%M%S%.6fZ")
+    )
+}
+
+fn json_line<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Serialising a plain record cannot fail.
+    let mut line = serde_json::to_vec(value).unwrap_or_default();
+    line.push(b'\n');
+    line
+}
+
+fn parse_lines(path: &str, content: &[u8]) -> Result<Vec<Observation>, Error> {
+    content
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            serde_json::from_slice(line).map_err(|source| Error::CorruptRecord {
+                path: path.to_owned(),
+                source,
+            })
+        })
+        .collect()
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     // Serialising these plain records cannot fail: no maps with non-string keys, no I/O.
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
@@ -880,7 +1037,9 @@ sources/<id[0..2]>/<id[2..4]>/<id>/
     raw                         exact bytes of the current version
     text.txt                    extracted text of the current version
     versions/00000001.json      one immutable record per version (hashes, fetch metadata)
-    observations/YYYY-MM.jsonl  every observation of the source, one JSON line each
+observations/YYYY-MM/<run>/<aa>.jsonl
+                                every observation one write made, for ids starting with aa
+state/<aa>.jsonl                the latest observation of each source whose id starts with aa
 
 History: `git log -p -- sources/.../<id>/text.txt` shows how a source's text changed.
 Write to it only through verbatim; see docs/store-format.md in the verbatim repository.

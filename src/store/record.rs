@@ -10,7 +10,11 @@ use crate::extract::CharsetSource;
 use crate::source::SourceId;
 
 /// The store format this build writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest store format this build reads (format 1 kept observations per source, see
+/// `docs/store-format.md`; it never left development, so it is not read).
+pub const OLDEST_FORMAT: u32 = 2;
 
 /// The root marker file, `verbatim-store.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,12 +100,19 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// One observation of a source, a line of `observations/YYYY-MM.jsonl`. Observations only
-/// reference versions by number and hash, so recording "unchanged" copies no content.
+/// One observation of a source: a line of the run file `observations/YYYY-MM/<run>/<aa>.jsonl`
+/// of the write that made it, and, while it is the source's latest, of `state/<aa>.jsonl`.
+/// Observations only reference versions by number and hash, so recording "unchanged" copies no
+/// content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
+    /// The source observed.
+    pub source: SourceId,
     /// When the source was observed.
     pub at: Timestamp,
+    /// Since when the state this observation shows has held without a break (its own `at` when
+    /// the state is new). Set by the store from the source's previous observation.
+    pub since: Timestamp,
     /// Whether a version was stored.
     pub outcome: Outcome,
     /// The version current after the observation.

@@ -211,3 +211,96 @@ fn typography_only_changes_keep_the_canonical_hash() {
     assert_eq!(v[0].canonical_sha256, v[1].canonical_sha256);
     assert_ne!(v[1].canonical_sha256, v[2].canonical_sha256);
 }
+
+fn observe(store: &Store, id: &SourceId, verdict: Verdict) {
+    let lock = store
+        .lock(Duration::from_secs(1), &mut |_| {})
+        .expect("lock");
+    let mut tx = store.transaction(&lock).expect("transaction");
+    tx.observe(Observation {
+        source: id.clone(),
+        at: capture::now(),
+        since: capture::now(),
+        outcome: Outcome::Unchanged,
+        version: 1,
+        raw_sha256: None,
+        canonical_sha256: None,
+        http_status: Some(404),
+        verdict: Some(verdict),
+        reason: None,
+        final_url: None,
+    })
+    .expect("observe");
+    tx.commit("observe").expect("commit");
+}
+
+#[test]
+fn states_keep_their_start_across_runs_and_history_is_per_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(&dir.path().join("s")).expect("init");
+    write(
+        &store,
+        &[capture("/a.txt", b"one"), capture("/b.txt", b"two")],
+    );
+    let a = Locator::parse("/a.txt", Path::new("/")).expect("path").id();
+    let b = Locator::parse("/b.txt", Path::new("/")).expect("path").id();
+    observe(&store, &a, Verdict::Cosmetic);
+    observe(&store, &a, Verdict::Retracted);
+    observe(&store, &a, Verdict::Retracted);
+
+    let snap = store.snapshot().expect("snapshot");
+    let history = snap.observations(&a).expect("observations");
+    assert_eq!(history.len(), 4, "{history:?}");
+    assert!(history.iter().all(|o| o.source == a));
+    // The capture and the cosmetic check are one state; so are the two retractions.
+    assert_eq!(history[1].since, history[0].at);
+    assert_eq!(history[2].since, history[2].at);
+    assert_eq!(history[3].since, history[2].at);
+    // The state index holds each source's latest observation.
+    let states = snap.states().expect("states");
+    assert_eq!(states.len(), 2);
+    assert_eq!(states[&a], history[3]);
+    assert_eq!(
+        snap.state(&b).expect("state").map(|o| o.verdict),
+        Some(None)
+    );
+    assert_eq!(snap.observations(&b).expect("observations").len(), 1);
+    // Each write is its own run directory, whatever the number of sources it observed.
+    let runs = snap.tree_at(OBSERVATIONS_DIR).expect("read").expect("dir");
+    let month = snap
+        .entry_tree(&runs.iter().next().expect("month"))
+        .expect("read");
+    assert_eq!(month.expect("month tree").len(), 4);
+}
+
+#[test]
+fn a_store_of_an_older_format_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s");
+    let store = Store::init(&path).expect("init");
+    let lock = store
+        .lock(Duration::from_secs(1), &mut |_| {})
+        .expect("lock");
+    let mut tx = store.transaction(&lock).expect("transaction");
+    let mut meta: StoreMeta = serde_json::from_slice(
+        store
+            .repo()
+            .find_blob(
+                store
+                    .snapshot()
+                    .expect("snap")
+                    .blob_at(MARKER)
+                    .expect("read")
+                    .expect("marker"),
+            )
+            .expect("blob")
+            .content(),
+    )
+    .expect("marker json");
+    meta.version = 1;
+    tx.put(MARKER.to_owned(), &to_json(&meta)).expect("put");
+    tx.commit("downgrade").expect("commit");
+    drop(lock);
+    let err = Store::open(&path).expect_err("refused");
+    assert!(err.to_string().contains("format 1"), "{err}");
+}

@@ -235,7 +235,7 @@ fn scripted_changes_get_the_right_verdicts() {
 
     // Every verdict is in the store's observation log.
     let all = env
-        .git(&["log", "-p", "--format=", "--", "sources"])
+        .git(&["log", "-p", "--format=", "--", "observations"])
         .ok()
         .stdout;
     for verdict in [
