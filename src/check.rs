@@ -68,26 +68,48 @@ pub struct Concurrency {
     pub per_host: usize,
 }
 
-/// Fetches every target, conditionally where the current version has validators, and hands
-/// each result to `on_fetched` on the calling thread as soon as it arrives (in completion order),
-/// so bodies are judged and dropped one by one: memory does not grow with the number of sources.
-pub fn fetch_each(
+/// Fetches and judges every target, conditionally where the current version has validators,
+/// and hands each result to `on_result` on the calling thread as soon as it is ready (in
+/// completion order).
+///
+/// Workers judge on their own read-only view of the store at `commit` (a git repository handle
+/// is not shared between threads), so extraction runs on every core, and each body is dropped
+/// once judged: memory does not grow with the number of sources.
+pub fn check_each(
+    store_path: &std::path::Path,
+    commit: git2::Oid,
     targets: &[Target],
     client: &HttpClient,
     max_bytes: u64,
     concurrency: Concurrency,
-    on_fetched: &mut dyn FnMut(usize, Fetched),
+    on_result: &mut dyn FnMut(usize, Result<CheckResult, store::Error>),
 ) {
     let next = AtomicUsize::new(0);
     let hosts = HostLimit::new(concurrency.per_host);
-    // A bounded channel keeps workers from running far ahead of the judging thread.
-    let (sender, receiver) =
-        std::sync::mpsc::sync_channel::<(usize, Fetched)>(concurrency.jobs.max(1));
+    // A bounded channel keeps workers from running far ahead of the recording thread.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(
+        usize,
+        Result<CheckResult, store::Error>,
+    )>(concurrency.jobs.max(1));
     std::thread::scope(|scope| {
         for _ in 0..concurrency.jobs.clamp(1, targets.len().max(1)) {
             let sender = sender.clone();
             let (next, hosts) = (&next, &hosts);
             scope.spawn(move || {
+                let store = match store::Store::open(store_path) {
+                    Ok(store) => store,
+                    Err(e) => {
+                        let _ = sender.send((usize::MAX, Err(e)));
+                        return;
+                    }
+                };
+                let snapshot = match store.snapshot_at(commit) {
+                    Ok(snapshot) => snapshot,
+                    Err(e) => {
+                        let _ = sender.send((usize::MAX, Err(e)));
+                        return;
+                    }
+                };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(i) else { break };
@@ -99,15 +121,16 @@ pub fn fetch_each(
                         let _slot = host.map(|h| hosts.enter(h));
                         fetch_one(target, client, max_bytes)
                     };
-                    if sender.send((i, fetched)).is_err() {
+                    let judged = judge(&snapshot, target, fetched);
+                    if sender.send((i, judged)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(sender);
-        for (i, fetched) in receiver {
-            on_fetched(i, fetched);
+        for (i, judged) in receiver {
+            on_result(i, judged);
         }
     });
 }

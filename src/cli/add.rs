@@ -15,7 +15,8 @@ use super::{Context, exit, output};
 ///
 /// Each SOURCE is a local path, a file:// URL or an http(s):// URL. The exact bytes are stored
 /// untouched beside their extracted text. A source already tracked gets a new version only if
-/// its bytes changed. Sources that fail are reported and skipped; the others are stored.
+/// its bytes changed. Sources that fail are reported and skipped; the others are stored, in
+/// commits of up to 1,000 sources (an interrupted add keeps the commits it finished).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Paths or URLs to add
@@ -69,9 +70,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         ..fetch::Options::default()
     });
 
-    // Fetch before taking the lock, so a slow server never holds up other runs.
+    // Fetch before taking the lock, so a slow server never holds up other runs; store in
+    // batches, so memory stays bounded however many sources are added at once.
     let mut failures: Vec<CommandError> = Vec::new();
     let mut captures = Vec::new();
+    let mut pending_bytes = 0usize;
+    let mut lines = Vec::new();
     let bar = ctx.ui.progress(inputs.len(), "capturing");
     for input in &inputs {
         bar.set_message(input.clone());
@@ -80,7 +84,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             .map_err(CommandError::from)
             .and_then(|locator| Ok(capture::capture(&locator, &client, args.max_bytes, &rules)?));
         match attempt {
-            Ok(c) => captures.push(c),
+            Ok(c) => {
+                pending_bytes += c.raw.len() + c.extracted.text.len();
+                captures.push(c);
+            }
             Err(e) => {
                 let e = e.on(&format!("cannot add {input}"));
                 if inputs.len() > 1 {
@@ -89,40 +96,13 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                 failures.push(e);
             }
         }
-    }
-
-    bar.finish_and_clear();
-    let mut lines = Vec::new();
-    if !captures.is_empty() {
-        let lock = ctx.lock(&store)?;
-        let mut tx = store.transaction(&lock)?;
-        for c in &captures {
-            let recorded = tx.record(c, args.title.as_deref())?;
-            if args.selector.is_some() || !args.ignore.is_empty() {
-                tx.update_source(&c.locator.id(), |source| {
-                    source.selector.clone_from(&args.selector);
-                    source.ignore.clone_from(&args.ignore);
-                })?;
-            }
-            let (label, v) = match recorded {
-                Recorded::Added(v) => ("added", v),
-                Recorded::NewVersion(v) => ("updated", v),
-                Recorded::Unchanged(v) => ("unchanged", v),
-            };
-            lines.push(format!(
-                "{label:<9}  {}  v{:<4} {:>10} B  {}",
-                v.source,
-                v.version,
-                v.raw.bytes,
-                c.locator.canonical()
-            ));
+        if captures.len() >= BATCH_SOURCES || pending_bytes >= BATCH_BYTES {
+            store_batch(ctx, &store, &args, &mut captures, &mut lines)?;
+            pending_bytes = 0;
         }
-        let added = captures.len();
-        tx.commit(&format!(
-            "add: capture {added} source{}",
-            if added == 1 { "" } else { "s" }
-        ))?;
     }
+    bar.finish_and_clear();
+    store_batch(ctx, &store, &args, &mut captures, &mut lines)?;
     let mut out = ctx.ui.stdout();
     let written = lines
         .iter()
@@ -141,6 +121,54 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             Ok(first.code)
         }
     }
+}
+
+/// Sources stored per commit by one `add`.
+const BATCH_SOURCES: usize = 1000;
+/// Captured bytes held before they are stored.
+const BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+/// Stores `captures` in one commit and empties it, adding a report line per source to `lines`.
+fn store_batch(
+    ctx: &Context,
+    store: &verbatim::store::Store,
+    args: &Args,
+    captures: &mut Vec<verbatim::capture::Capture>,
+    lines: &mut Vec<String>,
+) -> Result<(), CommandError> {
+    if captures.is_empty() {
+        return Ok(());
+    }
+    let lock = ctx.lock(store)?;
+    let mut tx = store.transaction(&lock)?;
+    for c in captures.iter() {
+        let recorded = tx.record(c, args.title.as_deref())?;
+        if args.selector.is_some() || !args.ignore.is_empty() {
+            tx.update_source(&c.locator.id(), |source| {
+                source.selector.clone_from(&args.selector);
+                source.ignore.clone_from(&args.ignore);
+            })?;
+        }
+        let (label, v) = match recorded {
+            Recorded::Added(v) => ("added", v),
+            Recorded::NewVersion(v) => ("updated", v),
+            Recorded::Unchanged(v) => ("unchanged", v),
+        };
+        lines.push(format!(
+            "{label:<9}  {}  v{:<4} {:>10} B  {}",
+            v.source,
+            v.version,
+            v.raw.bytes,
+            c.locator.canonical()
+        ));
+    }
+    let added = captures.len();
+    tx.commit(&format!(
+        "add: capture {added} source{}",
+        if added == 1 { "" } else { "s" }
+    ))?;
+    captures.clear();
+    Ok(())
 }
 
 fn read_list(file: &std::path::Path) -> Result<Vec<String>, CommandError> {

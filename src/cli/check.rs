@@ -115,27 +115,30 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         per_host: args.per_host,
     };
     let bar = ctx.ui.progress(targets.len(), "checking");
-    let mut judged: Vec<Option<check::CheckResult>> = (0..targets.len()).map(|_| None).collect();
+    let mut judged_results: Vec<Option<check::CheckResult>> =
+        (0..targets.len()).map(|_| None).collect();
     let mut failure = None;
-    check::fetch_each(
+    check::check_each(
+        store.path(),
+        snapshot.commit_id(),
         &targets,
         &client,
         args.max_bytes,
         concurrency,
-        &mut |i, fetched| {
-            bar.set_message(targets[i].source.locator.clone());
-            bar.inc(1);
-            match check::judge(&snapshot, &targets[i], fetched) {
-                Ok(result) => judged[i] = Some(result),
-                Err(e) => failure = Some(e),
+        &mut |i, judged| match judged {
+            Ok(result) => {
+                bar.set_message(result.locator.clone());
+                bar.inc(1);
+                judged_results[i] = Some(result);
             }
+            Err(e) => failure = Some(e),
         },
     );
     bar.finish_and_clear();
     if let Some(e) = failure {
         return Err(e.into());
     }
-    let mut results: Vec<check::CheckResult> = judged.into_iter().flatten().collect();
+    let mut results: Vec<check::CheckResult> = judged_results.into_iter().flatten().collect();
     drop(snapshot);
 
     if !results.is_empty() {

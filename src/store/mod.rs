@@ -310,6 +310,17 @@ impl Store {
         })
     }
 
+    /// The store's state at an earlier commit of its branch, as another handle saw it.
+    pub fn snapshot_at(&self, commit: Oid) -> Result<Snapshot<'_>, Error> {
+        let commit = self.repo.find_commit(commit)?;
+        let tree = commit.tree()?;
+        Ok(Snapshot {
+            repo: &self.repo,
+            commit: commit.id(),
+            tree,
+        })
+    }
+
     /// Starts a write on top of the current state. Requires the writer lock.
     pub fn transaction<'s>(&'s self, lock: &'s Lock) -> Result<Transaction<'s>, Error> {
         debug_assert!(lock.held());

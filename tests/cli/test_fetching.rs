@@ -112,3 +112,111 @@ fn no_host_gets_more_than_per_host_requests_at_once() {
         "without the limit the fetches overlap ({open}), so the test can fail"
     );
 }
+
+/// A raw HTTP/1.1 server for misbehaviour tiny_http cannot produce: each connection's request
+/// head is read, then `respond` writes whatever it likes for that request number (0-based) and
+/// the connection is closed.
+fn raw_server(respond: impl Fn(usize, &mut std::net::TcpStream) + Send + Sync + 'static) -> String {
+    use std::io::Read as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/page", listener.local_addr().expect("addr"));
+    let respond = Arc::new(respond);
+    let count = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { break };
+            let (respond, n) = (respond.clone(), count.fetch_add(1, Ordering::SeqCst));
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).is_ok_and(|r| r == 1) {
+                    head.push(byte[0]);
+                }
+                respond(n, &mut conn);
+            });
+        }
+    });
+    url
+}
+
+fn write_page(conn: &mut std::net::TcpStream, declared: usize, body: &[u8]) {
+    use std::io::Write as _;
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+    );
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(body);
+}
+
+const ARTICLE: &[u8] = b"The council approved the budget of 4.2 million on Tuesday.\n";
+
+#[test]
+fn a_truncated_body_is_unreachable_and_stores_nothing() {
+    // The add gets the whole page; every later response promises more than it sends.
+    let url = raw_server(|n, conn| {
+        if n == 0 {
+            write_page(conn, ARTICLE.len(), ARTICLE);
+        } else {
+            write_page(conn, ARTICLE.len() + 500, &ARTICLE[..20]);
+        }
+    });
+    let env = TestEnv::with_store();
+    env.run(&["add", &url]).ok();
+    let before = env.run(&["log", &url, "--format", "json"]).ok().stdout;
+    let r = verdict(&env, &["--retries", "1"]);
+    assert_eq!(r["verdict"], "unreachable", "{r}");
+    assert!(r["new_text_sha256"].is_null(), "{r}");
+    // The partial page was never taken for a new version.
+    assert_eq!(
+        env.run(&["log", &url, "--format", "json"]).ok().stdout,
+        before
+    );
+}
+
+#[test]
+fn a_response_slower_than_the_read_timeout_is_unreachable_in_time() {
+    let url = raw_server(|n, conn| {
+        if n > 0 {
+            std::thread::sleep(Duration::from_secs(4));
+        }
+        write_page(conn, ARTICLE.len(), ARTICLE);
+    });
+    let env = TestEnv::with_store();
+    env.run(&["add", &url]).ok();
+    let start = Instant::now();
+    let r = verdict(&env, &["--read-timeout", "1", "--retries", "0"]);
+    assert_eq!(r["verdict"], "unreachable", "{r}");
+    assert!(
+        r["reason"]
+            .as_str()
+            .is_some_and(|s| s.contains("timed out")),
+        "{r}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_50_mb_body_is_an_error_under_the_default_limit() {
+    let big = Reply::ok("text/html", vec![b'a'; 50_000_000]);
+    let (server, _) = scripted(vec![Reply::ok("text/plain", ARTICLE)], big);
+    let env = TestEnv::with_store();
+    env.run(&["add", &server.url("/a")]).ok();
+    let r = verdict(&env, &[]);
+    assert_eq!(r["verdict"], "error", "{r}");
+    assert!(
+        r["reason"].as_str().is_some_and(|s| s.contains("limit")),
+        "{r}"
+    );
+    // The source keeps its one version.
+    let log: serde_json::Value = serde_json::from_str(
+        &env.run(&["log", &server.url("/a"), "--format", "json"])
+            .ok()
+            .stdout,
+    )
+    .expect("json");
+    assert_eq!(log.as_array().map(Vec::len), Some(1), "{log}");
+}

@@ -304,3 +304,41 @@ fn http_failures_store_nothing() {
     assert_eq!(env.head(), before);
     let _ = hold.join();
 }
+
+#[test]
+fn a_large_add_is_stored_in_bounded_batches() {
+    let env = TestEnv::with_store();
+    let mut list = String::new();
+    for n in 0..1001 {
+        let path = env.write(
+            &format!("many/{n:04}.txt"),
+            format!("document {n}\n").as_bytes(),
+        );
+        list.push_str(&format!("{}\n", path.display()));
+    }
+    let list_file = env.write("list.txt", list.as_bytes());
+    let out = env
+        .run(&["add", "--from", &list_file.display().to_string()])
+        .ok();
+    assert_eq!(
+        out.stdout
+            .lines()
+            .filter(|l| l.starts_with("added"))
+            .count(),
+        1001
+    );
+    // 1,000 sources per commit: two commits after the one that created the store.
+    let subjects = env.git(&["log", "--format=%s"]).ok().stdout;
+    assert_eq!(
+        subjects.lines().collect::<Vec<_>>(),
+        [
+            "add: capture 1 source",
+            "add: capture 1000 sources",
+            "Create verbatim store (format 2)"
+        ],
+        "{subjects}"
+    );
+    let listed: serde_json::Value =
+        serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1001));
+}
