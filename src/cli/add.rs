@@ -17,6 +17,10 @@ use super::{Context, exit, output};
 /// untouched beside their extracted text. A source already tracked gets a new version only if
 /// its bytes changed. Sources that fail are reported and skipped; the others are stored, in
 /// commits of up to 1,000 sources (an interrupted add keeps the commits it finished).
+///
+/// Web pages are loaded twice: paragraphs that differ between the two loads only in their
+/// numbers (a "last updated" time, a share count) are learned as text to ignore when comparing
+/// (`--no-learn` skips this; `configure --clear-ignore` forgets them).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Paths or URLs to add
@@ -34,6 +38,9 @@ pub struct Args {
     /// Regular expression for text to ignore when comparing versions (repeatable)
     #[arg(long, value_name = "REGEX")]
     ignore: Vec<String>,
+    /// Do not load web pages a second time to learn which text changes on every load
+    #[arg(long)]
+    no_learn: bool,
     /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
     #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N")]
     retries: u32,
@@ -86,7 +93,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         match attempt {
             Ok(c) => {
                 pending_bytes += c.raw.len() + c.extracted.text.len();
-                captures.push(c);
+                let learned = if args.no_learn {
+                    Vec::new()
+                } else {
+                    learn(&c, &client, args.max_bytes, &rules)
+                };
+                captures.push((c, learned));
             }
             Err(e) => {
                 let e = e.on(&format!("cannot add {input}"));
@@ -128,12 +140,32 @@ const BATCH_SOURCES: usize = 1000;
 /// Captured bytes held before they are stored.
 const BATCH_BYTES: usize = 64 * 1024 * 1024;
 
+/// Loads a web page a second time and learns the text that changed between the two loads
+/// ([`extract::learn_noise`]), so that `check` does not report it as an edit. A failed second
+/// load learns nothing; the first capture stands.
+fn learn(
+    first: &verbatim::capture::Capture,
+    client: &HttpClient,
+    max_bytes: u64,
+    rules: &extract::Rules,
+) -> Vec<String> {
+    if !matches!(first.locator, Locator::Http(_)) {
+        return Vec::new();
+    }
+    match capture::capture(&first.locator, client, max_bytes, rules) {
+        Ok(second) if second.raw != first.raw => {
+            extract::learn_noise(&first.extracted.text, &second.extracted.text)
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Stores `captures` in one commit and empties it, adding a report line per source to `lines`.
 fn store_batch(
     ctx: &Context,
     store: &verbatim::store::Store,
     args: &Args,
-    captures: &mut Vec<verbatim::capture::Capture>,
+    captures: &mut Vec<(verbatim::capture::Capture, Vec<String>)>,
     lines: &mut Vec<String>,
 ) -> Result<(), CommandError> {
     if captures.is_empty() {
@@ -141,12 +173,19 @@ fn store_batch(
     }
     let lock = ctx.lock(store)?;
     let mut tx = store.transaction(&lock)?;
-    for c in captures.iter() {
+    for (c, learned) in captures.iter() {
         let recorded = tx.record(c, args.title.as_deref())?;
-        if args.selector.is_some() || !args.ignore.is_empty() {
+        if args.selector.is_some() || !args.ignore.is_empty() || !learned.is_empty() {
             tx.update_source(&c.locator.id(), |source| {
-                source.selector.clone_from(&args.selector);
-                source.ignore.clone_from(&args.ignore);
+                if args.selector.is_some() || !args.ignore.is_empty() {
+                    source.selector.clone_from(&args.selector);
+                    source.ignore.clone_from(&args.ignore);
+                }
+                for pattern in learned {
+                    if !source.learned_ignore.contains(pattern) {
+                        source.learned_ignore.push(pattern.clone());
+                    }
+                }
             })?;
         }
         let (label, v) = match recorded {

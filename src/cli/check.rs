@@ -2,7 +2,6 @@
 
 use verbatim::check::{self, Target};
 use verbatim::classify::Verdict;
-use verbatim::extract;
 use verbatim::fetch::{self, HttpClient};
 use verbatim::report;
 use verbatim::source::Locator;
@@ -86,11 +85,10 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                 format!("stored locator of {}: {e}", source.id),
             )
         })?;
-        let rules =
-            extract::Rules::new(source.selector.as_deref(), &source.ignore).map_err(|e| {
-                CommandError::usage(format!("the rules of {}: {e}", source.id))
-                    .hint(format!("fix them with `verbatim configure {}`", source.id))
-            })?;
+        let rules = source.rules().map_err(|e| {
+            CommandError::usage(format!("the rules of {}: {e}", source.id))
+                .hint(format!("fix them with `verbatim configure {}`", source.id))
+        })?;
         let current = snapshot.latest(&source.id)?;
         let previous = states.remove(&source.id);
         targets.push(Target {

@@ -28,7 +28,7 @@ pub struct Args {
     /// Add a regular expression for text to ignore when comparing (repeatable)
     #[arg(long, value_name = "REGEX")]
     ignore: Vec<String>,
-    /// Remove every ignore pattern first
+    /// Remove every ignore pattern first, learned ones included
     #[arg(long)]
     clear_ignore: bool,
 }
@@ -51,21 +51,26 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         }
         if args.clear_ignore {
             source.ignore.clear();
+            source.learned_ignore.clear();
         }
         source.ignore.extend(args.ignore.iter().cloned());
     })?;
     tx.commit(&format!("configure: {id}"))?;
     let mut out = ctx.ui.stdout();
-    let written = writeln!(
-        out,
-        "{id}  title: {}  selector: {}  ignore: {}",
-        record.title.as_deref().unwrap_or("-"),
-        record.selector.as_deref().unwrap_or("-"),
-        if record.ignore.is_empty() {
+    let patterns = |p: &[String]| {
+        if p.is_empty() {
             "-".to_owned()
         } else {
-            record.ignore.join(" | ")
+            p.join(" | ")
         }
+    };
+    let written = writeln!(
+        out,
+        "{id}  title: {}  selector: {}  ignore: {}  learned: {}",
+        record.title.as_deref().unwrap_or("-"),
+        record.selector.as_deref().unwrap_or("-"),
+        patterns(&record.ignore),
+        patterns(&record.learned_ignore),
     );
     output(written)?;
     Ok(exit::SUCCESS)

@@ -717,6 +717,7 @@ impl Transaction<'_> {
                 added_at: capture.captured_at,
                 selector: None,
                 ignore: Vec::new(),
+                learned_ignore: Vec::new(),
             };
             self.put(format!("{dir}/source.json"), &to_json(&record))?;
         }

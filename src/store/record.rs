@@ -45,6 +45,23 @@ pub struct SourceRecord {
     /// Regular expressions for text to ignore when comparing versions ("Updated \d+ minutes ago").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<String>,
+    /// Patterns of text learned to change between two loads of the page when it was added
+    /// (see [`crate::extract::learn_noise`]), ignored like `ignore`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub learned_ignore: Vec<String>,
+}
+
+impl SourceRecord {
+    /// The source's extraction rules: its selector, and its own and learned ignore patterns.
+    pub fn rules(&self) -> Result<crate::extract::Rules, crate::extract::RuleError> {
+        let ignore: Vec<String> = self
+            .ignore
+            .iter()
+            .chain(&self.learned_ignore)
+            .cloned()
+            .collect();
+        crate::extract::Rules::new(self.selector.as_deref(), &ignore)
+    }
 }
 
 /// A stored byte stream.

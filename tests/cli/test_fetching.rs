@@ -31,7 +31,7 @@ fn transient_failures_are_retried() {
     // add gets the first 200; the check then meets 503, 502 and succeeds on its third attempt.
     let (server, count) = scripted(vec![ok.clone(), Reply::status(503), Reply::status(502)], ok);
     let env = TestEnv::with_store();
-    env.run(&["add", &server.url("/a")]).ok();
+    env.run(&["add", "--no-learn", &server.url("/a")]).ok();
     let r = verdict(&env, &[]);
     assert_eq!(r["verdict"], "unchanged", "{r}");
     assert_eq!(count.load(Ordering::SeqCst), 4);
@@ -42,7 +42,7 @@ fn persistent_server_errors_are_unreachable_after_the_retries() {
     let ok = Reply::ok("text/plain", "steady");
     let (server, count) = scripted(vec![ok], Reply::status(500));
     let env = TestEnv::with_store();
-    env.run(&["add", &server.url("/a")]).ok();
+    env.run(&["add", "--no-learn", &server.url("/a")]).ok();
     let r = verdict(&env, &["--retries", "2"]);
     assert_eq!(r["verdict"], "unreachable", "{r}");
     assert_eq!(count.load(Ordering::SeqCst), 1 + 3);
@@ -57,7 +57,7 @@ fn retry_after_is_honoured_up_to_a_limit() {
     let busy = Reply::status(429).header("Retry-After", "1");
     let (server, count) = scripted(vec![ok.clone(), busy], ok.clone());
     let env = TestEnv::with_store();
-    env.run(&["add", &server.url("/a")]).ok();
+    env.run(&["add", "--no-learn", &server.url("/a")]).ok();
     let start = Instant::now();
     let r = verdict(&env, &[]);
     assert_eq!(r["verdict"], "unchanged", "{r}");
@@ -72,7 +72,7 @@ fn retry_after_is_honoured_up_to_a_limit() {
     let go_away = Reply::status(429).header("Retry-After", "3600");
     let (server, count) = scripted(vec![ok], go_away);
     let env = TestEnv::with_store();
-    env.run(&["add", &server.url("/b")]).ok();
+    env.run(&["add", "--no-learn", &server.url("/b")]).ok();
     let start = Instant::now();
     let r = verdict(&env, &[]);
     assert_eq!(r["verdict"], "blocked", "{r}");
@@ -97,7 +97,7 @@ fn no_host_gets_more_than_per_host_requests_at_once() {
     });
     let env = TestEnv::with_store();
     let urls: Vec<String> = (0..8).map(|i| server.url(&format!("/p{i}"))).collect();
-    let mut args = vec!["add"];
+    let mut args = vec!["add", "--no-learn"];
     args.extend(urls.iter().map(String::as_str));
     env.run(&args).ok();
     *peak.lock().expect("peak") = 0;
@@ -161,7 +161,7 @@ fn a_truncated_body_is_unreachable_and_stores_nothing() {
         }
     });
     let env = TestEnv::with_store();
-    env.run(&["add", &url]).ok();
+    env.run(&["add", "--no-learn", &url]).ok();
     let before = env.run(&["log", &url, "--format", "json"]).ok().stdout;
     let r = verdict(&env, &["--retries", "1"]);
     assert_eq!(r["verdict"], "unreachable", "{r}");
@@ -182,7 +182,7 @@ fn a_response_slower_than_the_read_timeout_is_unreachable_in_time() {
         write_page(conn, ARTICLE.len(), ARTICLE);
     });
     let env = TestEnv::with_store();
-    env.run(&["add", &url]).ok();
+    env.run(&["add", "--no-learn", &url]).ok();
     let start = Instant::now();
     let r = verdict(&env, &["--read-timeout", "1", "--retries", "0"]);
     assert_eq!(r["verdict"], "unreachable", "{r}");
@@ -204,7 +204,7 @@ fn a_50_mb_body_is_an_error_under_the_default_limit() {
     let big = Reply::ok("text/html", vec![b'a'; 50_000_000]);
     let (server, _) = scripted(vec![Reply::ok("text/plain", ARTICLE)], big);
     let env = TestEnv::with_store();
-    env.run(&["add", &server.url("/a")]).ok();
+    env.run(&["add", "--no-learn", &server.url("/a")]).ok();
     let r = verdict(&env, &[]);
     assert_eq!(r["verdict"], "error", "{r}");
     assert!(

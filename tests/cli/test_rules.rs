@@ -34,8 +34,8 @@ fn rules_silence_in_article_noise_and_are_not_edits_themselves() {
     let server = noisy_server("The contract is worth $49,874,018.14.");
     let env = TestEnv::with_store();
     let url = server.url("/story");
-    env.run(&["add", &url]).ok();
-    // Without rules the noise inside the article reads as an edit.
+    env.run(&["add", "--no-learn", &url]).ok();
+    // Without rules (and without learning) the noise inside the article reads as an edit.
     assert_eq!(verdict(&env), "edited");
     let out = env
         .run(&[
@@ -97,4 +97,43 @@ fn invalid_rules_are_refused() {
     env.run(&["add", f.to_str().expect("utf-8")]).ok();
     env.run(&["configure", "a.txt", "--ignore", "(unclosed"])
         .fails_with(2);
+}
+
+#[test]
+fn noise_learned_at_add_is_ignored_but_real_edits_are_not() {
+    let figure = Arc::new(std::sync::Mutex::new("4.2 million"));
+    let n = Arc::new(AtomicU64::new(1));
+    let shown = figure.clone();
+    let server = Server::dynamic(move |_path, _headers| {
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        let page = format!(
+            "<html><head><title>Budget</title></head><body><main><h1>Budget</h1>\
+             <p>Last updated {:02}:{:02} GMT</p>\
+             <p>The council approved a budget of {} on Tuesday after a long debate.</p>\
+             <p>The vote was close, and the opposition promised to return to it.</p>\
+             </main></body></html>",
+            i % 24,
+            (i * 7) % 60,
+            shown.lock().expect("figure")
+        );
+        Reply::ok("text/html; charset=utf-8", page)
+    });
+    let env = TestEnv::with_store();
+    let url = server.url("/budget");
+    env.run(&["add", &url]).ok();
+    // add loaded the page twice and learned the time stamp line, visible with the source.
+    let shown_rules = env.run(&["configure", &url]).ok().stdout;
+    assert!(
+        shown_rules.contains("learned: (?m)^Last updated"),
+        "{shown_rules}"
+    );
+    for _ in 0..5 {
+        assert_eq!(verdict(&env), "cosmetic");
+    }
+    // The figure in the article is not noise.
+    *figure.lock().expect("figure") = "4.7 million";
+    assert_eq!(verdict(&env), "edited");
+    // Forgetting what was learned brings the time stamp back as a change.
+    env.run(&["configure", &url, "--clear-ignore"]).ok();
+    assert_eq!(verdict(&env), "edited");
 }

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Check benchmark: verbatim check against urlwatch and wrk on the same loopback nginx.
+#
+#   benches/check/run.sh            # 10,000 pages of ~50 KB (about 10 minutes on 2 cores)
+#   BENCH_SOURCES=1000 benches/check/run.sh
+#
+# Needs nginx, wrk and GNU time (apt) and urlwatch (pip); installs nothing itself.
+# Prints a markdown summary for docs/benchmarks.md; raw outputs stay in $BENCH_DIR.
+set -euo pipefail
+
+N=${BENCH_SOURCES:-10000}
+JOBS=${BENCH_JOBS:-10}   # urlwatch runs 10 worker threads; verbatim gets the same
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DIR=${BENCH_DIR:-$(mktemp -d /tmp/verbatim-check-bench.XXXXXX)}
+V="$ROOT/target/release/verbatim"
+TIME=/usr/bin/time
+
+for tool in nginx wrk urlwatch "$TIME"; do
+    command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
+done
+(cd "$ROOT" && cargo build --release --locked --quiet)
+
+echo "# $N pages in $DIR" >&2
+python3 "$ROOT/benches/check/pages.py" generate "$DIR/www" "$N"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$DIR/nginx"
+cat >"$DIR/nginx/nginx.conf" <<CONF
+worker_processes 1;
+pid $DIR/nginx/nginx.pid;
+error_log $DIR/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    default_type text/html;
+    client_body_temp_path $DIR/nginx;
+    proxy_temp_path $DIR/nginx;
+    fastcgi_temp_path $DIR/nginx;
+    uwsgi_temp_path $DIR/nginx;
+    scgi_temp_path $DIR/nginx;
+    server {
+        listen 127.0.0.1:$PORT;
+        root $DIR/www;
+    }
+}
+CONF
+nginx -c "$DIR/nginx/nginx.conf" -p "$DIR/nginx"
+trap 'kill $(cat "$DIR/nginx/nginx.pid") 2>/dev/null || true' EXIT
+BASE="http://127.0.0.1:$PORT"
+
+seq -f "$BASE/p/%05g.html" 0 $((N - 1)) >"$DIR/urls.txt"
+python3 - "$DIR/urls.txt" "$DIR/urlwatch-jobs.yaml" <<'PY'
+import sys
+urls = open(sys.argv[1]).read().split()
+with open(sys.argv[2], "w") as f:
+    f.write("\n---\n".join(f"url: {u}" for u in urls) + "\n")
+PY
+cat >"$DIR/urlwatch-config.yaml" <<'CONF'
+display: {new: true, error: true, unchanged: false}
+report:
+  text: {line_length: 75, details: true, footer: false, minimal: false, separate: false}
+  stdout: {enabled: true, color: false}
+  html: {diff: unified, separate: false}
+  markdown: {details: true, footer: false, minimal: false, separate: false}
+  email: {enabled: false}
+CONF
+
+# One measured command: wall seconds and peak RSS (MiB) appended to $DIR/results.tsv.
+measure() {
+    local label=$1; shift
+    sync  # no tool pays for flushing the previous one's writes
+    "$TIME" -f "%e %M" -o "$DIR/time.$label" "$@" >"$DIR/out.$label" 2>"$DIR/err.$label" || {
+        local rc=$?
+        # check exits 1 when it found edits; urlwatch exits 0. Anything else is a failure.
+        if [ "$rc" -ne 1 ]; then echo "$label failed ($rc)" >&2; tail -5 "$DIR/err.$label" >&2; exit 1; fi
+    }
+    read -r secs kib < <(tail -n 1 "$DIR/time.$label")
+    printf '%s\t%s\t%s\n' "$label" "$secs" "$((kib / 1024))" | tee -a "$DIR/results.tsv" >&2
+}
+
+urlwatch_run() {
+    urlwatch --urls "$DIR/urlwatch-jobs.yaml" --config "$DIR/urlwatch-config.yaml" \
+        --cache "$DIR/urlwatch-cache.db" --hooks "$DIR/hooks.py"
+}
+export -f urlwatch_run
+export DIR
+touch "$DIR/hooks.py"
+: >"$DIR/results.tsv"
+
+export VERBATIM_STORE="$DIR/store"
+"$V" init >/dev/null
+measure verbatim-add "$V" add --quiet --from "$DIR/urls.txt"
+measure urlwatch-first bash -c urlwatch_run
+
+# Nothing changed: both answer from conditional requests (nginx sends ETag and Last-Modified).
+measure verbatim-unchanged "$V" check --jobs "$JOBS" --per-host "$JOBS"
+measure urlwatch-unchanged bash -c urlwatch_run
+
+# 1% changed.
+python3 "$ROOT/benches/check/pages.py" change "$DIR/www" "$N" 1 >/dev/null
+measure verbatim-1pct "$V" check --jobs "$JOBS" --per-host "$JOBS"
+python3 "$ROOT/benches/check/pages.py" change "$DIR/www" "$N" 1 >/dev/null
+# urlwatch sees both rounds of changes here (2%); verbatim's second round is timed next, fairly.
+measure urlwatch-1pct bash -c urlwatch_run
+measure verbatim-1pct-b "$V" check --jobs "$JOBS" --per-host "$JOBS"
+
+# wrk on the same URLs with the same number of connections: plain GETs (full ~50 KB bodies),
+# and conditional GETs carrying each page's current ETag, as check sends, so nginx answers 304.
+python3 - "$DIR/www" "$N" >"$DIR/etags.lua" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+print("etags = {")
+for i in range(n):
+    st = os.stat(f"{root}/p/{i:05d}.html")
+    print(f'  "\\"{int(st.st_mtime):x}-{st.st_size:x}\\"",')
+print("}")
+PY
+cat >"$DIR/wrk.lua" <<LUA
+dofile("$DIR/etags.lua")
+local n, i, conditional = 0, 0, false
+init = function(args) n = tonumber(args[1]); conditional = args[2] == "conditional" end
+request = function()
+    i = (i + 1) % n
+    local headers = {}
+    if conditional then headers["If-None-Match"] = etags[i + 1] end
+    return wrk.format(nil, string.format("/p/%05d.html", i), headers)
+end
+LUA
+for mode in plain conditional; do
+    wrk -t2 -c"$JOBS" -d10s -s "$DIR/wrk.lua" "$BASE" -- "$N" "$mode" >"$DIR/wrk-$mode.txt"
+    echo "wrk $mode: $(grep Requests/sec "$DIR/wrk-$mode.txt")" >&2
+done
+curl -s -o /dev/null -w "conditional GET check: %{http_code}\n" -H "If-None-Match: $(sed -n 2p "$DIR/etags.lua" | sed 's/^ *"\\"//; s/\\"",$//; s/^/"/; s/$/"/')" "$BASE/p/00000.html" >&2
+
+echo >&2
+echo "| run | seconds | peak RSS (MiB) | requests/s |"
+echo "| --- | ---: | ---: | ---: |"
+while IFS=$'\t' read -r label secs mib; do
+    echo "| $label | $secs | $mib | $(python3 -c "print(round($N/$secs))") |"
+done <"$DIR/results.tsv"
+for mode in plain conditional; do
+    echo "| wrk, $mode GET, $JOBS connections, 10 s | — | — | $(awk '/Requests\/sec/ {print int($2)}' "$DIR/wrk-$mode.txt") |"
+done
