@@ -254,6 +254,48 @@ fn scripted_changes_get_the_right_verdicts() {
 }
 
 #[test]
+fn a_reworded_sentence_a_correction_and_a_new_headline_are_edits() {
+    let (env, modes, _server, urls, texts) = setup();
+    let set = |i: usize, text: String| {
+        modes
+            .lock()
+            .expect("modes")
+            .insert(format!("/news/{i}"), Mode::Page(text));
+    };
+    // One sentence of the second paragraph reworded, same length in words.
+    let paragraphs: Vec<&str> = texts[0].split("\n\n").collect();
+    let sentence = paragraphs[2].split(". ").next().unwrap_or_default();
+    let mut words: Vec<&str> = sentence.split(' ').collect();
+    words.swap(1, 2);
+    set(0, texts[0].replacen(sentence, &words.join(" "), 1));
+    set(
+        1,
+        format!(
+            "{}\n\nCorrection: an earlier version of this article misstated the date of the raids.",
+            texts[1].trim_end()
+        ),
+    );
+    let title = texts[2].lines().next().unwrap_or_default();
+    set(
+        2,
+        texts[2].replacen(title, &format!("{title}, officials say"), 1),
+    );
+    let (code, json) = check_json(&env, &[]);
+    assert_eq!(code, 1);
+    let r0 = result_for(&json, &urls[0]);
+    assert_eq!(r0["verdict"], "edited", "{r0}");
+    assert_eq!(r0["changes"]["paragraphs_changed"], 1, "{r0}");
+    let r1 = result_for(&json, &urls[1]);
+    assert_eq!(r1["verdict"], "edited", "{r1}");
+    assert_eq!(r1["changes"]["paragraphs_added"], 1, "{r1}");
+    assert_eq!(result_for(&json, &urls[2])["verdict"], "edited");
+    // The two untouched articles stay quiet under the per-request noise.
+    for i in [3, 4] {
+        assert_eq!(result_for(&json, &urls[i])["verdict"], "cosmetic");
+    }
+}
+
+#[test]
 fn an_etag_makes_an_unchanged_page_cost_a_304() {
     let seen: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
