@@ -44,7 +44,7 @@ pub enum Fetched {
     },
 }
 
-/// A source to check: its record and its current version.
+/// A source to check: its record, rules, current version and latest observation.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// The source.
@@ -265,6 +265,20 @@ pub struct CheckResult {
     /// The capture to store as a new version, for `edited`.
     #[serde(skip)]
     pub capture: Option<Capture>,
+    /// The same once [staged](CheckResult::stage): written to the store, out of memory.
+    #[serde(skip)]
+    pub staged: Option<store::Staged>,
+}
+
+impl CheckResult {
+    /// Writes the capture to store (if any) to the store's objects now, so that a check where
+    /// every page changed does not hold every page in memory until it commits.
+    pub fn stage(&mut self, store: &store::Store) -> Result<(), store::Error> {
+        if let Some(capture) = self.capture.take() {
+            self.staged = Some(store.stage(capture)?);
+        }
+        Ok(())
+    }
 }
 
 /// Judges what one fetch means for its source, reading the store as needed.
@@ -293,6 +307,7 @@ pub fn judge(
         new_text_sha256: None,
         changes: None,
         capture: None,
+        staged: None,
     };
     match fetched {
         Fetched::NotModified { at } => {
@@ -471,6 +486,14 @@ pub fn record(
 ) -> Result<(), store::Error> {
     for result in results.iter_mut() {
         let verdict = Some((result.verdict, result.reason.clone()));
+        if let Some(staged) = result.staged.take() {
+            if let store::Recorded::Added(v) | store::Recorded::NewVersion(v) =
+                tx.record_staged(&staged, None, verdict)?
+            {
+                result.new_version = Some(v.version);
+            }
+            continue;
+        }
         if let Some(capture) = result.capture.take() {
             if let store::Recorded::Added(v) | store::Recorded::NewVersion(v) =
                 tx.record_checked(&capture, None, verdict)?

@@ -123,7 +123,7 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         &client,
         args.max_bytes,
         concurrency,
-        &mut |i, judged| match judged {
+        &mut |i, judged| match judged.and_then(|mut result| result.stage(&store).map(|()| result)) {
             Ok(result) => {
                 bar.set_message(result.locator.clone());
                 bar.inc(1);

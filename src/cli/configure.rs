@@ -7,7 +7,7 @@ use verbatim::extract;
 use super::error::CommandError;
 use super::{Context, exit, output};
 
-/// Change a source's title or extraction rules
+/// Change a source's title or extraction rules (with no options, show them)
 ///
 /// The rules help with hard pages: a CSS selector for the article's content, and patterns of
 /// text to ignore when comparing versions (timestamps, counters). They apply from the next check
@@ -37,25 +37,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     extract::Rules::new(args.selector.as_deref(), &args.ignore)
         .map_err(|e| CommandError::usage(e.to_string()))?;
     let store = ctx.open_store()?;
-    let id = store.snapshot()?.resolve(&args.source, &ctx.cwd)?.id;
-    let lock = ctx.lock(&store)?;
-    let mut tx = store.transaction(&lock)?;
-    let record = tx.update_source(&id, |source| {
-        if let Some(title) = &args.title {
-            source.title = Some(title.clone());
-        }
-        if args.no_selector {
-            source.selector = None;
-        } else if let Some(selector) = &args.selector {
-            source.selector = Some(selector.clone());
-        }
-        if args.clear_ignore {
-            source.ignore.clear();
-            source.learned_ignore.clear();
-        }
-        source.ignore.extend(args.ignore.iter().cloned());
-    })?;
-    tx.commit(&format!("configure: {id}"))?;
+    let current = store.snapshot()?.resolve(&args.source, &ctx.cwd)?;
+    let id = current.id.clone();
+    let changes = args.title.is_some()
+        || args.selector.is_some()
+        || args.no_selector
+        || !args.ignore.is_empty()
+        || args.clear_ignore;
+    // With nothing to change, configure only shows the rules: no lock, no commit.
+    let record = if changes {
+        update(ctx, &store, &id, &args)?
+    } else {
+        current
+    };
     let mut out = ctx.ui.stdout();
     let patterns = |p: &[String]| {
         if p.is_empty() {
@@ -74,4 +68,32 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     );
     output(written)?;
     Ok(exit::SUCCESS)
+}
+
+/// Applies the changes in `args` to the source `id` in one commit.
+fn update(
+    ctx: &Context,
+    store: &verbatim::store::Store,
+    id: &verbatim::source::SourceId,
+    args: &Args,
+) -> Result<verbatim::store::record::SourceRecord, CommandError> {
+    let lock = ctx.lock(store)?;
+    let mut tx = store.transaction(&lock)?;
+    let record = tx.update_source(id, |source| {
+        if let Some(title) = &args.title {
+            source.title = Some(title.clone());
+        }
+        if args.no_selector {
+            source.selector = None;
+        } else if let Some(selector) = &args.selector {
+            source.selector = Some(selector.clone());
+        }
+        if args.clear_ignore {
+            source.ignore.clear();
+            source.learned_ignore.clear();
+        }
+        source.ignore.extend(args.ignore.iter().cloned());
+    })?;
+    tx.commit(&format!("configure: {id}"))?;
+    Ok(record)
 }

@@ -70,6 +70,13 @@ impl From<store::Error> for CommandError {
             ),
             E::NotAStore { .. } => CommandError::new(exit::STORE, message)
                 .hint("name a directory made by `verbatim init` with --store DIR"),
+            E::UnsupportedFormat { found, .. }
+                if found < verbatim::store::record::FORMAT_VERSION =>
+            {
+                CommandError::new(exit::STORE, message).hint(
+                    "the store was made by a development build; add its sources to a new store",
+                )
+            }
             E::UnsupportedFormat { .. } => {
                 CommandError::new(exit::STORE, message).hint("upgrade verbatim to read this store")
             }

@@ -594,6 +594,40 @@ pub fn source_dir(id: &SourceId) -> String {
     format!("sources/{}/{}/{s}", &s[..2], &s[2..4])
 }
 
+/// A capture whose bytes and text are already written to the store's object database, so that
+/// thousands can wait for a transaction without holding their bodies in memory. Writing objects
+/// needs no lock: until a commit references them they are unreachable, and harmless.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    /// The capture, with its bytes and text taken out (they are in `raw` and `text`).
+    capture: Capture,
+    raw: StoredBlob,
+    text: StoredBlob,
+    canonical_sha256: String,
+}
+
+impl Store {
+    /// Writes a capture's bytes and text as git blobs now and keeps only their ids and hashes.
+    pub fn stage(&self, mut capture: Capture) -> Result<Staged, Error> {
+        let raw = std::mem::take(&mut capture.raw);
+        let text = std::mem::take(&mut capture.extracted.text);
+        let canonical_sha256 = sha256_hex(crate::classify::canonical_text(&text).as_bytes());
+        let stored = |bytes: &[u8]| -> Result<StoredBlob, Error> {
+            Ok(StoredBlob {
+                sha256: sha256_hex(bytes),
+                bytes: bytes.len() as u64,
+                git_blob: self.repo.blob(bytes)?.to_string(),
+            })
+        };
+        Ok(Staged {
+            raw: stored(&raw)?,
+            text: stored(text.as_bytes())?,
+            canonical_sha256,
+            capture,
+        })
+    }
+}
+
 /// What recording a capture did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
@@ -652,6 +686,18 @@ impl Transaction<'_> {
         title: Option<&str>,
         verdict: Option<(Verdict, Option<String>)>,
     ) -> Result<Recorded, Error> {
+        let staged = self.store.stage(capture.clone())?;
+        self.record_staged(&staged, title, verdict)
+    }
+
+    /// As [`Transaction::record_checked`], for a capture already [staged](Store::stage).
+    pub fn record_staged(
+        &mut self,
+        staged: &Staged,
+        title: Option<&str>,
+        verdict: Option<(Verdict, Option<String>)>,
+    ) -> Result<Recorded, Error> {
+        let capture = &staged.capture;
         let repo = &self.store.repo;
         let id = capture.locator.id();
         let dir = source_dir(&id);
@@ -672,13 +718,12 @@ impl Transaction<'_> {
                 None => None,
             },
         };
-        let raw_sha = sha256_hex(&capture.raw);
+        let raw_sha = staged.raw.sha256.clone();
         let http_status = match &capture.origin {
             Origin::Http { status, .. } => Some(*status),
             Origin::File { .. } => None,
         };
-        let canonical_sha =
-            sha256_hex(crate::classify::canonical_text(&capture.extracted.text).as_bytes());
+        let canonical_sha = staged.canonical_sha256.clone();
         let final_url = match &capture.origin {
             Origin::Http { final_url, .. } if *final_url != capture.locator.canonical() => {
                 Some(final_url.clone())
@@ -721,24 +766,15 @@ impl Transaction<'_> {
             };
             self.put(format!("{dir}/source.json"), &to_json(&record))?;
         }
-        let raw_oid = repo.blob(&capture.raw)?;
-        let text = capture.extracted.text.as_bytes();
-        let text_oid = repo.blob(text)?;
+        let raw_oid = Oid::from_str(&staged.raw.git_blob)?;
+        let text_oid = Oid::from_str(&staged.text.git_blob)?;
         let version = previous.as_ref().map_or(1, |(v, _)| v.version + 1);
         let record = VersionRecord {
             version,
             source: id.clone(),
             captured_at: capture.captured_at,
-            raw: StoredBlob {
-                sha256: raw_sha.clone(),
-                bytes: capture.raw.len() as u64,
-                git_blob: raw_oid.to_string(),
-            },
-            text: StoredBlob {
-                sha256: sha256_hex(text),
-                bytes: text.len() as u64,
-                git_blob: text_oid.to_string(),
-            },
+            raw: staged.raw.clone(),
+            text: staged.text.clone(),
             canonical_sha256: Some(canonical_sha.clone()),
             media_type: capture.extracted.media_type.clone(),
             charset: capture.extracted.charset.clone(),

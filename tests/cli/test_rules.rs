@@ -121,8 +121,11 @@ fn noise_learned_at_add_is_ignored_but_real_edits_are_not() {
     let env = TestEnv::with_store();
     let url = server.url("/budget");
     env.run(&["add", &url]).ok();
-    // add loaded the page twice and learned the time stamp line, visible with the source.
+    // add loaded the page twice and learned the time stamp line, visible with the source
+    // (configure with no options only shows the rules: nothing is written).
+    let before = env.head();
     let shown_rules = env.run(&["configure", &url]).ok().stdout;
+    assert_eq!(env.head(), before);
     assert!(
         shown_rules.contains("learned: (?m)^Last updated"),
         "{shown_rules}"
