@@ -8,7 +8,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::capture::{self, Capture, Origin};
 use crate::classify::{self, EditStats, Verdict};
@@ -226,7 +225,7 @@ fn fetch_one(target: &Target, client: &HttpClient, max_bytes: u64) -> Fetched {
 }
 
 /// The judgement on one source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CheckResult {
     /// The source's id.
     pub source: String,
@@ -263,10 +262,8 @@ pub struct CheckResult {
     /// For `edited` (and `moved` with changed content): what changed.
     pub changes: Option<EditStats>,
     /// The capture to store as a new version, for `edited`.
-    #[serde(skip)]
     pub capture: Option<Capture>,
     /// The same once [staged](CheckResult::stage): written to the store, out of memory.
-    #[serde(skip)]
     pub staged: Option<store::Staged>,
 }
 

@@ -311,7 +311,54 @@ fn or_none(parts: &[String]) -> String {
 struct CheckJson<'a> {
     checked: usize,
     summary: std::collections::BTreeMap<&'static str, usize>,
-    results: Vec<&'a crate::check::CheckResult>,
+    results: Vec<CheckResultJson<'a>>,
+}
+
+/// One result as `check --format json` writes it. Kept apart from [`crate::check::CheckResult`]
+/// so that the library's type can change without changing the documented schema.
+#[derive(Serialize)]
+struct CheckResultJson<'a> {
+    source: &'a str,
+    locator: &'a str,
+    title: Option<&'a str>,
+    verdict: crate::classify::Verdict,
+    reason: Option<&'a str>,
+    new: bool,
+    since: jiff::Timestamp,
+    checked_at: jiff::Timestamp,
+    http_status: Option<u16>,
+    final_url: Option<&'a str>,
+    old_version: Option<u32>,
+    new_version: Option<u32>,
+    old_sha256: Option<&'a str>,
+    new_sha256: Option<&'a str>,
+    old_text_sha256: Option<&'a str>,
+    new_text_sha256: Option<&'a str>,
+    changes: Option<&'a crate::classify::EditStats>,
+}
+
+impl<'a> From<&'a crate::check::CheckResult> for CheckResultJson<'a> {
+    fn from(r: &'a crate::check::CheckResult) -> CheckResultJson<'a> {
+        CheckResultJson {
+            source: &r.source,
+            locator: &r.locator,
+            title: r.title.as_deref(),
+            verdict: r.verdict,
+            reason: r.reason.as_deref(),
+            new: r.new,
+            since: r.since,
+            checked_at: r.checked_at,
+            http_status: r.http_status,
+            final_url: r.final_url.as_deref(),
+            old_version: r.old_version,
+            new_version: r.new_version,
+            old_sha256: r.old_sha256.as_deref(),
+            new_sha256: r.new_sha256.as_deref(),
+            old_text_sha256: r.old_text_sha256.as_deref(),
+            new_text_sha256: r.new_text_sha256.as_deref(),
+            changes: r.changes.as_ref(),
+        }
+    }
 }
 
 /// Writes `check` results as one JSON object (schema in docs/output.md): counts of all results,
@@ -328,7 +375,11 @@ pub fn check_json(
     let body = CheckJson {
         checked: results.len(),
         summary,
-        results: results.iter().filter(|r| show(r)).collect(),
+        results: results
+            .iter()
+            .filter(|r| show(r))
+            .map(CheckResultJson::from)
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &body)?;
     writeln!(out)

@@ -12,3 +12,4 @@ mod test_inputs;
 mod test_kill;
 mod test_rules;
 mod test_seeds;
+mod test_snapshots;

@@ -1,0 +1,70 @@
+//! Snapshots of check's human and JSON output, the interfaces people and pipelines read. Paths,
+//! ids, hashes and times differ per run and are replaced by placeholders; the sources are named
+//! on the command line, so results come in that order.
+
+use crate::common::{TestEnv, seed_files};
+
+/// Five seed articles as local files, checked once after: a figure changed, a file deleted,
+/// typography only (curly quotes made straight), nothing, and a correction appended.
+fn scripted_check(env: &TestEnv, format: &str) -> String {
+    let mut paths = Vec::new();
+    for (i, seed) in seed_files().iter().enumerate() {
+        let text = std::fs::read_to_string(seed).expect("seed");
+        paths.push(env.write(&format!("article{i}.txt"), text.as_bytes()));
+    }
+    let mut add = vec!["add".to_owned()];
+    add.extend(paths.iter().map(|p| p.display().to_string()));
+    let add: Vec<&str> = add.iter().map(String::as_str).collect();
+    env.run(&add).ok();
+
+    let text = |i: usize| std::fs::read_to_string(&paths[i]).expect("article");
+    env.write("article0.txt", text(0).replacen("680", "700", 1).as_bytes());
+    std::fs::remove_file(&paths[1]).expect("delete");
+    env.write(
+        "article2.txt",
+        text(2).replace(['\u{201c}', '\u{201d}'], "\"").as_bytes(),
+    );
+    env.write(
+        "article4.txt",
+        format!(
+            "{}\n\nCorrection: an earlier version misstated a date.\n",
+            text(4).trim_end()
+        )
+        .as_bytes(),
+    );
+    let mut check = vec!["check", "--format", format, "--color", "never"];
+    let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    check.extend(named.iter().map(String::as_str));
+    let run = env.run(&check);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.stdout
+        .replace(&env.path().display().to_string(), "[dir]")
+}
+
+fn redact(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (pattern, with) in [
+        (r"\b[0-9a-f]{64}\b", "[sha256]"),
+        (r"\b[0-9a-f]{16}\b", "[id]"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]"),
+        (r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?( UTC)?", "[time]"),
+    ] {
+        out = regex::Regex::new(pattern)
+            .expect("pattern")
+            .replace_all(&out, with)
+            .into_owned();
+    }
+    out
+}
+
+#[test]
+fn check_human_output() {
+    let env = TestEnv::with_store();
+    insta::assert_snapshot!(redact(&scripted_check(&env, "human")));
+}
+
+#[test]
+fn check_json_output() {
+    let env = TestEnv::with_store();
+    insta::assert_snapshot!(redact(&scripted_check(&env, "json")));
+}
