@@ -5,7 +5,6 @@
 //! to the current version's end the judgement before any extraction.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jiff::Timestamp;
 
@@ -13,7 +12,7 @@ use crate::capture::{self, Capture, Origin};
 use crate::classify::{self, EditStats, Verdict};
 use crate::fetch::{self, HttpClient, Validators};
 use crate::hash::sha256_hex;
-use crate::source::Locator;
+use crate::source::{Locator, SourceId};
 use crate::store::record::{Observation, Outcome, SourceRecord, VersionRecord};
 use crate::store::{self, Snapshot};
 
@@ -43,6 +42,16 @@ pub enum Fetched {
     },
 }
 
+/// One source to check, as the calling thread knows it: its id and its latest observation.
+/// Everything else is read by [`check_each`]'s loader ([`Target::load`]).
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The source's id.
+    pub id: SourceId,
+    /// Its latest observation, which the new state continues or breaks.
+    pub previous: Option<Observation>,
+}
+
 /// A source to check: its record, rules, current version and latest observation.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -58,6 +67,35 @@ pub struct Target {
     pub previous: Option<Observation>,
 }
 
+impl Target {
+    /// Reads what checking a source needs: its record, parsed locator, compiled rules and
+    /// current version.
+    pub fn load(snapshot: &Snapshot<'_>, job: Job) -> Result<Target, store::Error> {
+        let invalid = |detail: String| store::Error::InvalidSource {
+            id: job.id.to_string(),
+            detail,
+        };
+        let source = snapshot
+            .source(&job.id)?
+            .ok_or_else(|| invalid("it has no source.json".to_owned()))?;
+        let locator = Locator::parse(&source.locator, std::path::Path::new("/"))
+            .map_err(|e| invalid(format!("its locator: {e}")))?;
+        let rules = source.rules().map_err(|e| {
+            invalid(format!(
+                "its rules: {e}; fix them with `verbatim configure {}`",
+                job.id
+            ))
+        })?;
+        Ok(Target {
+            current: snapshot.latest(&job.id)?,
+            rules,
+            locator,
+            source,
+            previous: job.previous,
+        })
+    }
+}
+
 /// How many fetches run at once.
 #[derive(Debug, Clone, Copy)]
 pub struct Concurrency {
@@ -67,33 +105,67 @@ pub struct Concurrency {
     pub per_host: usize,
 }
 
-/// Fetches and judges every target, conditionally where the current version has validators,
-/// and hands each result to `on_result` on the calling thread as soon as it is ready (in
-/// completion order).
+/// Loads, fetches and judges every job, conditionally where the current version has
+/// validators, and hands each result to `on_result` on the calling thread as soon as it is ready
+/// (in completion order, with the job's index).
 ///
-/// Workers judge on their own read-only view of the store at `commit` (a git repository handle
-/// is not shared between threads), so extraction runs on every core, and each body is dropped
-/// once judged: memory does not grow with the number of sources.
+/// Three stages overlap: loader threads read each source's record and current version from the
+/// store at `commit` (splitting the 20,000 reads of a 10,000-source check in two), fetch workers
+/// fetch and judge, and the calling thread collects. Each thread has its own read-only handle on
+/// the store (a git repository handle is not shared between threads). Bounded queues between
+/// the stages keep loaded targets and fetched bodies few: memory does not grow with the number
+/// of sources beyond one small result each.
 pub fn check_each(
     store_path: &std::path::Path,
     commit: git2::Oid,
-    targets: &[Target],
+    jobs: Vec<Job>,
     client: &HttpClient,
     max_bytes: u64,
     concurrency: Concurrency,
     on_result: &mut dyn FnMut(usize, Result<CheckResult, store::Error>),
 ) {
-    let next = AtomicUsize::new(0);
+    type Loaded = (usize, Result<Target, store::Error>);
+    let workers = concurrency.jobs.clamp(1, jobs.len().max(1));
+    let loaders = LOADERS.min(jobs.len()).max(1);
+    let queue: Mutex<std::vec::IntoIter<(usize, Job)>> =
+        Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>().into_iter());
     let hosts = HostLimit::new(concurrency.per_host);
+    let (load_tx, load_rx) = std::sync::mpsc::sync_channel::<Loaded>(workers * 2);
+    let load_rx = Mutex::new(load_rx);
     // A bounded channel keeps workers from running far ahead of the recording thread.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<(
-        usize,
-        Result<CheckResult, store::Error>,
-    )>(concurrency.jobs.max(1));
+    let (sender, receiver) =
+        std::sync::mpsc::sync_channel::<(usize, Result<CheckResult, store::Error>)>(workers);
     std::thread::scope(|scope| {
-        for _ in 0..concurrency.jobs.clamp(1, targets.len().max(1)) {
+        for _ in 0..loaders {
+            let (load_tx, queue) = (load_tx.clone(), &queue);
+            scope.spawn(move || {
+                let store = match store::Store::open(store_path) {
+                    Ok(store) => store,
+                    Err(e) => {
+                        let _ = load_tx.send((usize::MAX, Err(e)));
+                        return;
+                    }
+                };
+                let snapshot = match store.snapshot_at(commit) {
+                    Ok(snapshot) => snapshot,
+                    Err(e) => {
+                        let _ = load_tx.send((usize::MAX, Err(e)));
+                        return;
+                    }
+                };
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.next());
+                    let Some((i, job)) = next else { break };
+                    if load_tx.send((i, Target::load(&snapshot, job))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(load_tx);
+        for _ in 0..workers {
             let sender = sender.clone();
-            let (next, hosts) = (&next, &hosts);
+            let (load_rx, hosts) = (&load_rx, &hosts);
             scope.spawn(move || {
                 let store = match store::Store::open(store_path) {
                     Ok(store) => store,
@@ -110,17 +182,23 @@ pub fn check_each(
                     }
                 };
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(target) = targets.get(i) else { break };
-                    let host = match &target.locator {
-                        Locator::Http(url) => url.host_str().map(str::to_owned),
-                        Locator::File(_) => None,
+                    // Take the next loaded target; the lock is held only while waiting for it.
+                    let next = load_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                    let Some((i, target)) = next else { break };
+                    let judged = match target {
+                        Err(e) => Err(e),
+                        Ok(target) => {
+                            let host = match &target.locator {
+                                Locator::Http(url) => url.host_str().map(str::to_owned),
+                                Locator::File(_) => None,
+                            };
+                            let fetched = {
+                                let _slot = host.map(|h| hosts.enter(h));
+                                fetch_one(&target, client, max_bytes)
+                            };
+                            judge(&snapshot, &target, fetched)
+                        }
                     };
-                    let fetched = {
-                        let _slot = host.map(|h| hosts.enter(h));
-                        fetch_one(target, client, max_bytes)
-                    };
-                    let judged = judge(&snapshot, target, fetched);
                     if sender.send((i, judged)).is_err() {
                         break;
                     }
@@ -133,6 +211,10 @@ pub fn check_each(
         }
     });
 }
+
+/// Threads reading the store for [`check_each`]: two keep both cores busy on a 2-core machine
+/// while fetches wait on the network.
+const LOADERS: usize = 2;
 
 /// Counts requests in flight per host; `enter` waits while a host is at its limit.
 struct HostLimit {

@@ -1,10 +1,9 @@
 //! `verbatim check`.
 
-use verbatim::check::{self, Target};
+use verbatim::check::{self, Job};
 use verbatim::classify::Verdict;
 use verbatim::fetch::{self, HttpClient};
 use verbatim::report;
-use verbatim::source::Locator;
 
 use super::error::CommandError;
 use super::{Context, Format, exit, output};
@@ -62,43 +61,30 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
 fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;
     let snapshot = store.snapshot()?;
+    // Only ids here: the check's loader threads read the records.
     let sources = if args.sources.is_empty() {
-        snapshot.sources()?
+        snapshot.source_ids()?
     } else {
         args.sources
             .iter()
-            .map(|q| snapshot.resolve(q, &ctx.cwd))
+            .map(|q| snapshot.resolve(q, &ctx.cwd).map(|s| s.id))
             .collect::<Result<Vec<_>, _>>()?
     };
     // Naming a source twice checks it once.
     let mut seen = std::collections::HashSet::new();
     let sources: Vec<_> = sources
         .into_iter()
-        .filter(|s| seen.insert(s.id.clone()))
+        .filter(|id| seen.insert(id.clone()))
         .collect();
     let mut states = snapshot.states()?;
-    let mut targets = Vec::with_capacity(sources.len());
-    for source in sources {
-        let locator = Locator::parse(&source.locator, std::path::Path::new("/")).map_err(|e| {
-            CommandError::new(
-                exit::INTERNAL,
-                format!("stored locator of {}: {e}", source.id),
-            )
-        })?;
-        let rules = source.rules().map_err(|e| {
-            CommandError::usage(format!("the rules of {}: {e}", source.id))
-                .hint(format!("fix them with `verbatim configure {}`", source.id))
-        })?;
-        let current = snapshot.latest(&source.id)?;
-        let previous = states.remove(&source.id);
-        targets.push(Target {
-            source,
-            locator,
-            rules,
-            current,
-            previous,
-        });
-    }
+    let jobs: Vec<Job> = sources
+        .into_iter()
+        .map(|id| Job {
+            previous: states.remove(&id),
+            id,
+        })
+        .collect();
+    let count = jobs.len();
     let client = HttpClient::new(fetch::Options {
         total_timeout: std::time::Duration::from_secs(args.timeout),
         connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
@@ -112,14 +98,13 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         jobs: args.jobs,
         per_host: args.per_host,
     };
-    let bar = ctx.ui.progress(targets.len(), "checking");
-    let mut judged_results: Vec<Option<check::CheckResult>> =
-        (0..targets.len()).map(|_| None).collect();
+    let bar = ctx.ui.progress(count, "checking");
+    let mut judged_results: Vec<Option<check::CheckResult>> = (0..count).map(|_| None).collect();
     let mut failure = None;
     check::check_each(
         store.path(),
         snapshot.commit_id(),
-        &targets,
+        jobs,
         &client,
         args.max_bytes,
         concurrency,
@@ -127,7 +112,9 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             Ok(result) => {
                 bar.set_message(result.locator.clone());
                 bar.inc(1);
-                judged_results[i] = Some(result);
+                if let Some(slot) = judged_results.get_mut(i) {
+                    *slot = Some(result);
+                }
             }
             Err(e) => failure = Some(e),
         },

@@ -90,6 +90,7 @@ impl From<store::Error> for CommandError {
                 CommandError::usage(message).hint("give more digits of the id")
             }
             E::Raced => CommandError::new(exit::STORE, message),
+            E::InvalidSource { .. } => CommandError::new(exit::STORE, message),
             E::CorruptRecord { .. } | E::Git(_) | E::Io { .. } => {
                 CommandError::new(exit::INTERNAL, message).hint(
                     "the store may be damaged; check it with `git fsck` in the store directory",

@@ -125,6 +125,14 @@ pub enum Error {
         /// The parser's reason.
         source: serde_json::Error,
     },
+    /// A tracked source's stored record cannot be used (a store edited by hand).
+    #[error("source {id} in the store is unusable: {detail}")]
+    InvalidSource {
+        /// The source.
+        id: String,
+        /// What is wrong, and what to do.
+        detail: String,
+    },
     /// A git operation failed.
     #[error("git error in the store: {0}")]
     Git(#[from] git2::Error),
@@ -398,6 +406,11 @@ impl<'r> Snapshot<'r> {
             return Ok(record);
         }
         Err(unknown())
+    }
+
+    /// The id of every tracked source, in id order, without reading their records.
+    pub fn source_ids(&self) -> Result<Vec<SourceId>, Error> {
+        self.ids_with_prefix("")
     }
 
     fn ids_with_prefix(&self, prefix: &str) -> Result<Vec<SourceId>, Error> {
