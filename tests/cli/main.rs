@@ -10,6 +10,7 @@ mod test_git;
 mod test_history;
 mod test_inputs;
 mod test_kill;
+mod test_noise;
 mod test_rules;
 mod test_seeds;
 mod test_snapshots;
