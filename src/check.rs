@@ -139,27 +139,16 @@ pub fn check_each(
         for _ in 0..loaders {
             let (load_tx, queue) = (load_tx.clone(), &queue);
             scope.spawn(move || {
-                let store = match store::Store::open(store_path) {
-                    Ok(store) => store,
-                    Err(e) => {
-                        let _ = load_tx.send((usize::MAX, Err(e)));
-                        return;
+                let failed = |e| drop(load_tx.send((usize::MAX, Err(e))));
+                on_own_snapshot(store_path, commit, failed, |snapshot| {
+                    loop {
+                        let next = queue.lock().ok().and_then(|mut q| q.next());
+                        let Some((i, job)) = next else { break };
+                        if load_tx.send((i, Target::load(snapshot, job))).is_err() {
+                            break;
+                        }
                     }
-                };
-                let snapshot = match store.snapshot_at(commit) {
-                    Ok(snapshot) => snapshot,
-                    Err(e) => {
-                        let _ = load_tx.send((usize::MAX, Err(e)));
-                        return;
-                    }
-                };
-                loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.next());
-                    let Some((i, job)) = next else { break };
-                    if load_tx.send((i, Target::load(&snapshot, job))).is_err() {
-                        break;
-                    }
-                }
+                });
             });
         }
         drop(load_tx);
@@ -167,42 +156,31 @@ pub fn check_each(
             let sender = sender.clone();
             let (load_rx, hosts) = (&load_rx, &hosts);
             scope.spawn(move || {
-                let store = match store::Store::open(store_path) {
-                    Ok(store) => store,
-                    Err(e) => {
-                        let _ = sender.send((usize::MAX, Err(e)));
-                        return;
-                    }
-                };
-                let snapshot = match store.snapshot_at(commit) {
-                    Ok(snapshot) => snapshot,
-                    Err(e) => {
-                        let _ = sender.send((usize::MAX, Err(e)));
-                        return;
-                    }
-                };
-                loop {
-                    // Take the next loaded target; the lock is held only while waiting for it.
-                    let next = load_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                    let Some((i, target)) = next else { break };
-                    let judged = match target {
-                        Err(e) => Err(e),
-                        Ok(target) => {
-                            let host = match &target.locator {
-                                Locator::Http(url) => url.host_str().map(str::to_owned),
-                                Locator::File(_) => None,
-                            };
-                            let fetched = {
-                                let _slot = host.map(|h| hosts.enter(h));
-                                fetch_one(&target, client, max_bytes)
-                            };
-                            judge(&snapshot, &target, fetched)
+                let failed = |e| drop(sender.send((usize::MAX, Err(e))));
+                on_own_snapshot(store_path, commit, failed, |snapshot| {
+                    loop {
+                        // Take the next loaded target; the lock is held only while waiting for it.
+                        let next = load_rx.lock().ok().and_then(|rx| rx.recv().ok());
+                        let Some((i, target)) = next else { break };
+                        let judged = match target {
+                            Err(e) => Err(e),
+                            Ok(target) => {
+                                let host = match &target.locator {
+                                    Locator::Http(url) => url.host_str().map(str::to_owned),
+                                    Locator::File(_) => None,
+                                };
+                                let fetched = {
+                                    let _slot = host.map(|h| hosts.enter(h));
+                                    fetch_one(&target, client, max_bytes)
+                                };
+                                judge(snapshot, &target, fetched)
+                            }
+                        };
+                        if sender.send((i, judged)).is_err() {
+                            break;
                         }
-                    };
-                    if sender.send((i, judged)).is_err() {
-                        break;
                     }
-                }
+                });
             });
         }
         drop(sender);
@@ -210,6 +188,24 @@ pub fn check_each(
             on_result(i, judged);
         }
     });
+}
+
+/// Opens this thread's own read-only view of the store at `commit` and runs `body` on it; a
+/// store that cannot be opened is handed to `failed` instead.
+fn on_own_snapshot(
+    store_path: &std::path::Path,
+    commit: git2::Oid,
+    failed: impl FnOnce(store::Error),
+    body: impl FnOnce(&Snapshot<'_>),
+) {
+    let store = match store::Store::open(store_path) {
+        Ok(store) => store,
+        Err(e) => return failed(e),
+    };
+    match store.snapshot_at(commit) {
+        Ok(snapshot) => body(&snapshot),
+        Err(e) => failed(e),
+    }
 }
 
 /// Threads reading the store for [`check_each`]: two keep both cores busy on a 2-core machine
