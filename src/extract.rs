@@ -317,14 +317,18 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     match trafilatura::extract(&cleaned, &options) {
         Ok(result) if !result.content_html.trim().is_empty() => {
             let (_, text) = html_to_text(&result.content_html);
+            // The extractor's date is left out: it guesses one from a copyright line ("(c) 2024"
+            // became 2024-01-01), which would change every New Year.
+            let byline = byline(&result.metadata.author);
             let title = Some(result.metadata.title)
                 .filter(|t| !t.trim().is_empty())
                 .or(page_title);
-            if text.is_empty() || whole_page_fallback(&text, &fallback) {
-                (title, fallback)
+            let text = if text.is_empty() || whole_page_fallback(&text, &fallback) {
+                fallback
             } else {
-                (title, text)
-            }
+                text
+            };
+            (title.clone(), with_byline(text, title.as_deref(), byline))
         }
         _ => (page_title, fallback),
     }
@@ -389,6 +393,28 @@ fn numbers_generalised(paragraph: &str) -> String {
     out.push_str(&regex::escape(&paragraph[last..]));
     out.push('$');
     out
+}
+
+/// The byline the extractor found in the page's metadata ("By <author>"): trafilatura keeps it
+/// out of the article text, but a changed author is a change worth reporting.
+fn byline(author: &str) -> Option<String> {
+    let author = collapse(author);
+    (!author.is_empty()).then(|| format!("By {author}"))
+}
+
+/// Puts the byline after the headline when the text starts with it, else first.
+fn with_byline(text: String, title: Option<&str>, byline: Option<String>) -> String {
+    let Some(byline) = byline else { return text };
+    if text.contains(&byline) {
+        return text;
+    }
+    match text.split_once("\n\n") {
+        Some((first, rest)) if title.is_some_and(|t| t.contains(first) || first.contains(t)) => {
+            format!("{first}\n\n{byline}\n\n{rest}")
+        }
+        _ if text.is_empty() => byline,
+        _ => format!("{byline}\n\n{text}"),
+    }
 }
 
 /// Words that, as a part of an element's class or id (split on `-` and `_`), mark furniture
@@ -692,5 +718,18 @@ mod tests {
         assert_eq!(e.title.as_deref(), Some("Head"));
         assert_eq!(e.text, "Head\n\nOne bold line.\n\nTwo");
         assert_eq!(html_to_text(html).0.as_deref(), Some("A title"));
+    }
+
+    #[test]
+    fn the_byline_follows_the_headline() {
+        let html = r#"<html><head><title>Budget</title><meta name="author" content="Ana Ruiz">
+            </head><body><article><h1>Budget</h1><p>The council approved the budget on
+            Tuesday after a long debate that ran late into the night.</p></article></body></html>"#;
+        let e = extract(html.as_bytes(), Some("text/html"), None);
+        assert!(
+            e.text.starts_with("Budget\n\nBy Ana Ruiz\n\nThe council"),
+            "{}",
+            e.text
+        );
     }
 }
