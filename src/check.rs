@@ -339,10 +339,11 @@ pub struct CheckResult {
     pub new_text_sha256: Option<String>,
     /// For `edited` (and `moved` with changed content): what changed.
     pub changes: Option<EditStats>,
-    /// The capture to store as a new version, for `edited`.
-    pub capture: Option<Capture>,
+    /// The capture to store as a new version, for `edited` (boxed: results are kept for every
+    /// source until the commit, and few carry one).
+    pub capture: Option<Box<Capture>>,
     /// The same once [staged](CheckResult::stage): written to the store, out of memory.
-    pub staged: Option<store::Staged>,
+    pub staged: Option<Box<store::Staged>>,
 }
 
 impl CheckResult {
@@ -350,7 +351,7 @@ impl CheckResult {
     /// every page changed does not hold every page in memory until it commits.
     pub fn stage(&mut self, store: &store::Store) -> Result<(), store::Error> {
         if let Some(capture) = self.capture.take() {
-            self.staged = Some(store.stage(capture)?);
+            self.staged = Some(Box::new(store.stage(*capture)?));
         }
         Ok(())
     }
@@ -442,13 +443,13 @@ fn judge_body(
     let Some(current) = target.current.as_ref() else {
         result.verdict = Verdict::Edited;
         result.reason = Some("no version was stored yet".to_owned());
-        result.capture = Some(Capture::from_parts(
+        result.capture = Some(Box::new(Capture::from_parts(
             target.locator.clone(),
             at,
             raw,
             origin,
             &target.rules,
-        ));
+        )));
         return Ok(());
     };
     if current.raw.sha256 == raw_sha {
@@ -515,7 +516,7 @@ fn judge_body(
         result.reason = Some(format!("moved permanently to {url}; content {content}"));
     }
     if content == Verdict::Edited {
-        result.capture = Some(capture);
+        result.capture = Some(Box::new(capture));
     }
     Ok(())
 }
