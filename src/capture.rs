@@ -103,6 +103,18 @@ pub fn capture(
     max_bytes: u64,
     rules: &extract::Rules,
 ) -> Result<Capture, fetch::Error> {
+    capture_within(locator, client, max_bytes, rules, None)
+}
+
+/// As [`capture`], holding a slot of `hosts` (when given) while the page is fetched, and only
+/// then: extraction, the slow part, does not keep a site's slot busy.
+pub fn capture_within(
+    locator: &Locator,
+    client: &HttpClient,
+    max_bytes: u64,
+    rules: &extract::Rules,
+    hosts: Option<&fetch::HostLimit>,
+) -> Result<Capture, fetch::Error> {
     match locator {
         Locator::File(path) => {
             let raw = fetch::read_file(path, max_bytes)?;
@@ -118,7 +130,12 @@ pub fn capture(
             ))
         }
         Locator::Http(url) => {
-            let response = client.get(url)?;
+            let response = {
+                let _slot = hosts
+                    .zip(url.host_str())
+                    .map(|(h, host)| h.enter(host.to_owned()));
+                client.get(url)?
+            };
             let origin = Origin::from_response(&response);
             Ok(Capture::from_parts(
                 locator.clone(),

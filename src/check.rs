@@ -129,7 +129,7 @@ pub fn check_each(
     let loaders = LOADERS.min(jobs.len()).max(1);
     let queue: Mutex<std::vec::IntoIter<(usize, Job)>> =
         Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>().into_iter());
-    let hosts = HostLimit::new(concurrency.per_host);
+    let hosts = fetch::HostLimit::new(concurrency.per_host);
     let (load_tx, load_rx) = std::sync::mpsc::sync_channel::<Loaded>(workers * 2);
     let load_rx = Mutex::new(load_rx);
     // A bounded channel keeps workers from running far ahead of the recording thread.
@@ -211,57 +211,6 @@ fn on_own_snapshot(
 /// Threads reading the store for [`check_each`]: two keep both cores busy on a 2-core machine
 /// while fetches wait on the network.
 const LOADERS: usize = 2;
-
-/// Counts requests in flight per host; `enter` waits while a host is at its limit.
-struct HostLimit {
-    limit: usize,
-    busy: Mutex<std::collections::HashMap<String, usize>>,
-    freed: std::sync::Condvar,
-}
-
-struct HostSlot<'a> {
-    hosts: &'a HostLimit,
-    host: String,
-}
-
-impl HostLimit {
-    fn new(limit: usize) -> HostLimit {
-        HostLimit {
-            limit: limit.max(1),
-            busy: Mutex::new(std::collections::HashMap::new()),
-            freed: std::sync::Condvar::new(),
-        }
-    }
-
-    fn enter(&self, host: String) -> HostSlot<'_> {
-        let mut busy = self
-            .busy
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        while busy.get(&host).copied().unwrap_or(0) >= self.limit {
-            busy = self
-                .freed
-                .wait(busy)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-        *busy.entry(host.clone()).or_insert(0) += 1;
-        HostSlot { hosts: self, host }
-    }
-}
-
-impl Drop for HostSlot<'_> {
-    fn drop(&mut self) {
-        let mut busy = self
-            .hosts
-            .busy
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(n) = busy.get_mut(&self.host) {
-            *n = n.saturating_sub(1);
-        }
-        self.hosts.freed.notify_all();
-    }
-}
 
 fn fetch_one(target: &Target, client: &HttpClient, max_bytes: u64) -> Fetched {
     match &target.locator {

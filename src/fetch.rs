@@ -542,3 +542,57 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
         },
     }
 }
+
+/// Counts requests in flight per host; `enter` waits while a host is at its limit.
+pub struct HostLimit {
+    limit: usize,
+    busy: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    freed: std::sync::Condvar,
+}
+
+/// A request in flight to a host; dropping it lets the next one in.
+pub struct HostSlot<'a> {
+    hosts: &'a HostLimit,
+    host: String,
+}
+
+impl HostLimit {
+    /// At most `limit` requests in flight to any one host (at least one).
+    pub fn new(limit: usize) -> HostLimit {
+        HostLimit {
+            limit: limit.max(1),
+            busy: std::sync::Mutex::new(std::collections::HashMap::new()),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits until `host` is below its limit, then counts one more request to it.
+    pub fn enter(&self, host: String) -> HostSlot<'_> {
+        let mut busy = self
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while busy.get(&host).copied().unwrap_or(0) >= self.limit {
+            busy = self
+                .freed
+                .wait(busy)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *busy.entry(host.clone()).or_insert(0) += 1;
+        HostSlot { hosts: self, host }
+    }
+}
+
+impl Drop for HostSlot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self
+            .hosts
+            .busy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = busy.get_mut(&self.host) {
+            *n = n.saturating_sub(1);
+        }
+        self.hosts.freed.notify_all();
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::io::{BufRead as _, Write as _};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use verbatim::fetch::{self, HttpClient};
 use verbatim::source::Locator;
@@ -53,6 +54,12 @@ pub struct Args {
     /// Most redirects followed per URL
     #[arg(long, default_value_t = 10, value_name = "N")]
     max_redirects: u32,
+    /// Sources captured at once
+    #[arg(long, short, default_value_t = 4, value_name = "N")]
+    jobs: usize,
+    /// Requests in flight to any one host at once
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    per_host: usize,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
@@ -77,44 +84,73 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         ..fetch::Options::default()
     });
 
-    // Fetch before taking the lock, so a slow server never holds up other runs; store in
-    // batches, so memory stays bounded however many sources are added at once.
-    let mut failures: Vec<CommandError> = Vec::new();
+    // Fetch before taking the lock, so a slow server never holds up other runs; capture on
+    // several threads (extraction is most of the work); store in batches, so memory stays
+    // bounded however many sources are added at once.
+    let mut failures: Vec<(usize, CommandError)> = Vec::new();
     let mut captures = Vec::new();
     let mut pending_bytes = 0usize;
-    let mut lines = Vec::new();
+    let mut lines: Vec<(usize, String)> = Vec::new();
+    let mut fatal = None;
     let bar = ctx.ui.progress(inputs.len(), "capturing");
-    for input in &inputs {
-        bar.set_message(input.clone());
-        bar.inc(1);
-        let attempt = Locator::parse(input, &ctx.cwd)
-            .map_err(CommandError::from)
-            .and_then(|locator| Ok(capture::capture(&locator, &client, args.max_bytes, &rules)?));
-        match attempt {
-            Ok(c) => {
-                pending_bytes += c.raw.len() + c.extracted.text.len();
-                let learned = if args.no_learn {
-                    Vec::new()
-                } else {
-                    learn(&c, &client, args.max_bytes, &rules)
-                };
-                captures.push((c, learned));
-            }
-            Err(e) => {
-                let e = e.on(&format!("cannot add {input}"));
-                if inputs.len() > 1 {
-                    bar.suspend(|| ctx.ui.warn(&e));
+    let next = AtomicUsize::new(0);
+    let hosts = fetch::HostLimit::new(args.per_host);
+    let workers = args.jobs.clamp(1, inputs.len().max(1));
+    let (sender, receiver) = std::sync::mpsc::sync_channel(workers);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, hosts, inputs, client, rules, args) =
+                (&next, &hosts, &inputs, &client, &rules, &args);
+            let cwd = ctx.cwd.as_path();
+            scope.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let attempt = capture_one(input, cwd, client, hosts, rules, args);
+                    if sender.send((i, attempt)).is_err() {
+                        break;
+                    }
                 }
-                failures.push(e);
+            });
+        }
+        drop(sender);
+        for (i, attempt) in receiver {
+            bar.set_message(inputs[i].clone());
+            bar.inc(1);
+            match attempt {
+                Ok((c, learned)) => {
+                    pending_bytes += c.raw.len() + c.extracted.text.len();
+                    captures.push((i, c, learned));
+                }
+                Err(e) => {
+                    let e = e.on(&format!("cannot add {}", inputs[i]));
+                    if inputs.len() > 1 {
+                        bar.suspend(|| ctx.ui.warn(&e));
+                    }
+                    failures.push((i, e));
+                }
+            }
+            if captures.len() >= BATCH_SOURCES || pending_bytes >= BATCH_BYTES {
+                if let Err(e) = store_batch(ctx, &store, &args, &mut captures, &mut lines) {
+                    // Dropping the receiver stops the workers at their next capture.
+                    fatal = Some(e);
+                    break;
+                }
+                pending_bytes = 0;
             }
         }
-        if captures.len() >= BATCH_SOURCES || pending_bytes >= BATCH_BYTES {
-            store_batch(ctx, &store, &args, &mut captures, &mut lines)?;
-            pending_bytes = 0;
-        }
-    }
+    });
     bar.finish_and_clear();
+    if let Some(e) = fatal {
+        return Err(e);
+    }
     store_batch(ctx, &store, &args, &mut captures, &mut lines)?;
+    // Reported in the order given, whatever order the captures finished in.
+    lines.sort_by_key(|(i, _)| *i);
+    failures.sort_by_key(|(i, _)| *i);
+    let lines: Vec<String> = lines.into_iter().map(|(_, l)| l).collect();
+    let mut failures: Vec<CommandError> = failures.into_iter().map(|(_, e)| e).collect();
     let mut out = ctx.ui.stdout();
     let written = lines
         .iter()
@@ -140,19 +176,39 @@ const BATCH_SOURCES: usize = 1000;
 /// Captured bytes held before they are stored.
 const BATCH_BYTES: usize = 64 * 1024 * 1024;
 
+/// Captures one input (and learns its noise), within the per-host limit.
+fn capture_one(
+    input: &str,
+    cwd: &std::path::Path,
+    client: &HttpClient,
+    hosts: &fetch::HostLimit,
+    rules: &extract::Rules,
+    args: &Args,
+) -> Result<(verbatim::capture::Capture, Vec<String>), CommandError> {
+    let locator = Locator::parse(input, cwd)?;
+    let capture = capture::capture_within(&locator, client, args.max_bytes, rules, Some(hosts))?;
+    let learned = if args.no_learn {
+        Vec::new()
+    } else {
+        learn(&capture, client, hosts, args.max_bytes, rules)
+    };
+    Ok((capture, learned))
+}
+
 /// Loads a web page a second time and learns the text that changed between the two loads
 /// ([`extract::learn_noise`]), so that `check` does not report it as an edit. A failed second
 /// load learns nothing; the first capture stands.
 fn learn(
     first: &verbatim::capture::Capture,
     client: &HttpClient,
+    hosts: &fetch::HostLimit,
     max_bytes: u64,
     rules: &extract::Rules,
 ) -> Vec<String> {
     if !matches!(first.locator, Locator::Http(_)) {
         return Vec::new();
     }
-    match capture::capture(&first.locator, client, max_bytes, rules) {
+    match capture::capture_within(&first.locator, client, max_bytes, rules, Some(hosts)) {
         Ok(second) if second.raw != first.raw => {
             extract::learn_noise(&first.extracted.text, &second.extracted.text)
         }
@@ -165,15 +221,15 @@ fn store_batch(
     ctx: &Context,
     store: &verbatim::store::Store,
     args: &Args,
-    captures: &mut Vec<(verbatim::capture::Capture, Vec<String>)>,
-    lines: &mut Vec<String>,
+    captures: &mut Vec<(usize, verbatim::capture::Capture, Vec<String>)>,
+    lines: &mut Vec<(usize, String)>,
 ) -> Result<(), CommandError> {
     if captures.is_empty() {
         return Ok(());
     }
     let lock = ctx.lock(store)?;
     let mut tx = store.transaction(&lock)?;
-    for (c, learned) in captures.iter() {
+    for (i, c, learned) in captures.iter() {
         let recorded = tx.record(c, args.title.as_deref())?;
         if args.selector.is_some() || !args.ignore.is_empty() || !learned.is_empty() {
             tx.update_source(&c.locator.id(), |source| {
@@ -193,12 +249,15 @@ fn store_batch(
             Recorded::NewVersion(v) => ("updated", v),
             Recorded::Unchanged(v) => ("unchanged", v),
         };
-        lines.push(format!(
-            "{label:<9}  {}  v{:<4} {:>10} B  {}",
-            v.source,
-            v.version,
-            v.raw.bytes,
-            c.locator.canonical()
+        lines.push((
+            *i,
+            format!(
+                "{label:<9}  {}  v{:<4} {:>10} B  {}",
+                v.source,
+                v.version,
+                v.raw.bytes,
+                c.locator.canonical()
+            ),
         ));
     }
     let added = captures.len();

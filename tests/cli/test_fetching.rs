@@ -97,9 +97,18 @@ fn no_host_gets_more_than_per_host_requests_at_once() {
     });
     let env = TestEnv::with_store();
     let urls: Vec<String> = (0..8).map(|i| server.url(&format!("/p{i}"))).collect();
-    let mut args = vec!["add", "--no-learn"];
+    // add captures in parallel too, within the same limit.
+    let mut args = vec!["add", "--no-learn", "--jobs", "8", "--per-host", "2"];
     args.extend(urls.iter().map(String::as_str));
-    env.run(&args).ok();
+    let added = env.run(&args).ok();
+    assert_eq!(*peak.lock().expect("peak"), 2, "add: 8 jobs, 2 per host");
+    // Reported in the order given, whatever order the captures finished in.
+    let reported: Vec<&str> = added
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(reported, urls);
     *peak.lock().expect("peak") = 0;
     env.run(&["check", "--jobs", "8", "--per-host", "2"]).ok();
     let limited = *peak.lock().expect("peak");
