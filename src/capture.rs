@@ -131,9 +131,7 @@ pub fn capture_within(
         }
         Locator::Http(url) => {
             let response = {
-                let _slot = hosts
-                    .zip(url.host_str())
-                    .map(|(h, host)| h.enter(host.to_owned()));
+                let _slot = hosts.and_then(|h| h.enter_url(url));
                 client.get(url)?
             };
             let origin = Origin::from_response(&response);

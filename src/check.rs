@@ -165,12 +165,11 @@ pub fn check_each(
                         let judged = match target {
                             Err(e) => Err(e),
                             Ok(target) => {
-                                let host = match &target.locator {
-                                    Locator::Http(url) => url.host_str().map(str::to_owned),
-                                    Locator::File(_) => None,
-                                };
                                 let fetched = {
-                                    let _slot = host.map(|h| hosts.enter(h));
+                                    let _slot = match &target.locator {
+                                        Locator::Http(url) => hosts.enter_url(url),
+                                        Locator::File(_) => None,
+                                    };
                                     fetch_one(&target, client, max_bytes)
                                 };
                                 judge(snapshot, &target, fetched)
@@ -497,9 +496,9 @@ pub fn continuity(
     verdict: Verdict,
     now: Timestamp,
 ) -> (bool, Timestamp) {
-    match previous {
-        Some(p) if classify::continues(p.verdict, Some(verdict)) => (false, p.since),
-        _ => (true, now),
+    match Observation::continued_since(previous, Some(verdict)) {
+        Some(since) => (false, since),
+        None => (true, now),
     }
 }
 
@@ -511,18 +510,13 @@ pub fn record(
 ) -> Result<(), store::Error> {
     for result in results.iter_mut() {
         let verdict = Some((result.verdict, result.reason.clone()));
-        if let Some(staged) = result.staged.take() {
-            if let store::Recorded::Added(v) | store::Recorded::NewVersion(v) =
-                tx.record_staged(&staged, None, verdict)?
-            {
-                result.new_version = Some(v.version);
-            }
-            continue;
-        }
-        if let Some(capture) = result.capture.take() {
-            if let store::Recorded::Added(v) | store::Recorded::NewVersion(v) =
-                tx.record_checked(&capture, None, verdict)?
-            {
+        let recorded = match (result.staged.take(), result.capture.take()) {
+            (Some(staged), _) => Some(tx.record_staged(&staged, None, verdict)?),
+            (None, Some(capture)) => Some(tx.record_checked(&capture, None, verdict)?),
+            (None, None) => None,
+        };
+        if let Some(recorded) = recorded {
+            if let store::Recorded::Added(v) | store::Recorded::NewVersion(v) = recorded {
                 result.new_version = Some(v.version);
             }
             continue;

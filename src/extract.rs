@@ -502,8 +502,14 @@ fn remove_furniture(document: &mut Html) {
     }
 }
 
+/// Selectors every extraction uses, parsed once (they are constants, so parsing cannot fail).
 static BODY: std::sync::LazyLock<Selector> =
     std::sync::LazyLock::new(|| Selector::parse("body").unwrap_or_else(|_| unreachable!()));
+static TITLE: std::sync::LazyLock<Selector> =
+    std::sync::LazyLock::new(|| Selector::parse("title").unwrap_or_else(|_| unreachable!()));
+static ARTICLE: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| {
+    Selector::parse("article, main").unwrap_or_else(|_| unreachable!())
+});
 
 /// Whether the extractor gave up and returned the whole page as one block: a single paragraph,
 /// where reading the page without its furniture finds more paragraphs, or fewer words (so
@@ -528,13 +534,11 @@ fn html_to_text_in(html: &str, content: Option<&Selector>) -> (Option<String>, S
 }
 
 fn read_document(document: &Html, content: Option<&Selector>) -> (Option<String>, String) {
-    let title = Selector::parse("title").ok().and_then(|s| {
-        document
-            .select(&s)
-            .next()
-            .map(|t| collapse(&t.text().collect::<String>()))
-            .filter(|t| !t.is_empty())
-    });
+    let title = document
+        .select(&TITLE)
+        .next()
+        .map(|t| collapse(&t.text().collect::<String>()))
+        .filter(|t| !t.is_empty());
     let mut reader = Reader::default();
     if let Some(content) = content {
         if let Some(root) = document.select(content).next() {
@@ -543,9 +547,9 @@ fn read_document(document: &Html, content: Option<&Selector>) -> (Option<String>
         }
         return (title, reader.paragraphs.join("\n\n"));
     }
-    let root = Selector::parse("article, main")
-        .ok()
-        .and_then(|s| document.select(&s).next())
+    let root = document
+        .select(&ARTICLE)
+        .next()
         .or_else(|| document.select(&BODY).next())
         .unwrap_or_else(|| document.root_element());
     reader.walk(root, false);

@@ -581,6 +581,11 @@ impl HostLimit {
         *busy.entry(host.clone()).or_insert(0) += 1;
         HostSlot { hosts: self, host }
     }
+
+    /// As [`HostLimit::enter`] for the host of `url`; `None` (no wait) for a URL without one.
+    pub fn enter_url(&self, url: &Url) -> Option<HostSlot<'_>> {
+        url.host_str().map(|host| self.enter(host.to_owned()))
+    }
 }
 
 impl Drop for HostSlot<'_> {

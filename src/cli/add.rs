@@ -81,6 +81,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         max_body: args.max_bytes,
         retries: args.retries,
         max_redirects: args.max_redirects,
+        idle_per_host: args.per_host.min(args.jobs),
         ..fetch::Options::default()
     });
 

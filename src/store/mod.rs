@@ -525,11 +525,8 @@ impl<'r> Snapshot<'r> {
         let mut out = BTreeMap::new();
         if let Some(tree) = self.tree_at(STATE_DIR)? {
             for entry in tree.iter() {
-                let name = entry.name().unwrap_or("?");
-                let blob = self.repo.find_blob(entry.id())?;
-                for observation in parse_lines(&format!("{STATE_DIR}/{name}"), blob.content())? {
-                    out.insert(observation.source.clone(), observation);
-                }
+                let path = format!("{STATE_DIR}/{}", entry.name().unwrap_or("?"));
+                self.read_states(&path, entry.id(), &mut out)?;
             }
         }
         Ok(out)
@@ -539,12 +536,23 @@ impl<'r> Snapshot<'r> {
         let path = format!("{STATE_DIR}/{shard}.jsonl");
         let mut out = BTreeMap::new();
         if let Some(oid) = self.blob_at(&path)? {
-            let blob = self.repo.find_blob(oid)?;
-            for observation in parse_lines(&path, blob.content())? {
-                out.insert(observation.source.clone(), observation);
-            }
+            self.read_states(&path, oid, &mut out)?;
         }
         Ok(out)
+    }
+
+    /// Adds the observations of the state file `path` (blob `oid`) to `out`, by source.
+    fn read_states(
+        &self,
+        path: &str,
+        oid: Oid,
+        out: &mut BTreeMap<SourceId, Observation>,
+    ) -> Result<(), Error> {
+        let blob = self.repo.find_blob(oid)?;
+        for observation in parse_lines(path, blob.content())? {
+            out.insert(observation.source.clone(), observation);
+        }
+        Ok(())
     }
 
     /// The bytes of a stored blob.
@@ -624,7 +632,30 @@ impl Store {
     pub fn stage(&self, mut capture: Capture) -> Result<Staged, Error> {
         let raw = std::mem::take(&mut capture.raw);
         let text = std::mem::take(&mut capture.extracted.text);
-        let canonical_sha256 = sha256_hex(crate::classify::canonical_text(&text).as_bytes());
+        self.stage_parts(capture, &raw, &text)
+    }
+
+    /// As [`Store::stage`], for a capture the caller keeps: only its metadata is copied.
+    fn stage_borrowed(&self, capture: &Capture) -> Result<Staged, Error> {
+        let extracted = &capture.extracted;
+        let bare = Capture {
+            locator: capture.locator.clone(),
+            captured_at: capture.captured_at,
+            raw: Vec::new(),
+            extracted: crate::extract::Extracted {
+                media_type: extracted.media_type.clone(),
+                charset: extracted.charset.clone(),
+                charset_source: extracted.charset_source,
+                title: extracted.title.clone(),
+                text: String::new(),
+            },
+            origin: capture.origin.clone(),
+        };
+        self.stage_parts(bare, &capture.raw, &extracted.text)
+    }
+
+    /// Writes `raw` and `text` as blobs, beside `capture` (whose own bytes and text are empty).
+    fn stage_parts(&self, capture: Capture, raw: &[u8], text: &str) -> Result<Staged, Error> {
         let stored = |bytes: &[u8]| -> Result<StoredBlob, Error> {
             Ok(StoredBlob {
                 sha256: sha256_hex(bytes),
@@ -633,9 +664,9 @@ impl Store {
             })
         };
         Ok(Staged {
-            raw: stored(&raw)?,
+            raw: stored(raw)?,
             text: stored(text.as_bytes())?,
-            canonical_sha256,
+            canonical_sha256: sha256_hex(crate::classify::canonical_text(text).as_bytes()),
             capture,
         })
     }
@@ -699,7 +730,7 @@ impl Transaction<'_> {
         title: Option<&str>,
         verdict: Option<(Verdict, Option<String>)>,
     ) -> Result<Recorded, Error> {
-        let staged = self.store.stage(capture.clone())?;
+        let staged = self.store.stage_borrowed(capture)?;
         self.record_staged(&staged, title, verdict)
     }
 
@@ -845,12 +876,9 @@ impl Transaction<'_> {
     pub fn observe(&mut self, mut observation: Observation) -> Result<(), Error> {
         let shard = shard_of(&observation.source).to_owned();
         let states = self.state_shard(&shard)?;
-        observation.since = match states.get(&observation.source) {
-            Some(previous) if crate::classify::continues(previous.verdict, observation.verdict) => {
-                previous.since
-            }
-            _ => observation.at,
-        };
+        observation.since =
+            Observation::continued_since(states.get(&observation.source), observation.verdict)
+                .unwrap_or(observation.at);
         states.insert(observation.source.clone(), observation.clone());
         self.observed.push(observation);
         Ok(())

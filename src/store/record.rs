@@ -153,3 +153,16 @@ pub struct Observation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_url: Option<String>,
 }
+
+impl Observation {
+    /// When the state that an observation with `verdict` would show began, if it continues the
+    /// state of `previous` (see [`crate::classify::continues`]); `None` when it starts anew.
+    pub fn continued_since(
+        previous: Option<&Observation>,
+        verdict: Option<Verdict>,
+    ) -> Option<Timestamp> {
+        previous
+            .filter(|p| crate::classify::continues(p.verdict, verdict))
+            .map(|p| p.since)
+    }
+}
