@@ -13,7 +13,7 @@ use crate::classify::{self, EditStats, Verdict};
 use crate::fetch::{self, HttpClient, Validators};
 use crate::hash::sha256_hex;
 use crate::source::{Locator, SourceId};
-use crate::store::record::{Observation, Outcome, SourceRecord, VersionRecord};
+use crate::store::record::{IndexEntry, Observation, Outcome, SourceRecord, VersionRecord};
 use crate::store::{self, Snapshot};
 
 /// What fetching one source gave.
@@ -42,56 +42,48 @@ pub enum Fetched {
     },
 }
 
-/// One source to check, as the calling thread knows it: its id and its latest observation.
-/// Everything else is read by [`check_each`]'s loader ([`Target::load`]).
+/// One source to check, as the store's index knows it: enough to fetch it and to judge it
+/// when it has not changed. Everything else is read only when its bytes changed
+/// ([`Target::load`]).
 #[derive(Debug, Clone)]
 pub struct Job {
-    /// The source's id.
-    pub id: SourceId,
+    /// The source's index entry: locator, title and current version's hashes and validators.
+    pub entry: IndexEntry,
     /// Its latest observation, which the new state continues or breaks.
     pub previous: Option<Observation>,
 }
 
-/// A source to check: its record, rules, current version and latest observation.
+/// What judging changed bytes needs beyond the index: the source's rules and its current
+/// version's record (with the old bytes' blob).
 #[derive(Debug, Clone)]
 pub struct Target {
     /// The source.
     pub source: SourceRecord,
-    /// Its parsed locator.
-    pub locator: Locator,
     /// Its extraction rules.
     pub rules: crate::extract::Rules,
     /// Its current version, if it has one.
     pub current: Option<VersionRecord>,
-    /// Its latest observation, which the new state continues or breaks.
-    pub previous: Option<Observation>,
 }
 
 impl Target {
-    /// Reads what checking a source needs: its record, parsed locator, compiled rules and
-    /// current version.
-    pub fn load(snapshot: &Snapshot<'_>, job: Job) -> Result<Target, store::Error> {
+    /// Reads a source's record, compiled rules and current version.
+    pub fn load(snapshot: &Snapshot<'_>, id: &SourceId) -> Result<Target, store::Error> {
         let invalid = |detail: String| store::Error::InvalidSource {
-            id: job.id.to_string(),
+            id: id.to_string(),
             detail,
         };
         let source = snapshot
-            .source(&job.id)?
+            .source(id)?
             .ok_or_else(|| invalid("it has no source.json".to_owned()))?;
-        let locator = Locator::parse(&source.locator, std::path::Path::new("/"))
-            .map_err(|e| invalid(format!("its locator: {e}")))?;
         let rules = source.rules().map_err(|e| {
             invalid(format!(
-                "its rules: {e}; fix them with `verbatim configure {}`",
-                job.id
+                "its rules: {e}; fix them with `verbatim configure {id}`"
             ))
         })?;
         Ok(Target {
-            current: snapshot.latest(&job.id)?,
+            current: snapshot.latest(id)?,
             rules,
-            locator,
             source,
-            previous: job.previous,
         })
     }
 }
@@ -105,76 +97,43 @@ pub struct Concurrency {
     pub per_host: usize,
 }
 
-/// Loads, fetches and judges every job, conditionally where the current version has
-/// validators, and hands each result to `on_result` on the calling thread as soon as it is ready
-/// (in completion order, with the job's index).
+/// Fetches and judges every job, conditionally where the current version has validators, and
+/// hands each result to `on_result` on the calling thread as soon as it is ready (in completion
+/// order, with the job's index).
 ///
-/// Three stages overlap: loader threads read each source's record and current version from the
-/// store at `commit` (splitting the 20,000 reads of a 10,000-source check in two), fetch workers
-/// fetch and judge, and the calling thread collects. Each thread has its own read-only handle on
-/// the store (a git repository handle is not shared between threads). Bounded queues between
-/// the stages keep loaded targets and fetched bodies few: memory does not grow with the number
-/// of sources beyond one small result each.
+/// Worker threads take jobs from `jobs` as they go, fetch, and judge. A source whose bytes did
+/// not change (a 304, identical bytes, a failure) is judged from its index entry alone; only
+/// changed bytes make a worker read the source's record and current version, through its own
+/// read-only handle on the store at `commit` (a git repository handle is not shared between
+/// threads). A bounded queue to the calling thread keeps fetched bodies few, and jobs are drawn
+/// lazily: memory does not grow with the number of sources.
 pub fn check_each(
     store_path: &std::path::Path,
     commit: git2::Oid,
-    jobs: Vec<Job>,
+    jobs: impl Iterator<Item = Job> + Send,
     client: &HttpClient,
     max_bytes: u64,
     concurrency: Concurrency,
     on_result: &mut dyn FnMut(usize, Result<CheckResult, store::Error>),
 ) {
-    type Loaded = (usize, Result<Target, store::Error>);
-    let workers = concurrency.jobs.clamp(1, jobs.len().max(1));
-    let loaders = LOADERS.min(jobs.len()).max(1);
-    let queue: Mutex<std::vec::IntoIter<(usize, Job)>> =
-        Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>().into_iter());
+    let workers = concurrency.jobs.max(1);
+    let queue = Mutex::new(jobs.enumerate());
     let hosts = fetch::HostLimit::new(concurrency.per_host);
-    let (load_tx, load_rx) = std::sync::mpsc::sync_channel::<Loaded>(workers * 2);
-    let load_rx = Mutex::new(load_rx);
     // A bounded channel keeps workers from running far ahead of the recording thread.
     let (sender, receiver) =
         std::sync::mpsc::sync_channel::<(usize, Result<CheckResult, store::Error>)>(workers);
     std::thread::scope(|scope| {
-        for _ in 0..loaders {
-            let (load_tx, queue) = (load_tx.clone(), &queue);
-            scope.spawn(move || {
-                let failed = |e| drop(load_tx.send((usize::MAX, Err(e))));
-                on_own_snapshot(store_path, commit, failed, |snapshot| {
-                    loop {
-                        let next = queue.lock().ok().and_then(|mut q| q.next());
-                        let Some((i, job)) = next else { break };
-                        if load_tx.send((i, Target::load(snapshot, job))).is_err() {
-                            break;
-                        }
-                    }
-                });
-            });
-        }
-        drop(load_tx);
         for _ in 0..workers {
             let sender = sender.clone();
-            let (load_rx, hosts) = (&load_rx, &hosts);
+            let (queue, hosts) = (&queue, &hosts);
             scope.spawn(move || {
                 let failed = |e| drop(sender.send((usize::MAX, Err(e))));
                 on_own_snapshot(store_path, commit, failed, |snapshot| {
                     loop {
-                        // Take the next loaded target; the lock is held only while waiting for it.
-                        let next = load_rx.lock().ok().and_then(|rx| rx.recv().ok());
-                        let Some((i, target)) = next else { break };
-                        let judged = match target {
-                            Err(e) => Err(e),
-                            Ok(target) => {
-                                let fetched = {
-                                    let _slot = match &target.locator {
-                                        Locator::Http(url) => hosts.enter_url(url),
-                                        Locator::File(_) => None,
-                                    };
-                                    fetch_one(&target, client, max_bytes)
-                                };
-                                judge(snapshot, &target, fetched)
-                            }
-                        };
+                        // The lock is held only while the next job is drawn.
+                        let next = queue.lock().ok().and_then(|mut q| q.next());
+                        let Some((i, job)) = next else { break };
+                        let judged = check_one(snapshot, &job, client, max_bytes, hosts);
                         if sender.send((i, judged)).is_err() {
                             break;
                         }
@@ -187,6 +146,30 @@ pub fn check_each(
             on_result(i, judged);
         }
     });
+}
+
+/// Fetches one source (within the per-host limit) and judges the result.
+fn check_one(
+    snapshot: &Snapshot<'_>,
+    job: &Job,
+    client: &HttpClient,
+    max_bytes: u64,
+    hosts: &fetch::HostLimit,
+) -> Result<CheckResult, store::Error> {
+    let locator = Locator::parse(&job.entry.locator, std::path::Path::new("/")).map_err(|e| {
+        store::Error::InvalidSource {
+            id: job.entry.source.to_string(),
+            detail: format!("its locator: {e}"),
+        }
+    })?;
+    let fetched = {
+        let _slot = match &locator {
+            Locator::Http(url) => hosts.enter_url(url),
+            Locator::File(_) => None,
+        };
+        fetch_one(&locator, &job.entry, client, max_bytes)
+    };
+    judge(snapshot, job, &locator, fetched)
 }
 
 /// Opens this thread's own read-only view of the store at `commit` and runs `body` on it; a
@@ -207,12 +190,13 @@ fn on_own_snapshot(
     }
 }
 
-/// Threads reading the store for [`check_each`]: two keep both cores busy on a 2-core machine
-/// while fetches wait on the network.
-const LOADERS: usize = 2;
-
-fn fetch_one(target: &Target, client: &HttpClient, max_bytes: u64) -> Fetched {
-    match &target.locator {
+fn fetch_one(
+    locator: &Locator,
+    entry: &IndexEntry,
+    client: &HttpClient,
+    max_bytes: u64,
+) -> Fetched {
+    match locator {
         Locator::File(path) => match fetch::read_file(path, max_bytes) {
             Ok(raw) => Fetched::Body {
                 at: capture::now(),
@@ -227,12 +211,9 @@ fn fetch_one(target: &Target, client: &HttpClient, max_bytes: u64) -> Fetched {
             },
         },
         Locator::Http(url) => {
-            let validators = match target.current.as_ref().map(|v| &v.origin) {
-                Some(Origin::Http { headers, .. }) => Validators {
-                    etag: headers.get("etag").cloned(),
-                    last_modified: headers.get("last-modified").cloned(),
-                },
-                _ => Validators::default(),
+            let validators = Validators {
+                etag: entry.etag.clone(),
+                last_modified: entry.last_modified.clone(),
             };
             match client.get_if_changed(url, &validators) {
                 Ok(r) if r.status == 304 => Fetched::NotModified { at: capture::now() },
@@ -305,17 +286,19 @@ impl CheckResult {
     }
 }
 
-/// Judges what one fetch means for its source, reading the store as needed.
+/// Judges what one fetch means for its source, reading the store only when the bytes changed.
 pub fn judge(
     snapshot: &Snapshot<'_>,
-    target: &Target,
+    job: &Job,
+    locator: &Locator,
     fetched: Fetched,
 ) -> Result<CheckResult, store::Error> {
-    let current = target.current.as_ref();
+    let entry = &job.entry;
+    let current = (entry.version > 0).then_some(entry.version);
     let mut result = CheckResult {
-        source: target.source.id.to_string(),
-        locator: target.source.locator.clone(),
-        title: target.source.title.clone(),
+        source: entry.source.to_string(),
+        locator: entry.locator.clone(),
+        title: entry.title.clone(),
         verdict: Verdict::Unchanged,
         reason: None,
         new: false,
@@ -323,11 +306,11 @@ pub fn judge(
         checked_at: capture::now(),
         http_status: None,
         final_url: None,
-        old_version: current.map(|v| v.version),
+        old_version: current,
         new_version: None,
-        old_sha256: current.map(|v| v.raw.sha256.clone()),
+        old_sha256: entry.raw_sha256.clone(),
         new_sha256: None,
-        old_text_sha256: current.and_then(|v| v.canonical_sha256.clone()),
+        old_text_sha256: entry.canonical_sha256.clone(),
         new_text_sha256: None,
         changes: None,
         capture: None,
@@ -354,21 +337,20 @@ pub fn judge(
         }
         Fetched::Body { at, raw, origin } => {
             result.checked_at = at;
-            judge_body(snapshot, target, &mut result, at, raw, origin)?;
+            judge_body(snapshot, entry, locator, &mut result, (at, raw, origin))?;
         }
     }
     (result.new, result.since) =
-        continuity(target.previous.as_ref(), result.verdict, result.checked_at);
+        continuity(job.previous.as_ref(), result.verdict, result.checked_at);
     Ok(result)
 }
 
 fn judge_body(
     snapshot: &Snapshot<'_>,
-    target: &Target,
+    entry: &IndexEntry,
+    locator: &Locator,
     result: &mut CheckResult,
-    at: Timestamp,
-    raw: Vec<u8>,
-    origin: Origin,
+    (at, raw, origin): (Timestamp, Vec<u8>, Origin),
 ) -> Result<(), store::Error> {
     let raw_sha = sha256_hex(&raw);
     result.new_sha256 = Some(raw_sha.clone());
@@ -380,28 +362,16 @@ fn judge_body(
             ..
         } => {
             result.http_status = Some(*status);
-            if *final_url != target.source.locator {
+            if *final_url != entry.locator {
                 result.final_url = Some(final_url.clone());
             }
             let permanent = redirects.iter().any(|r| matches!(r.status, 301 | 308));
-            (permanent && *final_url != target.source.locator).then(|| final_url.clone())
+            (permanent && *final_url != entry.locator).then(|| final_url.clone())
         }
         Origin::File { .. } => None,
     };
-    let Some(current) = target.current.as_ref() else {
-        result.verdict = Verdict::Edited;
-        result.reason = Some("no version was stored yet".to_owned());
-        result.capture = Some(Box::new(Capture::from_parts(
-            target.locator.clone(),
-            at,
-            raw,
-            origin,
-            &target.rules,
-        )));
-        return Ok(());
-    };
-    if current.raw.sha256 == raw_sha {
-        // The common case: identical bytes need no extraction at all.
+    if entry.raw_sha256.as_deref() == Some(raw_sha.as_str()) {
+        // The common case: identical bytes need no extraction, nor any read of the store.
         result.new_text_sha256 = result.old_text_sha256.clone();
         if let Some(url) = moved {
             result.verdict = Verdict::Moved;
@@ -409,7 +379,20 @@ fn judge_body(
         }
         return Ok(());
     }
-    let capture = Capture::from_parts(target.locator.clone(), at, raw, origin, &target.rules);
+    let target = Target::load(snapshot, &entry.source)?;
+    let Some(current) = target.current.as_ref() else {
+        result.verdict = Verdict::Edited;
+        result.reason = Some("no version was stored yet".to_owned());
+        result.capture = Some(Box::new(Capture::from_parts(
+            locator.clone(),
+            at,
+            raw,
+            origin,
+            &target.rules,
+        )));
+        return Ok(());
+    };
+    let capture = Capture::from_parts(locator.clone(), at, raw, origin, &target.rules);
     let new_canonical =
         classify::canonical_text(&target.rules.strip_ignored(&capture.extracted.text));
     let new_text_sha = sha256_hex(new_canonical.as_bytes());
@@ -418,7 +401,7 @@ fn judge_body(
     // selector or a better extractor is never mistaken for an edit of the page.
     let old_raw = snapshot.read(&current.raw)?;
     let old = Capture::from_parts(
-        target.locator.clone(),
+        locator.clone(),
         current.captured_at,
         old_raw,
         current.origin.clone(),

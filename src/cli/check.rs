@@ -61,27 +61,28 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
 fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;
     let snapshot = store.snapshot()?;
-    // Only ids here: the check's loader threads read the records.
-    let sources = if args.sources.is_empty() {
-        snapshot.source_ids()?
+    // The index has what checking an unchanged source needs; workers read more only for the
+    // sources whose bytes changed.
+    let entries = if args.sources.is_empty() {
+        snapshot.index()?
     } else {
-        args.sources
-            .iter()
-            .map(|q| snapshot.resolve(q, &ctx.cwd).map(|s| s.id))
-            .collect::<Result<Vec<_>, _>>()?
+        let mut seen = std::collections::HashSet::new();
+        let mut entries = Vec::new();
+        for query in &args.sources {
+            let id = snapshot.resolve(query, &ctx.cwd)?.id;
+            // Naming a source twice checks it once.
+            if seen.insert(id.clone()) {
+                entries.extend(snapshot.index_entry(&id)?);
+            }
+        }
+        entries
     };
-    // Naming a source twice checks it once.
-    let mut seen = std::collections::HashSet::new();
-    let sources: Vec<_> = sources
-        .into_iter()
-        .filter(|id| seen.insert(id.clone()))
-        .collect();
     let mut states = snapshot.states()?;
-    let jobs: Vec<Job> = sources
+    let jobs: Vec<Job> = entries
         .into_iter()
-        .map(|id| Job {
-            previous: states.remove(&id),
-            id,
+        .map(|entry| Job {
+            previous: states.remove(&entry.source),
+            entry,
         })
         .collect();
     let count = jobs.len();
@@ -104,7 +105,7 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     check::check_each(
         store.path(),
         snapshot.commit_id(),
-        jobs,
+        jobs.into_iter(),
         &client,
         args.max_bytes,
         concurrency,

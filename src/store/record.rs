@@ -10,10 +10,12 @@ use crate::extract::CharsetSource;
 use crate::source::SourceId;
 
 /// The store format this build writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest store format this build reads (format 1 kept observations per source, see
-/// `docs/store-format.md`; it never left development, so it is not read).
+/// `docs/store-format.md`; it never left development, so it is not read). A format-2 store has
+/// no `index/`: it is read by deriving the index from the source records, and upgraded to format
+/// 3 by its next write.
 pub const OLDEST_FORMAT: u32 = 2;
 
 /// The root marker file, `verbatim-store.json`.
@@ -105,6 +107,71 @@ pub struct VersionRecord {
     /// SHA-256 of the previous version's record file, chaining the history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_record_sha256: Option<String>,
+}
+
+/// One line of the index `index/<aa>.jsonl`: what a source is and what its current version is,
+/// so that listing and checking sources reads a few hundred shard files instead of two records
+/// per source. Derived data: it always agrees with `source.json` and the latest version record
+/// of the same commit, and is rewritten whenever they change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// The source.
+    pub source: SourceId,
+    /// Its canonical locator.
+    pub locator: String,
+    /// Its title, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The current version's number (0 when the source has none).
+    pub version: u32,
+    /// SHA-256 of the current version's bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_sha256: Option<String>,
+    /// SHA-256 of the current version's canonical text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_sha256: Option<String>,
+    /// The current version's `ETag` response header, for a conditional request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// The current version's `Last-Modified` response header, for a conditional request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl IndexEntry {
+    /// The entry for `source` whose current version is `current`.
+    pub fn new(source: &SourceRecord, current: Option<&VersionRecord>) -> IndexEntry {
+        let entry = IndexEntry {
+            source: source.id.clone(),
+            locator: source.locator.clone(),
+            title: source.title.clone(),
+            version: 0,
+            raw_sha256: None,
+            canonical_sha256: None,
+            etag: None,
+            last_modified: None,
+        };
+        match current {
+            Some(version) => entry.with_version(version),
+            None => entry,
+        }
+    }
+
+    /// This entry with `current` as the source's current version.
+    pub fn with_version(self, current: &VersionRecord) -> IndexEntry {
+        let header = |name: &str| match &current.origin {
+            Origin::Http { headers, .. } => headers.get(name).cloned(),
+            Origin::File { .. } => None,
+        };
+        IndexEntry {
+            version: current.version,
+            raw_sha256: Some(current.raw.sha256.clone()),
+            canonical_sha256: current.canonical_sha256.clone(),
+            etag: header("etag"),
+            last_modified: header("last-modified"),
+            ..self
+        }
+    }
 }
 
 /// What an observation saw.

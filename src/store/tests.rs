@@ -304,3 +304,111 @@ fn a_store_of_an_older_format_is_refused_by_name() {
     let err = Store::open(&path).expect_err("refused");
     assert!(err.to_string().contains("format 1"), "{err}");
 }
+
+/// Every source's index entry, as the index has it and as derived from its records.
+fn index_and_records(store: &Store) -> (Vec<IndexEntry>, Vec<IndexEntry>) {
+    let snap = store.snapshot().expect("snapshot");
+    let derived = snap
+        .sources()
+        .expect("sources")
+        .iter()
+        .map(|s| IndexEntry::new(s, snap.latest(&s.id).expect("latest").as_ref()))
+        .collect();
+    (snap.index().expect("index"), derived)
+}
+
+#[test]
+fn the_index_follows_every_new_source_version_and_record_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(&dir.path().join("s")).expect("init");
+    write(
+        &store,
+        &[capture("/a.txt", b"one"), capture("/b.txt", b"bee")],
+    );
+    write(
+        &store,
+        &[capture("/a.txt", b"two"), capture("/b.txt", b"bee")],
+    );
+    let (index, derived) = index_and_records(&store);
+    assert_eq!(index.len(), 2);
+    assert_eq!(index, derived);
+    let a = Locator::parse("/a.txt", Path::new("/")).expect("path").id();
+    let entry = index.iter().find(|e| e.source == a).expect("a indexed");
+    assert_eq!(entry.version, 2);
+    assert_eq!(
+        entry.raw_sha256.as_deref(),
+        Some(crate::hash::sha256_hex(b"two").as_str())
+    );
+
+    let lock = store
+        .lock(Duration::from_secs(1), &mut |_| {})
+        .expect("lock");
+    let mut tx = store.transaction(&lock).expect("transaction");
+    tx.update_source(&a, |s| s.title = Some("Renamed".to_owned()))
+        .expect("update");
+    tx.commit("rename").expect("commit");
+    drop(lock);
+    let (index, derived) = index_and_records(&store);
+    assert_eq!(index, derived);
+    let snap = store.snapshot().expect("snapshot");
+    assert_eq!(
+        snap.index_entry(&a).expect("read").and_then(|e| e.title),
+        Some("Renamed".to_owned())
+    );
+    let mut ids = snap.source_ids().expect("ids");
+    ids.sort();
+    assert_eq!(
+        ids,
+        index.iter().map(|e| e.source.clone()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_format_2_store_is_read_without_an_index_and_upgraded_by_its_next_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s");
+    let store = Store::init(&path).expect("init");
+    write(
+        &store,
+        &[capture("/a.txt", b"one"), capture("/b.txt", b"bee")],
+    );
+    write(&store, &[capture("/a.txt", b"two")]);
+    let (expected, _) = index_and_records(&store);
+
+    // Rewrite the branch as format 2 wrote it: no index/, marker version 2.
+    let repo = store.repo();
+    let snap = store.snapshot().expect("snapshot");
+    let mut meta: StoreMeta = snap
+        .read_json(MARKER, snap.blob_at(MARKER).expect("read").expect("marker"))
+        .expect("marker json");
+    meta.version = 2;
+    let mut root = repo.treebuilder(Some(&snap.tree)).expect("builder");
+    root.remove(INDEX_DIR).expect("had an index");
+    root.insert(MARKER, repo.blob(&to_json(&meta)).expect("blob"), 0o100644)
+        .expect("marker");
+    let tree = repo.find_tree(root.write().expect("tree")).expect("tree");
+    let parent = repo.find_commit(snap.commit_id()).expect("parent");
+    let sig = signature(capture::now()).expect("sig");
+    repo.commit(Some(BRANCH), &sig, &sig, "as format 2", &tree, &[&parent])
+        .expect("commit");
+    drop(snap);
+
+    let store = Store::open(&path).expect("format 2 is read");
+    let snap = store.snapshot().expect("snapshot");
+    assert!(!snap.has_index());
+    assert_eq!(snap.index().expect("derived index"), expected);
+    assert_eq!(snap.source_ids().expect("ids").len(), 2);
+    drop(snap);
+
+    // Any write adds the whole index and marks the store format 3.
+    write(&store, &[capture("/c.txt", b"sea")]);
+    let snap = store.snapshot().expect("snapshot");
+    assert!(snap.has_index());
+    let (index, derived) = index_and_records(&store);
+    assert_eq!(index.len(), 3);
+    assert_eq!(index, derived);
+    let meta: StoreMeta = snap
+        .read_json(MARKER, snap.blob_at(MARKER).expect("read").expect("marker"))
+        .expect("marker json");
+    assert_eq!(meta.version, FORMAT_VERSION);
+}

@@ -334,7 +334,7 @@ fn a_large_add_is_stored_in_bounded_batches() {
         [
             "add: capture 1 source",
             "add: capture 1000 sources",
-            "Create verbatim store (format 2)"
+            "Create verbatim store (format 3)"
         ],
         "{subjects}"
     );
