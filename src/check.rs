@@ -101,39 +101,45 @@ pub struct Concurrency {
 /// hands each result to `on_result` on the calling thread as soon as it is ready (in completion
 /// order, with the job's index).
 ///
-/// Worker threads take jobs from `jobs` as they go, fetch, and judge. A source whose bytes did
-/// not change (a 304, identical bytes, a failure) is judged from its index entry alone; only
-/// changed bytes make a worker read the source's record and current version, through its own
-/// read-only handle on the store at `commit` (a git repository handle is not shared between
-/// threads). A bounded queue to the calling thread keeps fetched bodies few, and jobs are drawn
-/// lazily: memory does not grow with the number of sources.
+/// Worker threads draw `jobs` as they go, fetch, judge, and stage
+/// each new version's bytes to the store's objects, so results reach the calling thread without
+/// bodies. A source whose bytes did not change (a 304, identical bytes, a failure) is judged from
+/// its index entry alone; only changed bytes make a worker read the source's record and current
+/// version, through its own handle on the store at `commit` (a git repository handle is not
+/// shared between threads). Every queue is bounded and jobs are drawn lazily: memory does not
+/// grow with the number of sources.
 pub fn check_each(
     store_path: &std::path::Path,
     commit: git2::Oid,
-    jobs: impl Iterator<Item = Job> + Send,
+    jobs: impl Iterator<Item = Result<Job, store::Error>> + Send,
     client: &HttpClient,
     max_bytes: u64,
     concurrency: Concurrency,
     on_result: &mut dyn FnMut(usize, Result<CheckResult, store::Error>),
 ) {
     let workers = concurrency.jobs.max(1);
-    let queue = Mutex::new(jobs.enumerate());
     let hosts = fetch::HostLimit::new(concurrency.per_host);
-    // A bounded channel keeps workers from running far ahead of the recording thread.
-    let (sender, receiver) =
-        std::sync::mpsc::sync_channel::<(usize, Result<CheckResult, store::Error>)>(workers);
+    let queue = Mutex::new(jobs.enumerate());
+    // Results carry no bodies (workers stage captures), so the queue to the calling thread can
+    // be long enough that workers never wait for it.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<(
+        usize,
+        Result<CheckResult, store::Error>,
+    )>(QUEUE.max(workers));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let sender = sender.clone();
             let (queue, hosts) = (&queue, &hosts);
             scope.spawn(move || {
                 let failed = |e| drop(sender.send((usize::MAX, Err(e))));
-                on_own_snapshot(store_path, commit, failed, |snapshot| {
+                on_own_snapshot(store_path, commit, failed, |store, snapshot| {
                     loop {
                         // The lock is held only while the next job is drawn.
                         let next = queue.lock().ok().and_then(|mut q| q.next());
                         let Some((i, job)) = next else { break };
-                        let judged = check_one(snapshot, &job, client, max_bytes, hosts);
+                        let judged = job
+                            .and_then(|job| check_one(snapshot, &job, client, max_bytes, hosts))
+                            .and_then(|mut result| result.stage(store).map(|()| result));
                         if sender.send((i, judged)).is_err() {
                             break;
                         }
@@ -147,6 +153,9 @@ pub fn check_each(
         }
     });
 }
+
+/// Results queued for the calling thread.
+const QUEUE: usize = 512;
 
 /// Fetches one source (within the per-host limit) and judges the result.
 fn check_one(
@@ -178,14 +187,14 @@ fn on_own_snapshot(
     store_path: &std::path::Path,
     commit: git2::Oid,
     failed: impl FnOnce(store::Error),
-    body: impl FnOnce(&Snapshot<'_>),
+    body: impl FnOnce(&store::Store, &Snapshot<'_>),
 ) {
     let store = match store::Store::open(store_path) {
         Ok(store) => store,
         Err(e) => return failed(e),
     };
     match store.snapshot_at(commit) {
-        Ok(snapshot) => body(&snapshot),
+        Ok(snapshot) => body(&store, &snapshot),
         Err(e) => failed(e),
     }
 }
@@ -231,8 +240,10 @@ fn fetch_one(
     }
 }
 
-/// The judgement on one source.
-#[derive(Debug, Clone)]
+/// The judgement on one source. It serialises so that a check can park results on disk
+/// ([`Spool`]); that form is private to one run (the documented JSON is
+/// [`crate::report::CheckReport`]'s).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CheckResult {
     /// The source's id.
     pub source: String,
@@ -268,8 +279,8 @@ pub struct CheckResult {
     pub new_text_sha256: Option<String>,
     /// For `edited` (and `moved` with changed content): what changed.
     pub changes: Option<EditStats>,
-    /// The capture to store as a new version, for `edited` (boxed: results are kept for every
-    /// source until the commit, and few carry one).
+    /// The capture to store as a new version, for `edited` (boxed: few results carry one).
+    #[serde(skip)]
     pub capture: Option<Box<Capture>>,
     /// The same once [staged](CheckResult::stage): written to the store, out of memory.
     pub staged: Option<Box<store::Staged>>,
@@ -485,41 +496,204 @@ pub fn continuity(
     }
 }
 
-/// Records every result in one transaction: `edited` stores a new version, everything else an
-/// observation only. Returns the new version number per result.
+/// Records one result in `tx`: `edited` stores a new version (setting the result's
+/// `new_version`), everything else an observation only.
 pub fn record(
     tx: &mut store::Transaction<'_>,
-    results: &mut [CheckResult],
+    result: &mut CheckResult,
 ) -> Result<(), store::Error> {
-    for result in results.iter_mut() {
-        let verdict = Some((result.verdict, result.reason.clone()));
-        let recorded = match (result.staged.take(), result.capture.take()) {
-            (Some(staged), _) => Some(tx.record_staged(&staged, None, verdict)?),
-            (None, Some(capture)) => Some(tx.record_checked(&capture, None, verdict)?),
-            (None, None) => None,
-        };
-        if let Some(recorded) = recorded {
-            if let store::Recorded::Added(v) | store::Recorded::NewVersion(v) = recorded {
-                result.new_version = Some(v.version);
-            }
-            continue;
+    let verdict = Some((result.verdict, result.reason.clone()));
+    let recorded = match (result.staged.take(), result.capture.take()) {
+        (Some(staged), _) => Some(tx.record_staged(&staged, None, verdict)?),
+        (None, Some(capture)) => Some(tx.record_checked(&capture, None, verdict)?),
+        (None, None) => None,
+    };
+    if let Some(recorded) = recorded {
+        if let store::Recorded::Added(v) | store::Recorded::NewVersion(v) = recorded {
+            result.new_version = Some(v.version);
         }
-        let id = crate::source::SourceId::from_locator(&result.locator);
-        tx.observe(Observation {
-            source: id,
-            at: result.checked_at,
-            since: result.since,
-            outcome: Outcome::Unchanged,
-            version: result.old_version.unwrap_or(0),
-            raw_sha256: result.new_sha256.clone(),
-            canonical_sha256: result.new_text_sha256.clone(),
-            http_status: result.http_status,
-            verdict: Some(result.verdict),
-            reason: result.reason.clone(),
-            final_url: result.final_url.clone(),
-        })?;
+        return Ok(());
     }
-    Ok(())
+    tx.observe(Observation {
+        source: crate::source::SourceId::from_locator(&result.locator),
+        at: result.checked_at,
+        since: result.since,
+        outcome: Outcome::Unchanged,
+        version: result.old_version.unwrap_or(0),
+        raw_sha256: result.new_sha256.clone(),
+        canonical_sha256: result.new_text_sha256.clone(),
+        http_status: result.http_status,
+        verdict: Some(result.verdict),
+        reason: result.reason.clone(),
+        final_url: result.final_url.clone(),
+    })
+}
+
+/// Every tracked source's job, read from the store's index one shard at a time by a reader
+/// thread a couple of shards ahead of the check, so that the list of sources is never all in
+/// memory and workers never wait for a shard to be parsed.
+pub struct AllSources {
+    shards: std::sync::mpsc::IntoIter<Result<Vec<Job>, store::Error>>,
+    pending: std::vec::IntoIter<Job>,
+}
+
+impl AllSources {
+    /// The jobs of every source of the store at `store_path` as of `commit`.
+    pub fn new(
+        store_path: &std::path::Path,
+        commit: git2::Oid,
+    ) -> Result<AllSources, store::Error> {
+        let store = store::Store::open(store_path)?;
+        let names = store.snapshot_at(commit)?.index_shards()?;
+        let (sender, receiver) = std::sync::mpsc::sync_channel(2);
+        std::thread::spawn(move || {
+            for shard in names {
+                let jobs = load_shard(&store, commit, &shard);
+                let failed = jobs.is_err();
+                // A closed channel means the check stopped early: nothing more to read.
+                if sender.send(jobs).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Ok(AllSources {
+            shards: receiver.into_iter(),
+            pending: Vec::new().into_iter(),
+        })
+    }
+}
+
+/// The jobs of one index shard.
+fn load_shard(
+    store: &store::Store,
+    commit: git2::Oid,
+    shard: &str,
+) -> Result<Vec<Job>, store::Error> {
+    let snapshot = store.snapshot_at(commit)?;
+    let mut states = snapshot.state_shard(shard)?;
+    Ok(snapshot
+        .index_shard(shard)?
+        .into_values()
+        .map(|entry| Job {
+            previous: states.remove(&entry.source),
+            entry,
+        })
+        .collect())
+}
+
+impl Iterator for AllSources {
+    type Item = Result<Job, store::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(job) = self.pending.next() {
+                return Some(Ok(job));
+            }
+            match self.shards.next()? {
+                Ok(jobs) => self.pending = jobs.into_iter(),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// Check results parked until they are recorded. For a whole-store check, on disk: one unnamed
+/// temporary file per id shard, so that memory does not grow with the number of sources, and
+/// results are recorded and reported shard by shard, in id order (the files vanish when the
+/// spool is dropped, or when the process dies). For sources named by the caller, in memory and
+/// in the order given.
+pub struct Spool {
+    shards: std::collections::BTreeMap<String, std::io::BufWriter<std::fs::File>>,
+    ordered: Option<Vec<Option<CheckResult>>>,
+    len: usize,
+}
+
+impl Spool {
+    /// An empty spool on disk, drained in id order.
+    pub fn new() -> Spool {
+        Spool {
+            shards: std::collections::BTreeMap::new(),
+            ordered: None,
+            len: 0,
+        }
+    }
+
+    /// An empty spool in memory for `count` results, drained in the order of their indexes.
+    pub fn in_order(count: usize) -> Spool {
+        Spool {
+            ordered: Some((0..count).map(|_| None).collect()),
+            ..Spool::new()
+        }
+    }
+
+    /// Parks result number `index` (staged first: its capture is not kept on disk).
+    pub fn push(&mut self, index: usize, result: CheckResult) -> Result<(), store::Error> {
+        use std::io::Write;
+        self.len += 1;
+        if let Some(ordered) = &mut self.ordered {
+            match ordered.get_mut(index) {
+                Some(slot) => *slot = Some(result),
+                None => ordered.push(Some(result)),
+            }
+            return Ok(());
+        }
+        let shard = result.source.get(..2).unwrap_or("xx").to_owned();
+        let file = match self.shards.entry(shard) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(std::io::BufWriter::new(
+                tempfile::tempfile().map_err(spool_error)?,
+            )),
+        };
+        serde_json::to_writer(&mut *file, &result)
+            .map_err(std::io::Error::from)
+            .and_then(|()| file.write_all(b"\n"))
+            .map_err(spool_error)
+    }
+
+    /// How many results are parked.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether none are.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The parked results in batches: one per id shard, each sorted by id; or, in order, one.
+    pub fn drain(self) -> Box<dyn Iterator<Item = Result<Vec<CheckResult>, store::Error>>> {
+        if let Some(ordered) = self.ordered {
+            return Box::new(std::iter::once(Ok(ordered.into_iter().flatten().collect())));
+        }
+        Box::new(self.shards.into_values().map(|file| {
+            use std::io::{BufRead, Seek};
+            let mut file = file.into_inner().map_err(|e| spool_error(e.into_error()))?;
+            file.seek(std::io::SeekFrom::Start(0))
+                .map_err(spool_error)?;
+            let mut results = Vec::new();
+            for line in std::io::BufReader::new(file).lines() {
+                let line = line.map_err(spool_error)?;
+                let result: CheckResult =
+                    serde_json::from_str(&line).map_err(|e| spool_error(e.into()))?;
+                results.push(result);
+            }
+            results.sort_by(|a, b| a.source.cmp(&b.source));
+            Ok(results)
+        }))
+    }
+}
+
+impl Default for Spool {
+    fn default() -> Spool {
+        Spool::new()
+    }
+}
+
+fn spool_error(source: std::io::Error) -> store::Error {
+    store::Error::Io {
+        path: std::env::temp_dir().join("(verbatim check spool)"),
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -540,6 +714,61 @@ mod tests {
             reason: None,
             final_url: None,
         }
+    }
+
+    #[test]
+    fn the_spool_gives_results_back_by_shard_in_id_order_or_in_the_order_given() {
+        let at: Timestamp = "2026-01-01T00:00:00Z".parse().expect("time");
+        let result = |source: &str| CheckResult {
+            source: source.to_owned(),
+            locator: format!("file:///{source}"),
+            title: None,
+            verdict: Verdict::Unchanged,
+            reason: Some("a \"reason\"\nwith a newline".to_owned()),
+            new: false,
+            since: at,
+            checked_at: at,
+            http_status: None,
+            final_url: None,
+            old_version: Some(3),
+            new_version: None,
+            old_sha256: Some("ab".repeat(32)),
+            new_sha256: None,
+            old_text_sha256: None,
+            new_text_sha256: None,
+            changes: Some(EditStats::default()),
+            capture: None,
+            staged: None,
+        };
+        let ids = ["ff01", "0a02", "ff00", "0a01", "1203"];
+        let mut spool = Spool::new();
+        for (i, id) in ids.iter().enumerate() {
+            spool.push(i, result(id)).expect("push");
+        }
+        assert_eq!(spool.len(), 5);
+        let batches: Vec<Vec<String>> = spool
+            .drain()
+            .map(|b| b.expect("read").into_iter().map(|r| r.source).collect())
+            .collect();
+        assert_eq!(
+            batches,
+            [vec!["0a01", "0a02"], vec!["1203"], vec!["ff00", "ff01"]]
+        );
+        let mut one = Spool::new();
+        one.push(0, result("0a01")).expect("push");
+        let read = one.drain().next().expect("a batch").expect("read");
+        assert_eq!(read[0].reason, result("0a01").reason);
+        assert_eq!(read[0].old_sha256, result("0a01").old_sha256);
+
+        let mut ordered = Spool::in_order(ids.len());
+        for (i, id) in ids.iter().enumerate().rev() {
+            ordered.push(i, result(id)).expect("push");
+        }
+        let batches: Vec<Vec<String>> = ordered
+            .drain()
+            .map(|b| b.expect("read").into_iter().map(|r| r.source).collect())
+            .collect();
+        assert_eq!(batches, [ids.to_vec()]);
     }
 
     #[test]

@@ -206,71 +206,153 @@ fn short_time(t: &jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%SZ").to_string()
 }
 
-/// Writes `check` results: one line per shown source that is not unchanged, then counts of all.
-pub fn check_human(
+/// How a check's report is written.
+#[derive(Debug, Clone, Copy)]
+pub enum CheckFormat {
+    /// One line per source that is not unchanged, then a summary line.
+    Human(Styles),
+    /// The documented JSON document (`docs/output.md`).
+    Json,
+}
+
+/// A check's report, built one result at a time as results are recorded, so that a check of
+/// any number of sources holds none of them in memory: each result's line (or JSON object) goes
+/// to an unnamed temporary file, and [`CheckReport::finish`] writes the summary (which JSON
+/// puts first) and copies the lines out.
+pub struct CheckReport {
+    format: CheckFormat,
+    counts: std::collections::BTreeMap<crate::classify::Verdict, usize>,
+    checked: usize,
+    shown: usize,
+    body: io::BufWriter<std::fs::File>,
+}
+
+impl CheckReport {
+    /// An empty report; its body is kept in a temporary file.
+    pub fn new(format: CheckFormat) -> io::Result<CheckReport> {
+        Ok(CheckReport {
+            format,
+            counts: std::collections::BTreeMap::new(),
+            checked: 0,
+            shown: 0,
+            body: io::BufWriter::new(tempfile::tempfile()?),
+        })
+    }
+
+    /// Adds a result; `shown` says whether it is reported (`--only-new` hides continuing
+    /// states) or only counted.
+    pub fn add(&mut self, r: &crate::check::CheckResult, shown: bool) -> io::Result<()> {
+        self.checked += 1;
+        *self.counts.entry(r.verdict).or_insert(0) += 1;
+        if !shown {
+            return Ok(());
+        }
+        match self.format {
+            CheckFormat::Human(s) => {
+                if r.verdict != crate::classify::Verdict::Unchanged {
+                    human_check_line(&mut self.body, r, &s)?;
+                }
+            }
+            CheckFormat::Json => {
+                // Each result as it sits in the pretty-printed document: an element of
+                // "results", indented by two levels (JSON strings hold no raw newlines).
+                let element = serde_json::to_string_pretty(&CheckResultJson::from(r))?;
+                self.body
+                    .write_all(if self.shown == 0 { b"\n" } else { b",\n" })?;
+                for (n, line) in element.lines().enumerate() {
+                    if n > 0 {
+                        self.body.write_all(b"\n")?;
+                    }
+                    write!(self.body, "    {line}")?;
+                }
+            }
+        }
+        self.shown += 1;
+        Ok(())
+    }
+
+    /// Writes the whole report to `out`.
+    pub fn finish(self, out: &mut dyn Write) -> io::Result<()> {
+        use io::Seek;
+        let CheckReport {
+            format,
+            counts,
+            checked,
+            shown,
+            body,
+        } = self;
+        let mut body = body.into_inner().map_err(io::IntoInnerError::into_error)?;
+        body.seek(io::SeekFrom::Start(0))?;
+        match format {
+            CheckFormat::Human(_) => {
+                io::copy(&mut body, out)?;
+                let summary: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
+                writeln!(
+                    out,
+                    "checked {checked} source{}: {}",
+                    if checked == 1 { "" } else { "s" },
+                    if summary.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        summary.join(", ")
+                    }
+                )
+            }
+            CheckFormat::Json => {
+                let summary: std::collections::BTreeMap<&str, usize> =
+                    counts.iter().map(|(v, n)| (v.as_str(), *n)).collect();
+                let head = serde_json::to_string_pretty(&CheckJsonHead { checked, summary })?;
+                // The head without its closing brace, then the results array.
+                let head = head.trim_end().trim_end_matches('}').trim_end();
+                write!(out, "{head},\n  \"results\": [")?;
+                if shown > 0 {
+                    io::copy(&mut body, out)?;
+                    write!(out, "\n  ")?;
+                }
+                writeln!(out, "]\n}}")
+            }
+        }
+    }
+}
+
+fn human_check_line(
     out: &mut dyn Write,
-    results: &[crate::check::CheckResult],
-    show: &dyn Fn(&crate::check::CheckResult) -> bool,
+    r: &crate::check::CheckResult,
     s: &Styles,
 ) -> io::Result<()> {
     use crate::classify::Verdict;
-    for r in results
-        .iter()
-        .filter(|r| r.verdict != Verdict::Unchanged && show(r))
-    {
-        let style = match r.verdict {
-            Verdict::Cosmetic => Style::new(),
-            Verdict::Edited | Verdict::Moved => s.added,
-            _ => s.removed,
-        };
-        let mut detail = Vec::new();
-        if let Some(c) = &r.changes {
-            detail.push(describe_changes(c));
-        }
-        if let Some(reason) = &r.reason {
-            detail.push(reason.clone());
-        }
-        if let Some(v) = r.new_version {
-            detail.push(format!("stored as v{v}"));
-        }
-        let lasting = !matches!(
-            r.verdict,
-            Verdict::Unchanged | Verdict::Cosmetic | Verdict::Edited
-        );
-        if lasting && !r.new {
-            detail.push(format!("since {}", short_time(&r.since)));
-        }
-        let line = format!(
-            "{style}{:<11}{style:#} {}{}{:#}  {}  {}",
-            r.verdict.as_str(),
-            s.id,
-            r.source,
-            s.id,
-            r.locator,
-            detail.join("; ")
-        );
-        writeln!(out, "{}", line.trim_end())?;
+    let style = match r.verdict {
+        Verdict::Cosmetic => Style::new(),
+        Verdict::Edited | Verdict::Moved => s.added,
+        _ => s.removed,
+    };
+    let mut detail = Vec::new();
+    if let Some(c) = &r.changes {
+        detail.push(describe_changes(c));
     }
-    let mut counts: Vec<(Verdict, usize)> = Vec::new();
-    for r in results {
-        match counts.iter_mut().find(|(v, _)| *v == r.verdict) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((r.verdict, 1)),
-        }
+    if let Some(reason) = &r.reason {
+        detail.push(reason.clone());
     }
-    counts.sort_by_key(|(v, _)| *v as u8);
-    let summary: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {v}")).collect();
-    writeln!(
-        out,
-        "checked {} source{}: {}",
-        results.len(),
-        if results.len() == 1 { "" } else { "s" },
-        if summary.is_empty() {
-            "nothing".to_owned()
-        } else {
-            summary.join(", ")
-        }
-    )
+    if let Some(v) = r.new_version {
+        detail.push(format!("stored as v{v}"));
+    }
+    let lasting = !matches!(
+        r.verdict,
+        Verdict::Unchanged | Verdict::Cosmetic | Verdict::Edited
+    );
+    if lasting && !r.new {
+        detail.push(format!("since {}", short_time(&r.since)));
+    }
+    let line = format!(
+        "{style}{:<11}{style:#} {}{}{:#}  {}  {}",
+        r.verdict.as_str(),
+        s.id,
+        r.source,
+        s.id,
+        r.locator,
+        detail.join("; ")
+    );
+    writeln!(out, "{}", line.trim_end())
 }
 
 /// "2 words added, 1 changed in 1 paragraph" style, leaving out zeros.
@@ -307,11 +389,11 @@ fn or_none(parts: &[String]) -> String {
     }
 }
 
+/// The fields of `check --format json` before its results.
 #[derive(Serialize)]
-struct CheckJson<'a> {
+struct CheckJsonHead<'a> {
     checked: usize,
-    summary: std::collections::BTreeMap<&'static str, usize>,
-    results: Vec<CheckResultJson<'a>>,
+    summary: std::collections::BTreeMap<&'a str, usize>,
 }
 
 /// One result as `check --format json` writes it. Kept apart from [`crate::check::CheckResult`]
@@ -361,26 +443,79 @@ impl<'a> From<&'a crate::check::CheckResult> for CheckResultJson<'a> {
     }
 }
 
-/// Writes `check` results as one JSON object (schema in docs/output.md): counts of all results,
-/// and the shown ones in full.
-pub fn check_json(
-    out: &mut dyn Write,
-    results: &[crate::check::CheckResult],
-    show: &dyn Fn(&crate::check::CheckResult) -> bool,
-) -> io::Result<()> {
-    let mut summary = std::collections::BTreeMap::new();
-    for r in results {
-        *summary.entry(r.verdict.as_str()).or_insert(0) += 1;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::CheckResult;
+    use crate::classify::Verdict;
+
+    fn result(source: &str, verdict: Verdict) -> CheckResult {
+        let at: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().expect("time");
+        CheckResult {
+            source: source.to_owned(),
+            locator: format!("https://example.org/{source}"),
+            title: Some("A \"quoted\"\ntitle".to_owned()),
+            verdict,
+            reason: None,
+            new: true,
+            since: at,
+            checked_at: at,
+            http_status: Some(200),
+            final_url: None,
+            old_version: Some(1),
+            new_version: None,
+            old_sha256: None,
+            new_sha256: None,
+            old_text_sha256: None,
+            new_text_sha256: None,
+            changes: None,
+            capture: None,
+            staged: None,
+        }
     }
-    let body = CheckJson {
-        checked: results.len(),
-        summary,
-        results: results
-            .iter()
-            .filter(|r| show(r))
-            .map(CheckResultJson::from)
-            .collect(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &body)?;
-    writeln!(out)
+
+    fn json(results: &[(CheckResult, bool)]) -> String {
+        let mut report = CheckReport::new(CheckFormat::Json).expect("report");
+        for (r, shown) in results {
+            report.add(r, *shown).expect("add");
+        }
+        let mut out = Vec::new();
+        report.finish(&mut out).expect("finish");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    /// The streamed document is byte for byte what serde writes for the whole value.
+    #[test]
+    fn streamed_json_is_the_pretty_printed_document() {
+        let a = result("aaaa", Verdict::Edited);
+        let b = result("bbbb", Verdict::Unchanged);
+        for case in [
+            vec![],
+            vec![(a.clone(), true)],
+            vec![(a.clone(), true), (b.clone(), false)],
+            vec![(a.clone(), true), (b.clone(), true)],
+        ] {
+            let mut summary = std::collections::BTreeMap::new();
+            for (r, _) in &case {
+                *summary.entry(r.verdict.as_str()).or_insert(0) += 1;
+            }
+            #[derive(Serialize)]
+            struct Whole<'a> {
+                checked: usize,
+                summary: std::collections::BTreeMap<&'a str, usize>,
+                results: Vec<CheckResultJson<'a>>,
+            }
+            let whole = Whole {
+                checked: case.len(),
+                summary,
+                results: case
+                    .iter()
+                    .filter(|(_, shown)| *shown)
+                    .map(|(r, _)| CheckResultJson::from(r))
+                    .collect(),
+            };
+            let expected = serde_json::to_string_pretty(&whole).expect("json") + "\n";
+            assert_eq!(json(&case), expected);
+        }
+    }
 }

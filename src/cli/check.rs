@@ -61,31 +61,32 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
 fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;
     let snapshot = store.snapshot()?;
+    let commit = snapshot.commit_id();
     // The index has what checking an unchanged source needs; workers read more only for the
-    // sources whose bytes changed.
-    let entries = if args.sources.is_empty() {
-        snapshot.index()?
+    // sources whose bytes changed. All sources are drawn from it shard by shard, never listed
+    // in memory.
+    let (jobs, count): (Box<dyn Iterator<Item = _> + Send>, usize) = if args.sources.is_empty() {
+        (
+            Box::new(check::AllSources::new(store.path(), commit)?),
+            snapshot.source_count()?,
+        )
     } else {
         let mut seen = std::collections::HashSet::new();
-        let mut entries = Vec::new();
+        let mut jobs = Vec::new();
         for query in &args.sources {
             let id = snapshot.resolve(query, &ctx.cwd)?.id;
             // Naming a source twice checks it once.
-            if seen.insert(id.clone()) {
-                entries.extend(snapshot.index_entry(&id)?);
+            if seen.insert(id.clone())
+                && let Some(entry) = snapshot.index_entry(&id)?
+            {
+                let previous = snapshot.state_shard(&id.as_str()[..2])?.remove(&id);
+                jobs.push(Ok(Job { entry, previous }));
             }
         }
-        entries
+        let count = jobs.len();
+        (Box::new(jobs.into_iter()), count)
     };
-    let mut states = snapshot.states()?;
-    let jobs: Vec<Job> = entries
-        .into_iter()
-        .map(|entry| Job {
-            previous: states.remove(&entry.source),
-            entry,
-        })
-        .collect();
-    let count = jobs.len();
+    drop(snapshot);
     let client = HttpClient::new(fetch::Options {
         total_timeout: std::time::Duration::from_secs(args.timeout),
         connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
@@ -100,61 +101,81 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         per_host: args.per_host,
     };
     let bar = ctx.ui.progress(count, "checking");
-    let mut judged_results: Vec<Option<check::CheckResult>> = (0..count).map(|_| None).collect();
+    // Results of a whole-store check wait on disk, not in memory, until they are recorded, and
+    // come back in id order; sources named on the command line are reported in their order.
+    let mut spool = if args.sources.is_empty() {
+        check::Spool::new()
+    } else {
+        check::Spool::in_order(count)
+    };
     let mut failure = None;
     check::check_each(
         store.path(),
-        snapshot.commit_id(),
-        jobs.into_iter(),
+        commit,
+        jobs,
         &client,
         args.max_bytes,
         concurrency,
-        &mut |i, judged| match judged.and_then(|mut result| result.stage(&store).map(|()| result)) {
-            Ok(result) => {
+        &mut |i, judged| {
+            let parked = judged.and_then(|result| {
                 bar.set_message(result.locator.clone());
                 bar.inc(1);
-                if let Some(slot) = judged_results.get_mut(i) {
-                    *slot = Some(result);
-                }
+                spool.push(i, result)
+            });
+            if let Err(e) = parked {
+                failure.get_or_insert(e);
             }
-            Err(e) => failure = Some(e),
         },
     );
     bar.finish_and_clear();
     if let Some(e) = failure {
         return Err(e.into());
     }
-    let mut results: Vec<check::CheckResult> = judged_results.into_iter().flatten().collect();
-    drop(snapshot);
-
-    if !results.is_empty() {
-        let lock = ctx.lock(&store)?;
-        let mut tx = store.transaction(&lock)?;
-        check::record(&mut tx, &mut results)?;
-        let edited = results.iter().filter(|r| r.new_version.is_some()).count();
-        tx.commit(&format!(
-            "check: {} sources, {edited} edited",
-            results.len()
-        ))?;
-    }
 
     let show = |r: &check::CheckResult| !args.only_new || r.new;
+    let mut report = report::CheckReport::new(match args.format {
+        Format::Human => report::CheckFormat::Human(ctx.ui.styles()),
+        Format::Json => report::CheckFormat::Json,
+    })
+    .map_err(temporary)?;
+    let mut failed = false;
+    if !spool.is_empty() {
+        let lock = ctx.lock(&store)?;
+        let mut tx = store.transaction(&lock)?;
+        let (checked, mut edited) = (spool.len(), 0);
+        for shard in spool.drain() {
+            for mut result in shard? {
+                check::record(&mut tx, &mut result)?;
+                edited += usize::from(result.new_version.is_some());
+                failed |= show(&result) && args.fail_on.contains(&result.verdict);
+                report.add(&result, show(&result)).map_err(temporary)?;
+            }
+            // Recorded observations go to the object database shard by shard, not memory.
+            tx.flush_observations()?;
+        }
+        tx.commit(&format!("check: {checked} sources, {edited} edited"))?;
+    }
+
     let mut out = ctx.ui.stdout();
     output(
-        match args.format {
-            Format::Human => report::check_human(&mut out, &results, &show, &ctx.ui.styles()),
-            Format::Json => report::check_json(&mut out, &results, &show),
-        }
-        .and_then(|()| std::io::Write::flush(&mut out)),
+        report
+            .finish(&mut out)
+            .and_then(|()| std::io::Write::flush(&mut out)),
     )?;
-    let failed = results
-        .iter()
-        .any(|r| show(r) && args.fail_on.contains(&r.verdict));
     Ok(if failed {
         exit::FINDINGS
     } else {
         exit::SUCCESS
     })
+}
+
+/// An error writing the report's temporary file.
+fn temporary(source: std::io::Error) -> CommandError {
+    verbatim::store::Error::Io {
+        path: std::env::temp_dir(),
+        source,
+    }
+    .into()
 }
 
 fn parse_verdict(text: &str) -> Result<Verdict, String> {

@@ -11,7 +11,7 @@
 //!     text.txt                               extracted text of the current version
 //!     versions/00000001.json                 one immutable record per version
 //! observations/YYYY-MM/<run>/<aa>.jsonl      every observation one write made, by id shard
-//! state/<aa>.jsonl                           each source's latest observation, by id shard
+//! state/<aa>.jsonl                           the observation that began each source's state
 //! index/<aa>.jsonl                           each source's locator and current version, by id shard
 //! ```
 //!
@@ -50,7 +50,7 @@ use crate::source::{self, SourceId};
 
 /// Where observations are kept, by month and run.
 const OBSERVATIONS_DIR: &str = "observations";
-/// Where each source's latest observation is kept.
+/// Where the observation that began each source's current state is kept.
 const STATE_DIR: &str = "state";
 /// Where each source's index entry is kept.
 const INDEX_DIR: &str = "index";
@@ -350,7 +350,7 @@ impl Store {
             trailers: Vec::new(),
             summary: Vec::new(),
             started_at: capture::now(),
-            observed: Vec::new(),
+            observed: BTreeMap::new(),
             states: BTreeMap::new(),
             indexed: BTreeMap::new(),
             deferred_sync: defer_sync(),
@@ -488,6 +488,21 @@ impl<'r> Snapshot<'r> {
         Ok(out)
     }
 
+    /// How many sources are tracked, counted without parsing the index.
+    pub fn source_count(&self) -> Result<usize, Error> {
+        if !self.has_index() {
+            return Ok(self.source_ids()?.len());
+        }
+        let mut count = 0;
+        if let Some(tree) = self.tree_at(INDEX_DIR)? {
+            for entry in tree.iter() {
+                let blob = self.repo.find_blob(entry.id())?;
+                count += blob.content().iter().filter(|&&b| b == b'\n').count();
+            }
+        }
+        Ok(count)
+    }
+
     /// A source's index entry.
     pub fn index_entry(&self, id: &SourceId) -> Result<Option<IndexEntry>, Error> {
         Ok(self.index_shard(shard_of(id))?.remove(id))
@@ -595,12 +610,14 @@ impl<'r> Snapshot<'r> {
         Ok(out)
     }
 
-    /// A source's latest observation.
+    /// The observation that began a source's current state (or stored its current version):
+    /// its verdict and `since` are the state's. Later observations that continue the state are
+    /// in the run files only, so a check that finds nothing new rewrites no state file.
     pub fn state(&self, id: &SourceId) -> Result<Option<Observation>, Error> {
         Ok(self.state_shard(shard_of(id))?.remove(id))
     }
 
-    /// The latest observation of every source that has one.
+    /// The [state](Snapshot::state) of every source that has one.
     pub fn states(&self) -> Result<BTreeMap<SourceId, Observation>, Error> {
         let mut out = BTreeMap::new();
         if let Some(tree) = self.tree_at(STATE_DIR)? {
@@ -612,7 +629,8 @@ impl<'r> Snapshot<'r> {
         Ok(out)
     }
 
-    fn state_shard(&self, shard: &str) -> Result<BTreeMap<SourceId, Observation>, Error> {
+    /// The [state](Snapshot::state) of each source whose id starts with `shard` (two hex digits).
+    pub fn state_shard(&self, shard: &str) -> Result<BTreeMap<SourceId, Observation>, Error> {
         let path = format!("{STATE_DIR}/{shard}.jsonl");
         let mut out = BTreeMap::new();
         if let Some(oid) = self.blob_at(&path)? {
@@ -696,12 +714,19 @@ pub fn source_dir(id: &SourceId) -> String {
 }
 
 /// A capture whose bytes and text are already written to the store's object database, so that
-/// thousands can wait for a transaction without holding their bodies in memory. Writing objects
-/// needs no lock: until a commit references them they are unreachable, and harmless.
-#[derive(Debug, Clone)]
+/// thousands can wait for a transaction without holding their bodies in memory (or be spooled
+/// to disk: it serialises). Writing objects needs no lock: until a commit references them they
+/// are unreachable, and harmless.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Staged {
-    /// The capture, with its bytes and text taken out (they are in `raw` and `text`).
-    capture: Capture,
+    /// The canonical locator.
+    locator: String,
+    captured_at: Timestamp,
+    title: Option<String>,
+    media_type: String,
+    charset: Option<String>,
+    charset_source: crate::extract::CharsetSource,
+    origin: Origin,
     raw: StoredBlob,
     text: StoredBlob,
     canonical_sha256: String,
@@ -709,33 +734,12 @@ pub struct Staged {
 
 impl Store {
     /// Writes a capture's bytes and text as git blobs now and keeps only their ids and hashes.
-    pub fn stage(&self, mut capture: Capture) -> Result<Staged, Error> {
-        let raw = std::mem::take(&mut capture.raw);
-        let text = std::mem::take(&mut capture.extracted.text);
-        self.stage_parts(capture, &raw, &text)
+    pub fn stage(&self, capture: Capture) -> Result<Staged, Error> {
+        self.stage_borrowed(&capture)
     }
 
-    /// As [`Store::stage`], for a capture the caller keeps: only its metadata is copied.
+    /// As [`Store::stage`], for a capture the caller keeps.
     fn stage_borrowed(&self, capture: &Capture) -> Result<Staged, Error> {
-        let extracted = &capture.extracted;
-        let bare = Capture {
-            locator: capture.locator.clone(),
-            captured_at: capture.captured_at,
-            raw: Vec::new(),
-            extracted: crate::extract::Extracted {
-                media_type: extracted.media_type.clone(),
-                charset: extracted.charset.clone(),
-                charset_source: extracted.charset_source,
-                title: extracted.title.clone(),
-                text: String::new(),
-            },
-            origin: capture.origin.clone(),
-        };
-        self.stage_parts(bare, &capture.raw, &extracted.text)
-    }
-
-    /// Writes `raw` and `text` as blobs, beside `capture` (whose own bytes and text are empty).
-    fn stage_parts(&self, capture: Capture, raw: &[u8], text: &str) -> Result<Staged, Error> {
         let stored = |bytes: &[u8]| -> Result<StoredBlob, Error> {
             Ok(StoredBlob {
                 sha256: sha256_hex(bytes),
@@ -743,11 +747,20 @@ impl Store {
                 git_blob: self.repo.blob(bytes)?.to_string(),
             })
         };
+        let extracted = &capture.extracted;
         Ok(Staged {
-            raw: stored(raw)?,
-            text: stored(text.as_bytes())?,
-            canonical_sha256: sha256_hex(crate::classify::canonical_text(text).as_bytes()),
-            capture,
+            locator: capture.locator.canonical(),
+            captured_at: capture.captured_at,
+            title: extracted.title.clone(),
+            media_type: extracted.media_type.clone(),
+            charset: extracted.charset.clone(),
+            charset_source: extracted.charset_source,
+            origin: capture.origin.clone(),
+            raw: stored(&capture.raw)?,
+            text: stored(extracted.text.as_bytes())?,
+            canonical_sha256: sha256_hex(
+                crate::classify::canonical_text(&extracted.text).as_bytes(),
+            ),
         })
     }
 }
@@ -774,10 +787,11 @@ pub struct Transaction<'s> {
     summary: Vec<String>,
     /// Names this write's run of observations.
     started_at: Timestamp,
-    /// Observations made in this transaction, in order.
-    observed: Vec<Observation>,
-    /// State shards read so far, updated with this transaction's observations.
-    states: BTreeMap<String, BTreeMap<SourceId, Observation>>,
+    /// Observations made in this transaction and not yet written, as run-file lines by shard.
+    observed: BTreeMap<String, Vec<u8>>,
+    /// State shards read so far, updated with this transaction's observations, and whether
+    /// any line of each changed.
+    states: BTreeMap<String, (BTreeMap<SourceId, Observation>, bool)>,
     /// Sources whose index entry changes, with their record when it changed too.
     indexed: BTreeMap<SourceId, Option<SourceRecord>>,
     /// Objects are written without fsync and flushed together before the branch moves.
@@ -823,9 +837,8 @@ impl Transaction<'_> {
         title: Option<&str>,
         verdict: Option<(Verdict, Option<String>)>,
     ) -> Result<Recorded, Error> {
-        let capture = &staged.capture;
         let repo = &self.store.repo;
-        let id = capture.locator.id();
+        let id = SourceId::from_locator(&staged.locator);
         let dir = source_dir(&id);
         let previous = match self.pending.get(&id) {
             Some((record, sha)) => Some((record.clone(), sha.clone())),
@@ -845,13 +858,13 @@ impl Transaction<'_> {
             },
         };
         let raw_sha = staged.raw.sha256.clone();
-        let http_status = match &capture.origin {
+        let http_status = match &staged.origin {
             Origin::Http { status, .. } => Some(*status),
             Origin::File { .. } => None,
         };
         let canonical_sha = staged.canonical_sha256.clone();
-        let final_url = match &capture.origin {
-            Origin::Http { final_url, .. } if *final_url != capture.locator.canonical() => {
+        let final_url = match &staged.origin {
+            Origin::Http { final_url, .. } if *final_url != staged.locator => {
                 Some(final_url.clone())
             }
             _ => None,
@@ -859,8 +872,8 @@ impl Transaction<'_> {
         let (verdict, reason) = verdict.map_or((None, None), |(v, r)| (Some(v), r));
         let observation = |outcome, version| Observation {
             source: id.clone(),
-            at: capture.captured_at,
-            since: capture.captured_at,
+            at: staged.captured_at,
+            since: staged.captured_at,
             outcome,
             version,
             raw_sha256: Some(raw_sha.clone()),
@@ -881,11 +894,9 @@ impl Transaction<'_> {
         if is_new {
             let record = SourceRecord {
                 id: id.clone(),
-                locator: capture.locator.canonical(),
-                title: title
-                    .map(str::to_owned)
-                    .or_else(|| capture.extracted.title.clone()),
-                added_at: capture.captured_at,
+                locator: staged.locator.clone(),
+                title: title.map(str::to_owned).or_else(|| staged.title.clone()),
+                added_at: staged.captured_at,
                 selector: None,
                 ignore: Vec::new(),
                 learned_ignore: Vec::new(),
@@ -901,14 +912,14 @@ impl Transaction<'_> {
         let record = VersionRecord {
             version,
             source: id.clone(),
-            captured_at: capture.captured_at,
+            captured_at: staged.captured_at,
             raw: staged.raw.clone(),
             text: staged.text.clone(),
             canonical_sha256: Some(canonical_sha.clone()),
-            media_type: capture.extracted.media_type.clone(),
-            charset: capture.extracted.charset.clone(),
-            charset_source: capture.extracted.charset_source,
-            origin: capture.origin.clone(),
+            media_type: staged.media_type.clone(),
+            charset: staged.charset.clone(),
+            charset_source: staged.charset_source,
+            origin: staged.origin.clone(),
             previous_record_sha256: previous.map(|(_, sha)| sha),
         };
         let record_json = to_json(&record);
@@ -925,7 +936,7 @@ impl Transaction<'_> {
             .push(("Verbatim-Version".to_owned(), version.to_string()));
         self.trailers.push(("Verbatim-Sha256".to_owned(), raw_sha));
         self.summary
-            .push(format!("v{version} {id} {}", capture.locator.canonical()));
+            .push(format!("v{version} {id} {}", staged.locator));
         Ok(if is_new {
             Recorded::Added(record)
         } else {
@@ -961,53 +972,70 @@ impl Transaction<'_> {
     /// continues (see [`crate::classify::continues`]), else its own time.
     pub fn observe(&mut self, mut observation: Observation) -> Result<(), Error> {
         let shard = shard_of(&observation.source).to_owned();
-        let states = self.state_shard(&shard)?;
-        observation.since =
-            Observation::continued_since(states.get(&observation.source), observation.verdict)
-                .unwrap_or(observation.at);
-        states.insert(observation.source.clone(), observation.clone());
-        self.observed.push(observation);
+        let (states, changed) = self.state_shard(&shard)?;
+        let continued =
+            Observation::continued_since(states.get(&observation.source), observation.verdict);
+        observation.since = continued.unwrap_or(observation.at);
+        let line = json_line(&observation);
+        // The state line changes only when a state begins or a version is stored, so a check
+        // that finds nothing new rewrites no state shard.
+        if continued.is_none() || observation.outcome == Outcome::Captured {
+            states.insert(observation.source.clone(), observation);
+            *changed = true;
+        }
+        self.observed.entry(shard).or_default().extend(line);
         Ok(())
     }
 
-    /// The state shard `shard`, read from the snapshot on first use.
-    fn state_shard(&mut self, shard: &str) -> Result<&mut BTreeMap<SourceId, Observation>, Error> {
+    /// The state shard `shard`: as this transaction last wrote it, else as the snapshot has it;
+    /// read on first use.
+    fn state_shard(
+        &mut self,
+        shard: &str,
+    ) -> Result<&mut (BTreeMap<SourceId, Observation>, bool), Error> {
         if !self.states.contains_key(shard) {
-            let read = self.snapshot.state_shard(shard)?;
-            self.states.insert(shard.to_owned(), read);
+            let path = format!("{STATE_DIR}/{shard}.jsonl");
+            let read = match self.edits.get(&path) {
+                Some(oid) => {
+                    let mut out = BTreeMap::new();
+                    self.snapshot.read_states(&path, *oid, &mut out)?;
+                    out
+                }
+                None => self.snapshot.state_shard(shard)?,
+            };
+            self.states.insert(shard.to_owned(), (read, false));
         }
         // Inserted just above when it was missing.
         Ok(self.states.entry(shard.to_owned()).or_default())
     }
 
-    /// Writes this transaction's observations: appended to its run's shard files, and replacing
-    /// each observed source's line in the state shards.
-    fn write_observations(&mut self) -> Result<(), Error> {
-        if self.observed.is_empty() {
-            return Ok(());
-        }
+    /// Writes the observations made so far to the object database (appended to this write's
+    /// run files, and replacing each observed source's line in the state shards) and drops them
+    /// from memory. [`Transaction::commit`] does it too; a caller recording observations of
+    /// many sources calls it every few thousand so that memory does not grow with their number.
+    /// Observing a source of a written shard again reads the shard back.
+    pub fn flush_observations(&mut self) -> Result<(), Error> {
         let run = run_dir(self.started_at);
-        let mut lines: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        for observation in std::mem::take(&mut self.observed) {
-            let content = lines
-                .entry(shard_of(&observation.source).to_owned())
-                .or_default();
-            content.extend(json_line(&observation));
-        }
-        for (shard, new_lines) in lines {
+        for (shard, new_lines) in std::mem::take(&mut self.observed) {
             let path = format!("{run}/{shard}.jsonl");
             // Two writes in the same microsecond share a run directory; neither loses lines.
-            let mut content = match self.snapshot.blob_at(&path)? {
+            let existing = match self.edits.get(&path) {
+                Some(oid) => Some(*oid),
+                None => self.snapshot.blob_at(&path)?,
+            };
+            let mut content = match existing {
                 Some(oid) => self.store.repo.find_blob(oid)?.content().to_vec(),
                 None => Vec::new(),
             };
             content.extend(new_lines);
             self.put(path, &content)?;
-            let mut state = Vec::new();
-            for observation in self.states.get(&shard).into_iter().flat_map(|m| m.values()) {
-                state.extend(json_line(observation));
+            if let Some((states, true)) = self.states.remove(&shard) {
+                let mut content = Vec::new();
+                for observation in states.values() {
+                    content.extend(json_line(observation));
+                }
+                self.put(format!("{STATE_DIR}/{shard}.jsonl"), &content)?;
             }
-            self.put(format!("{STATE_DIR}/{shard}.jsonl"), &state)?;
         }
         Ok(())
     }
@@ -1095,7 +1123,7 @@ impl Transaction<'_> {
     /// if nobody else did meanwhile. Returns the new commit's id, or `None` if nothing changed.
     pub fn commit(mut self, subject: &str) -> Result<Option<Oid>, Error> {
         self.write_index()?;
-        self.write_observations()?;
+        self.flush_observations()?;
         if self.edits.is_empty() {
             return Ok(None);
         }
@@ -1286,7 +1314,8 @@ sources/<id[0..2]>/<id[2..4]>/<id>/
     versions/00000001.json      one immutable record per version (hashes, fetch metadata)
 observations/YYYY-MM/<run>/<aa>.jsonl
                                 every observation one write made, for ids starting with aa
-state/<aa>.jsonl                the latest observation of each source whose id starts with aa
+state/<aa>.jsonl                the observation that began the current state of each source
+                                whose id starts with aa
 index/<aa>.jsonl                each source's locator and current version (derived, for speed)
 
 History: `git log -p -- sources/.../<id>/text.txt` shows how a source's text changed.

@@ -256,10 +256,11 @@ fn states_keep_their_start_across_runs_and_history_is_per_run() {
     assert_eq!(history[1].since, history[0].at);
     assert_eq!(history[2].since, history[2].at);
     assert_eq!(history[3].since, history[2].at);
-    // The state index holds each source's latest observation.
+    // The state index holds the observation that began each source's current state: the
+    // second retraction continued the first and rewrote nothing.
     let states = snap.states().expect("states");
     assert_eq!(states.len(), 2);
-    assert_eq!(states[&a], history[3]);
+    assert_eq!(states[&a], history[2]);
     assert_eq!(
         snap.state(&b).expect("state").map(|o| o.verdict),
         Some(None)
@@ -411,4 +412,42 @@ fn a_format_2_store_is_read_without_an_index_and_upgraded_by_its_next_write() {
         .read_json(MARKER, snap.blob_at(MARKER).expect("read").expect("marker"))
         .expect("marker json");
     assert_eq!(meta.version, FORMAT_VERSION);
+}
+
+#[test]
+fn observations_flushed_early_are_kept_and_read_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(&dir.path().join("s")).expect("init");
+    write(&store, &[capture("/a.txt", b"one")]);
+    let id = Locator::parse("/a.txt", Path::new("/")).expect("path").id();
+    let lock = store
+        .lock(Duration::from_secs(1), &mut |_| {})
+        .expect("lock");
+    let mut tx = store.transaction(&lock).expect("transaction");
+    let seen = |at: &str, verdict| Observation {
+        source: id.clone(),
+        at: at.parse().expect("time"),
+        since: at.parse().expect("time"),
+        outcome: Outcome::Unchanged,
+        version: 1,
+        raw_sha256: None,
+        canonical_sha256: None,
+        http_status: Some(404),
+        verdict: Some(verdict),
+        reason: None,
+        final_url: None,
+    };
+    tx.observe(seen("2030-01-01T00:00:00Z", Verdict::Retracted))
+        .expect("observe");
+    tx.flush_observations().expect("flush");
+    // The same shard again, after its files were written: read back, not overwritten.
+    tx.observe(seen("2030-01-02T00:00:00Z", Verdict::Retracted))
+        .expect("observe");
+    tx.commit("two observations").expect("commit");
+    drop(lock);
+    let snap = store.snapshot().expect("snapshot");
+    let history = snap.observations(&id).expect("observations");
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert_eq!(history[2].since, history[1].at, "the state continued");
+    assert_eq!(snap.state(&id).expect("state"), Some(history[1].clone()));
 }

@@ -341,4 +341,58 @@ fn a_large_add_is_stored_in_bounded_batches() {
     let listed: serde_json::Value =
         serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
     assert_eq!(listed.as_array().map(Vec::len), Some(1001));
+
+    // A whole-store check spools its results by id shard and reports them in id order.
+    std::fs::write(env.path().join("many/0007.txt"), "document 7, revised\n").expect("edit");
+    let check = |expect: i32| {
+        let run = env.run(&["check", "--format", "json"]);
+        assert_eq!(run.code, expect, "{}", run.stderr);
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        assert_eq!(report["checked"], 1001);
+        let ids: Vec<String> = report["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["source"].as_str().expect("id").to_owned())
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        assert_eq!(ids.len(), 1001);
+        report
+    };
+    let report = check(1);
+    assert_eq!(report["summary"]["edited"], 1, "{}", report["summary"]);
+    assert_eq!(report["summary"]["unchanged"], 1000);
+    // After the edit, "unchanged" is a new state for that source; then nothing is new, and a
+    // check is recorded in its run without rewriting any state file.
+    check(0);
+    let state_tree = || env.git(&["rev-parse", "main:state"]).ok().stdout;
+    let before = state_tree();
+    let report = check(0);
+    assert_eq!(report["summary"]["unchanged"], 1001);
+    assert_eq!(state_tree(), before);
+    let runs = env
+        .git(&["ls-tree", "-r", "--name-only", "main", "observations"])
+        .ok()
+        .stdout;
+    let last_run = runs
+        .lines()
+        .last()
+        .expect("a run")
+        .rsplit_once('/')
+        .expect("file")
+        .0;
+    let lines: usize = runs
+        .lines()
+        .filter(|path| path.starts_with(last_run))
+        .map(|path| {
+            env.git(&["show", &format!("main:{path}")])
+                .ok()
+                .stdout
+                .lines()
+                .count()
+        })
+        .sum();
+    assert_eq!(lines, 1001, "every source is observed in the last run");
 }
