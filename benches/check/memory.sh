@@ -41,7 +41,7 @@ for n in $SIZES; do
     export VERBATIM_STORE="$DIR/store-$n"
     "$V" init >/dev/null
     seq -f "$BASE/p/%05g.html" 0 $((n - 1)) >"$DIR/urls-$n.txt"
-    "$V" add --quiet --no-learn --from "$DIR/urls-$n.txt"
+    "$V" add --quiet --no-learn --from "$DIR/urls-$n.txt" >/dev/null
     # Two warm-up checks: the first after add begins every source's "unchanged" state.
     for _ in 1 2; do "$V" check --jobs "$JOBS" --per-host "$JOBS" >/dev/null || true; done
     sync

@@ -1,5 +1,7 @@
 # Sourced by the check benchmarks: serve "$DIR/www" with nginx on a free loopback port.
 # Sets PORT and BASE, and stops nginx when the calling script exits.
+# nginx workers run as another user when started by root: let them read the pages.
+chmod a+rx "$DIR"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$DIR/nginx"
 cat >"$DIR/nginx/nginx.conf" <<CONF
