@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 
 use crate::capture::{self, Capture, Origin};
+use crate::classify::summary::{self, ChangeSummary};
 use crate::classify::{self, EditStats, Verdict};
 use crate::fetch::{self, HttpClient, Validators};
 use crate::hash::sha256_hex;
@@ -279,6 +280,9 @@ pub struct CheckResult {
     pub new_text_sha256: Option<String>,
     /// For `edited` (and `moved` with changed content): what changed.
     pub changes: Option<EditStats>,
+    /// For `edited` (and `moved` with changed content): what the change means (figures,
+    /// quotations, headline, notes), as `verbatim diff` shows it.
+    pub change_summary: Option<Box<ChangeSummary>>,
     /// The capture to store as a new version, for `edited` (boxed: few results carry one).
     #[serde(skip)]
     pub capture: Option<Box<Capture>>,
@@ -324,6 +328,7 @@ pub fn judge(
         old_text_sha256: entry.canonical_sha256.clone(),
         new_text_sha256: None,
         changes: None,
+        change_summary: None,
         capture: None,
         staged: None,
     };
@@ -450,6 +455,7 @@ fn judge_body(
         Verdict::Retracted
     } else {
         result.changes = Some(classify::edit_stats(&old_canonical, &new_canonical));
+        result.change_summary = Some(Box::new(summarize(&old, &capture, &target.rules)));
         Verdict::Edited
     };
     result.verdict = content;
@@ -462,6 +468,35 @@ fn judge_body(
     }
     Ok(())
 }
+
+/// What an edit means, from the two captures' texts as `check` compares them (ignored patterns
+/// removed), with a diff held to [`SUMMARY_DEADLINE`] so one huge page cannot stall a check.
+fn summarize(old: &Capture, new: &Capture, rules: &crate::extract::Rules) -> ChangeSummary {
+    let old_text = rules.strip_ignored(&old.extracted.text);
+    let new_text = rules.strip_ignored(&new.extracted.text);
+    let diff = crate::diff::TextDiff::new(
+        &old_text,
+        &new_text,
+        &crate::diff::Options {
+            timeout: SUMMARY_DEADLINE,
+            ..crate::diff::Options::default()
+        },
+    );
+    summary::summarize(
+        summary::Side {
+            title: old.extracted.title.as_deref(),
+            text: &old_text,
+        },
+        summary::Side {
+            title: new.extracted.title.as_deref(),
+            text: &new_text,
+        },
+        &diff,
+    )
+}
+
+/// How long the diff behind an edit's summary may take.
+const SUMMARY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The verdict a failed fetch implies, with the HTTP status if one was received.
 fn failure_verdict(error: &fetch::Error) -> (Verdict, Option<u16>) {
@@ -737,6 +772,7 @@ mod tests {
             old_text_sha256: None,
             new_text_sha256: None,
             changes: Some(EditStats::default()),
+            change_summary: None,
             capture: None,
             staged: None,
         };

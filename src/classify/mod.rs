@@ -5,6 +5,8 @@
 //! not edits. The canonical form folds them away so that `cosmetic` (bytes differ, meaning does
 //! not) is told apart from `edited`.
 
+pub mod summary;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

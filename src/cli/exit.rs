@@ -3,10 +3,6 @@
 /// Everything asked was done.
 pub const SUCCESS: u8 = 0;
 /// The command ran and found something to report (changes, problems); reserved for check/verify/cite.
-#[allow(
-    dead_code,
-    reason = "used by check, verify and cite, which later issues add"
-)]
 pub const FINDINGS: u8 = 1;
 /// The command line or an input named on it is wrong (bad URL, missing file, unknown source).
 pub const USAGE: u8 = 2;

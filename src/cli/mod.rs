@@ -5,6 +5,7 @@ mod add;
 mod check;
 mod configure;
 mod demo;
+mod diff;
 mod error;
 mod exit;
 mod init;
@@ -76,6 +77,7 @@ enum Command {
     Check(check::Args),
     Configure(configure::Args),
     Demo(demo::Args),
+    Diff(diff::Args),
     List(list::Args),
     Log(log::Args),
     Show(show::Args),
@@ -139,6 +141,7 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Check(args) => check::run(&ctx, args),
         Command::Configure(args) => configure::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
+        Command::Diff(args) => diff::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

@@ -63,7 +63,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     output(out.write_all(&bytes).and_then(|()| out.flush()))
 }
 
-fn parse_datetime(text: &str) -> Result<Timestamp, String> {
+pub(super) fn parse_datetime(text: &str) -> Result<Timestamp, String> {
     if let Ok(ts) = text.parse::<Timestamp>() {
         return Ok(ts);
     }

@@ -3,6 +3,8 @@
 //! JSON output uses its own wire structs (documented in `docs/output.md`) so internal types can
 //! change without breaking scripts. Human output styles by meaning through [`Styles`].
 
+pub mod diff;
+
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
@@ -23,6 +25,11 @@ pub struct Styles {
     pub added: Style,
     /// Shrinkage in size.
     pub removed: Style,
+    /// Secondary text: folded paragraphs, notes.
+    pub muted: Style,
+    /// Whether these styles colour anything: printers that mark changes with colour fall back
+    /// to text markers without it.
+    pub color: bool,
 }
 
 impl Styles {
@@ -34,6 +41,8 @@ impl Styles {
             hash: AnsiColor::Cyan.on_default(),
             added: AnsiColor::Green.on_default(),
             removed: AnsiColor::Red.on_default(),
+            muted: Style::new().dimmed(),
+            color: true,
         }
     }
 }
@@ -417,6 +426,7 @@ struct CheckResultJson<'a> {
     old_text_sha256: Option<&'a str>,
     new_text_sha256: Option<&'a str>,
     changes: Option<&'a crate::classify::EditStats>,
+    change_summary: Option<&'a crate::classify::summary::ChangeSummary>,
 }
 
 impl<'a> From<&'a crate::check::CheckResult> for CheckResultJson<'a> {
@@ -439,6 +449,7 @@ impl<'a> From<&'a crate::check::CheckResult> for CheckResultJson<'a> {
             old_text_sha256: r.old_text_sha256.as_deref(),
             new_text_sha256: r.new_text_sha256.as_deref(),
             changes: r.changes.as_ref(),
+            change_summary: r.change_summary.as_deref(),
         }
     }
 }
@@ -469,6 +480,7 @@ mod tests {
             old_text_sha256: None,
             new_text_sha256: None,
             changes: None,
+            change_summary: None,
             capture: None,
             staged: None,
         }

@@ -330,3 +330,16 @@ impl Drop for Server {
         }
     }
 }
+
+/// Replaces every match of each pattern with its placeholder, for snapshots of output that
+/// holds per-run values (hashes, ids, times).
+pub fn redact_patterns(text: &str, patterns: &[(&str, &str)]) -> String {
+    let mut out = text.to_owned();
+    for (pattern, with) in patterns {
+        out = regex::Regex::new(pattern)
+            .expect("pattern")
+            .replace_all(&out, *with)
+            .into_owned();
+    }
+    out
+}

@@ -4,6 +4,7 @@
 mod common;
 mod test_check;
 mod test_demo;
+mod test_diff;
 mod test_encoding;
 mod test_fetching;
 mod test_git;

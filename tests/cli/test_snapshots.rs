@@ -2,7 +2,7 @@
 //! ids, hashes and times differ per run and are replaced by placeholders; the sources are named
 //! on the command line, so results come in that order.
 
-use crate::common::{TestEnv, seed_files};
+use crate::common::{TestEnv, redact_patterns, seed_files};
 
 /// Five seed articles as local files, checked once after: a figure changed, a file deleted,
 /// typography only (curly quotes made straight), nothing, and a correction appended.
@@ -42,19 +42,15 @@ fn scripted_check(env: &TestEnv, format: &str) -> String {
 }
 
 fn redact(text: &str) -> String {
-    let mut out = text.to_owned();
-    for (pattern, with) in [
-        (r"\b[0-9a-f]{64}\b", "[sha256]"),
-        (r"\b[0-9a-f]{16}\b", "[id]"),
-        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]"),
-        (r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?( UTC)?", "[time]"),
-    ] {
-        out = regex::Regex::new(pattern)
-            .expect("pattern")
-            .replace_all(&out, with)
-            .into_owned();
-    }
-    out
+    redact_patterns(
+        text,
+        &[
+            (r"\b[0-9a-f]{64}\b", "[sha256]"),
+            (r"\b[0-9a-f]{16}\b", "[id]"),
+            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[time]"),
+            (r"\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?( UTC)?", "[time]"),
+        ],
+    )
 }
 
 #[test]

@@ -1,0 +1,483 @@
+//! What a change means, computed from a diff: figures changed, quotations altered or removed,
+//! the headline rewritten, paragraphs added or removed, a correction note appended, or only
+//! typography touched. Every item is found by rule in the two texts, never guessed.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::{canonical_text, edit_stats};
+use crate::diff::TextDiff;
+
+/// The meaning of a change between two versions of a text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeSummary {
+    /// Only typography changed (quotes, dashes, spaces, invisible characters): the canonical
+    /// texts are equal.
+    pub typographic_only: bool,
+    /// The headline, when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<Replacement>,
+    /// Figures (numbers, amounts, percentages, dates) changed, added or removed within the
+    /// paragraphs that changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<FigureChange>,
+    /// Quotations altered, removed or added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quotations: Vec<QuotationChange>,
+    /// Paragraphs only in the new version.
+    pub paragraphs_added: usize,
+    /// Paragraphs only in the old version.
+    pub paragraphs_removed: usize,
+    /// Correction, update or editor's notes added, in full.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes_added: Vec<String>,
+}
+
+/// A text replaced by another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    /// Before.
+    pub old: String,
+    /// After.
+    pub new: String,
+}
+
+/// A figure that changed: both sides for a change, one for an addition or removal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FigureChange {
+    /// The figure before (absent when added).
+    pub old: Option<String>,
+    /// The figure after (absent when removed).
+    pub new: Option<String>,
+}
+
+/// What happened to a quotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotationKind {
+    /// The quoted words changed.
+    Altered,
+    /// The quotation is gone.
+    Removed,
+    /// A new quotation.
+    Added,
+}
+
+/// A quotation that changed, with its words (without the quotation marks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotationChange {
+    /// What happened.
+    pub kind: QuotationKind,
+    /// The quoted words before (absent when added).
+    pub old: Option<String>,
+    /// The quoted words after (absent when removed).
+    pub new: Option<String>,
+}
+
+impl ChangeSummary {
+    /// Whether there is nothing beyond counts to say.
+    pub fn is_plain(&self) -> bool {
+        !self.typographic_only
+            && self.headline.is_none()
+            && self.figures.is_empty()
+            && self.quotations.is_empty()
+            && self.notes_added.is_empty()
+    }
+}
+
+/// One version of a document as the summary reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    /// The title the document states, if any.
+    pub title: Option<&'a str>,
+    /// Its text.
+    pub text: &'a str,
+}
+
+/// Summarises the change `diff` describes between `old` and `new` (whose texts it compared).
+pub fn summarize(old: Side<'_>, new: Side<'_>, diff: &TextDiff<'_>) -> ChangeSummary {
+    let old_canonical = canonical_text(old.text);
+    let new_canonical = canonical_text(new.text);
+    let stats = edit_stats(&old_canonical, &new_canonical);
+    ChangeSummary {
+        typographic_only: old.text != new.text && old_canonical == new_canonical,
+        headline: headline_change(old, new),
+        figures: figure_changes(diff),
+        quotations: quotation_changes(old.text, new.text),
+        paragraphs_added: stats.paragraphs_added,
+        paragraphs_removed: stats.paragraphs_removed,
+        notes_added: notes_added(&old_canonical, new.text),
+    }
+}
+
+/// The document's headline: its stated title, else a first paragraph that reads as one (short,
+/// without a sentence's closing punctuation).
+fn headline(side: Side<'_>) -> Option<String> {
+    if let Some(title) = side.title.filter(|t| !t.trim().is_empty()) {
+        return Some(title.trim().to_owned());
+    }
+    let first = side
+        .text
+        .split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty())?;
+    let looks_like_headline = first.chars().count() <= 200
+        && !first.contains('\n')
+        && !first.ends_with(['.', '!', ':', ';', ',']);
+    looks_like_headline.then(|| first.to_owned())
+}
+
+fn headline_change(old: Side<'_>, new: Side<'_>) -> Option<Replacement> {
+    let (a, b) = (headline(old)?, headline(new)?);
+    (canonical_text(&a) != canonical_text(&b)).then_some(Replacement { old: a, new: b })
+}
+
+static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
+    const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?";
+    let pattern = format!(
+        r"(?x)
+        \b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b     # September 5, 2020
+        | \b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH},?\s+\d{{4}}\b   # 5 September 2020
+        | \b{MONTH}\s+\d{{4}}\b                                 # September 2020
+        | \b\d{{4}}-\d{{2}}-\d{{2}}\b                           # 2020-09-05
+        | (?:[$€£¥₹]\s?|\b(?:US|USD|EUR|GBP)\s?\$?\s?)?         # an amount's currency
+          (?:\d[\d,.\u{{a0}}\u{{202f}}]*\d|\d)                 # the number
+          (?:\s?(?:%|percent\b|per\ cent\b|million\b|billion\b|trillion\b|thousand\b|bn\b|m\b|k\b))?
+        "
+    );
+    Regex::new(&pattern).expect("the figure pattern is a constant that compiles")
+});
+
+/// Figures overlapping each change, old paired with new in order.
+fn figure_changes(diff: &TextDiff<'_>) -> Vec<FigureChange> {
+    let (old, new) = (diff.old(), diff.new_text());
+    let mut out = Vec::new();
+    for (o, n) in diff.changes() {
+        // A whole paragraph added or removed is reported as such, not as its every number.
+        let whole = |text: &str, r: &Range<usize>| {
+            r.is_empty() || text[r.clone()].contains("\n\n") || r.len() > 400
+        };
+        if (o.is_empty() && whole(new, &n)) || (n.is_empty() && whole(old, &o)) {
+            continue;
+        }
+        let old_figs = figures_touching(old, &o);
+        let new_figs = figures_touching(new, &n);
+        let len = old_figs.len().max(new_figs.len());
+        for i in 0..len {
+            let a = old_figs.get(i).cloned();
+            let b = new_figs.get(i).cloned();
+            if a != b && !out.iter().any(|f: &FigureChange| f.old == a && f.new == b) {
+                out.push(FigureChange { old: a, new: b });
+            }
+        }
+    }
+    out
+}
+
+/// The figures of `text` that overlap `range`, widened to the whole figure.
+fn figures_touching(text: &str, range: &Range<usize>) -> Vec<String> {
+    // Look a little around the change: a figure it touches starts or ends near it.
+    let from = floor_boundary(text, range.start.saturating_sub(40));
+    let to = ceil_boundary(text, (range.end + 40).min(text.len()));
+    FIGURE
+        .find_iter(&text[from..to])
+        .map(|m| (from + m.start())..(from + m.end()))
+        .filter(|m| {
+            if range.is_empty() {
+                m.start < range.start && range.start < m.end
+            } else {
+                m.start < range.end && range.start < m.end
+            }
+        })
+        .map(|m| text[m].trim().to_owned())
+        .filter(|f| f.chars().any(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+static QUOTATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?x)
+        "([^"\n]+)"
+        | “([^”\n]+)”
+        | „([^“”\n]+)[“”]
+        | «\s?([^»\n]+?)\s?»
+        | ‹\s?([^›\n]+?)\s?›
+        | 「([^」\n]+)」
+        | 『([^』\n]+)』
+        | ‘([^\n]+?)’(?:[^\p{L}]|$)
+        "#,
+    )
+    .expect("the quotation pattern is a constant that compiles")
+});
+
+/// The quoted words of `text`, in order.
+fn quotations(text: &str) -> Vec<&str> {
+    QUOTATION
+        .captures_iter(text)
+        .filter_map(|c| c.iter().skip(1).flatten().next())
+        .map(|m| m.as_str().trim())
+        .filter(|q| q.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+/// Quotations only in the old text (removed, or altered when a new one resembles them) and
+/// only in the new text (added), compared in canonical form.
+fn quotation_changes(old: &str, new: &str) -> Vec<QuotationChange> {
+    let count = |qs: &[&str]| {
+        let mut m: HashMap<String, usize> = HashMap::new();
+        for q in qs {
+            *m.entry(canonical_text(q)).or_default() += 1;
+        }
+        m
+    };
+    let (old_q, new_q) = (quotations(old), quotations(new));
+    let (mut in_old, mut in_new) = (count(&old_q), count(&new_q));
+    let only = |qs: &[&str], other: &mut HashMap<String, usize>| -> Vec<String> {
+        qs.iter()
+            .filter(|q| {
+                let key = canonical_text(q);
+                match other.get_mut(&key) {
+                    Some(n) if *n > 0 => {
+                        *n -= 1;
+                        false
+                    }
+                    _ => true,
+                }
+            })
+            .map(|q| (*q).to_owned())
+            .collect()
+    };
+    let removed = only(&old_q, &mut in_new);
+    let mut added = only(&new_q, &mut in_old);
+    let mut out = Vec::new();
+    // Pairing is quadratic; past this many candidates, report removals and additions as such.
+    let pair = removed.len() * added.len() <= 10_000;
+    for q in removed {
+        let best = pair
+            .then(|| {
+                added
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (i, similarity(&q, a)))
+                    .filter(|(_, s)| *s >= 0.5)
+                    .max_by(|x, y| x.1.total_cmp(&y.1))
+                    .map(|(i, _)| i)
+            })
+            .flatten();
+        match best {
+            Some(i) => out.push(QuotationChange {
+                kind: QuotationKind::Altered,
+                old: Some(q),
+                new: Some(added.remove(i)),
+            }),
+            None => out.push(QuotationChange {
+                kind: QuotationKind::Removed,
+                old: Some(q),
+                new: None,
+            }),
+        }
+    }
+    out.extend(added.into_iter().map(|q| QuotationChange {
+        kind: QuotationKind::Added,
+        old: None,
+        new: Some(q),
+    }));
+    out
+}
+
+/// The share of words two texts have in common, from 0 to 1.
+fn similarity(a: &str, b: &str) -> f32 {
+    similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_millis(50))
+        .diff_words(a, b)
+        .ratio()
+}
+
+static NOTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        ^\W{0,3}(?:correction|corrections|clarification|update|updated|editor'?s?\ note|editors'\ note|note\ from\ the\ editor|erratum)\b
+        | an\ earlier\ version\ of\ this\ (?:article|story|report|post|piece)
+        | this\ (?:article|story|report|post|piece)\ (?:has\ been|was)\ (?:updated|corrected|amended|changed)
+        | (?:we|has\ been|have\ been)\ corrected\b
+        ",
+    )
+    .expect("the note pattern is a constant that compiles")
+});
+
+/// Paragraphs of `new` that are not in the old text and read as a correction or update note.
+fn notes_added(old_canonical: &str, new: &str) -> Vec<String> {
+    let old_paragraphs: std::collections::HashSet<&str> = old_canonical.split("\n\n").collect();
+    new.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .filter(|p| NOTE.is_match(&canonical_text(p)))
+        .filter(|p| !old_paragraphs.contains(canonical_text(p).as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::Options;
+
+    fn summary(old: &str, new: &str) -> ChangeSummary {
+        let diff = TextDiff::new(old, new, &Options::default());
+        summarize(
+            Side {
+                title: None,
+                text: old,
+            },
+            Side {
+                title: None,
+                text: new,
+            },
+            &diff,
+        )
+    }
+
+    fn fig(old: Option<&str>, new: Option<&str>) -> FigureChange {
+        FigureChange {
+            old: old.map(str::to_owned),
+            new: new.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn amounts_dates_and_percentages() {
+        let s = summary(
+            "Headline\n\nThe contract is worth $49,874,018.14 and runs until September 5, 2020.\n\nTurnout rose 12%.",
+            "Headline\n\nThe contract is worth $51,000,000.00 and runs until September 5, 2021.\n\nTurnout rose 15 percent.",
+        );
+        assert_eq!(
+            s.figures,
+            vec![
+                fig(Some("$49,874,018.14"), Some("$51,000,000.00")),
+                fig(Some("September 5, 2020"), Some("September 5, 2021")),
+                fig(Some("12%"), Some("15 percent")),
+            ]
+        );
+        assert!(s.headline.is_none() && s.quotations.is_empty() && !s.typographic_only);
+    }
+
+    #[test]
+    fn a_removed_paragraph_is_not_a_list_of_removed_figures() {
+        let s = summary("A.\n\nIn 2019, 680 people were arrested.\n\nC.", "A.\n\nC.");
+        assert!(s.figures.is_empty());
+        assert_eq!(s.paragraphs_removed, 1);
+    }
+
+    #[test]
+    fn quotations_altered_removed_and_added() {
+        let s = summary(
+            "He said \u{201C}we will not comply with this order\u{201D} on Monday. She said \"never again\".",
+            "He said \u{201C}we will comply with this order\u{201D} on Monday. They said \u{00AB}new words\u{00BB}.",
+        );
+        assert_eq!(
+            s.quotations,
+            vec![
+                QuotationChange {
+                    kind: QuotationKind::Altered,
+                    old: Some("we will not comply with this order".into()),
+                    new: Some("we will comply with this order".into()),
+                },
+                QuotationChange {
+                    kind: QuotationKind::Removed,
+                    old: Some("never again".into()),
+                    new: None,
+                },
+                QuotationChange {
+                    kind: QuotationKind::Added,
+                    old: None,
+                    new: Some("new words".into()),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn curly_for_straight_quotes_is_typographic_only() {
+        let s = summary(
+            "He said \"no\" - twice.",
+            "He said \u{201C}no\u{201D} \u{2014} twice.",
+        );
+        assert!(s.typographic_only);
+        assert!(s.quotations.is_empty());
+    }
+
+    #[test]
+    fn apostrophes_are_not_quotations() {
+        assert!(quotations("It\u{2019}s the company\u{2019}s view").is_empty());
+        assert_eq!(quotations("\u{2018}Fine\u{2019}, he said"), vec!["Fine"]);
+    }
+
+    #[test]
+    fn headline_from_title_or_first_line() {
+        let diff = TextDiff::new(
+            "Old head\n\nBody.",
+            "New head\n\nBody.",
+            &Options::default(),
+        );
+        let s = summarize(
+            Side {
+                title: None,
+                text: "Old head\n\nBody.",
+            },
+            Side {
+                title: None,
+                text: "New head\n\nBody.",
+            },
+            &diff,
+        );
+        assert_eq!(
+            s.headline,
+            Some(Replacement {
+                old: "Old head".into(),
+                new: "New head".into()
+            })
+        );
+        assert!(
+            headline(Side {
+                title: None,
+                text: "A first sentence that ends like one."
+            })
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn correction_notes() {
+        let s = summary(
+            "Body.",
+            "Body.\n\nCorrection: An earlier version of this article misstated the amount.",
+        );
+        assert_eq!(
+            s.notes_added,
+            vec!["Correction: An earlier version of this article misstated the amount."]
+        );
+        assert_eq!(s.paragraphs_added, 1);
+        let s = summary("Body.", "Body.\n\nUpdate, May 3: the company responded.");
+        assert_eq!(s.notes_added.len(), 1);
+        let s = summary("Body.", "Body.\n\nAn unrelated new paragraph.");
+        assert!(s.notes_added.is_empty());
+    }
+}

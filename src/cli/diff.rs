@@ -1,0 +1,485 @@
+//! `verbatim diff`.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use verbatim::capture::{self, Capture};
+use verbatim::classify::{self, summary};
+use verbatim::diff::{self, Granularity, TextDiff};
+use verbatim::extract::Rules;
+use verbatim::fetch::{self, HttpClient};
+use verbatim::hash::sha256_hex;
+use verbatim::report::diff::{self as printer, DiffReport, DocumentInfo};
+use verbatim::source::Locator;
+use verbatim::store::Snapshot;
+use verbatim::store::record::{SourceRecord, VersionRecord};
+
+use super::error::CommandError;
+use super::{Context, exit, output};
+
+/// Show what changed between two versions of a source, or two documents
+///
+///   verbatim diff SOURCE [FROM] [TO]       two stored versions (default: the previous and the latest)
+///   verbatim diff SOURCE [FROM] --against PATH|URL   a stored version against a fresh copy
+///   verbatim diff PATH|URL PATH|URL         two documents, no store needed
+///
+/// A version is a number (3 or v3), a prefix of its SHA-256 (as `verbatim log` shows it), or a
+/// date or time (the version current then). The text compared is the one `check` compares:
+/// extracted from the stored bytes with the source's current rules, ignored patterns removed.
+/// Exits 0 when the texts are identical, 1 when they differ, and 2 or more when the diff could
+/// not be made.
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// A tracked source (id, id prefix, path or URL), or the first of two documents
+    #[arg(value_name = "SOURCE")]
+    first: String,
+    /// The old version (FROM), or the second document
+    #[arg(value_name = "FROM")]
+    second: Option<String>,
+    /// The new version [default: the latest]
+    #[arg(value_name = "TO", conflicts_with = "against")]
+    third: Option<String>,
+    /// Compare the stored version (FROM, default the latest) with a fresh copy of this path or
+    /// URL, recording nothing
+    #[arg(long, value_name = "PATH|URL")]
+    against: Option<String>,
+    /// Compare the version current at this time (FROM) with the latest
+    #[arg(long, value_name = "DATETIME", value_parser = super::show::parse_datetime, conflicts_with = "second")]
+    at: Option<Timestamp>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    format: DiffFormat,
+    /// Show only the summary and the counts of words and paragraphs changed
+    #[arg(long)]
+    stat: bool,
+    /// Unchanged paragraphs shown around each change (lines, for --format unified)
+    /// [default: 1 paragraph; 3 lines]
+    #[arg(long, value_name = "N")]
+    context: Option<usize>,
+    /// The unit compared and shown
+    #[arg(long, value_enum, default_value_t = GranularityArg::Word)]
+    granularity: GranularityArg,
+    /// Seconds the alignment may take; past it the diff is coarser and says it is approximate
+    #[arg(long, default_value_t = diff::DEFAULT_TIMEOUT.as_secs_f64(), value_name = "SECS")]
+    deadline: f64,
+    /// Seconds allowed for each HTTP fetch, body included
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+    /// Largest file or response body accepted, in bytes
+    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
+    max_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DiffFormat {
+    /// Word diff with a change summary, for people
+    Human,
+    /// Ops with text and character offsets, summary and counts
+    Json,
+    /// A unified diff of the text by lines, for patch and git apply
+    Unified,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GranularityArg {
+    Word,
+    Line,
+    Char,
+}
+
+/// One side of the comparison: its text, and what the printers say about it.
+struct Side {
+    info: DocumentInfo,
+    title: Option<String>,
+    text: String,
+    /// No text could be decoded (a PDF, an image): only the bytes can be compared.
+    binary: bool,
+}
+
+pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
+    let client = HttpClient::new(fetch::Options {
+        total_timeout: Duration::from_secs(args.timeout),
+        max_body: args.max_bytes,
+        ..fetch::Options::default()
+    });
+    let (from, to) = if args.against.is_some() || !two_documents(ctx, &args) {
+        from_store(ctx, &args, &client)?
+    } else {
+        let second = args.second.as_deref().unwrap_or_default();
+        (
+            document(
+                ctx,
+                &args.first,
+                &client,
+                args.max_bytes,
+                &Rules::default(),
+                None,
+            )?,
+            document(
+                ctx,
+                second,
+                &client,
+                args.max_bytes,
+                &Rules::default(),
+                None,
+            )?,
+        )
+    };
+    print(ctx, &args, from, to)
+}
+
+/// Whether the arguments name two documents rather than a source and versions: a second
+/// argument that is not a version, or no store to look versions up in.
+fn two_documents(ctx: &Context, args: &Args) -> bool {
+    match (&args.second, &args.third) {
+        (Some(second), None) => VersionSpec::parse(second).is_none() || ctx.store_path().is_err(),
+        _ => false,
+    }
+}
+
+/// Resolves the source and its two sides from the store (the new side may be a fresh copy).
+fn from_store(
+    ctx: &Context,
+    args: &Args,
+    client: &HttpClient,
+) -> Result<(Side, Side), CommandError> {
+    let store = ctx.open_store()?;
+    let snapshot = store.snapshot()?;
+    let source = snapshot.resolve(&args.first, &ctx.cwd)?;
+    let rules = source.rules().map_err(|e| {
+        CommandError::new(exit::STORE, format!("{}: its rules: {e}", source.id))
+            .hint(format!("fix them with `verbatim configure {}`", source.id))
+    })?;
+    let versions = snapshot.versions(&source.id)?;
+    let latest = versions
+        .last()
+        .ok_or_else(|| CommandError::usage(format!("{} has no stored versions", source.id)))?;
+    let pick = |spec: &str| -> Result<&VersionRecord, CommandError> {
+        let parsed = VersionSpec::parse(spec).ok_or_else(|| {
+            CommandError::usage(format!("{spec:?} is not a version"))
+                .hint("give a version number (3), a SHA-256 prefix from `verbatim log`, or a date")
+        })?;
+        parsed.find(&source, &versions)
+    };
+    if let Some(against) = &args.against {
+        let old = match &args.second {
+            Some(spec) => pick(spec)?,
+            None => match args.at {
+                Some(at) => VersionSpec::At(at).find(&source, &versions)?,
+                None => latest,
+            },
+        };
+        let old = stored(&snapshot, &source, old, &rules)?;
+        let new = document(ctx, against, client, args.max_bytes, &rules, Some(&source))?;
+        return Ok((old, new));
+    }
+    let (old, new) = match (&args.second, &args.third, args.at) {
+        (Some(a), Some(b), _) => (pick(a)?, pick(b)?),
+        (Some(a), None, _) => (pick(a)?, latest),
+        (None, _, Some(at)) => (VersionSpec::At(at).find(&source, &versions)?, latest),
+        (None, _, None) => {
+            let previous = versions.len().checked_sub(2).map(|i| &versions[i]);
+            let previous = previous.ok_or_else(|| {
+                CommandError::usage(format!(
+                    "{} has only one version; there is nothing to compare it with",
+                    source.id
+                ))
+                .hint(format!(
+                    "compare it with a fresh copy: `verbatim diff {} --against {}`",
+                    source.id, source.locator
+                ))
+            })?;
+            (previous, latest)
+        }
+    };
+    Ok((
+        stored(&snapshot, &source, old, &rules)?,
+        stored(&snapshot, &source, new, &rules)?,
+    ))
+}
+
+/// A stored version's text, re-extracted from its bytes with today's rules, as `check` does.
+fn stored(
+    snapshot: &Snapshot<'_>,
+    source: &SourceRecord,
+    version: &VersionRecord,
+    rules: &Rules,
+) -> Result<Side, CommandError> {
+    let raw = snapshot.read(&version.raw)?;
+    let locator = Locator::parse(&source.locator, std::path::Path::new("/"))?;
+    let capture = Capture::from_parts(
+        locator,
+        version.captured_at,
+        raw,
+        version.origin.clone(),
+        rules,
+    );
+    let mut side = side_of(&capture, rules, format!("v{}", version.version));
+    side.info.source = Some(source.id.to_string());
+    side.info.version = Some(version.version);
+    side.info.locator = Some(source.locator.clone());
+    if side.info.title.is_none() {
+        side.info.title = source.title.clone();
+    }
+    Ok(side)
+}
+
+/// A document read or fetched now, extracted with `rules`; nothing is recorded.
+fn document(
+    ctx: &Context,
+    input: &str,
+    client: &HttpClient,
+    max_bytes: u64,
+    rules: &Rules,
+    source: Option<&SourceRecord>,
+) -> Result<Side, CommandError> {
+    let locator = Locator::parse(input, &ctx.cwd)?;
+    let capture = capture::capture(&locator, client, max_bytes, rules)
+        .map_err(|e| CommandError::from(e).on(input))?;
+    let mut side = side_of(&capture, rules, input.to_owned());
+    side.info.locator = Some(locator.canonical());
+    side.info.source = source.map(|s| s.id.to_string());
+    Ok(side)
+}
+
+fn side_of(capture: &Capture, rules: &Rules, label: String) -> Side {
+    let text = rules.strip_ignored(&capture.extracted.text).into_owned();
+    Side {
+        info: DocumentInfo {
+            label,
+            captured_at: Some(capture.captured_at),
+            sha256: Some(sha256_hex(&capture.raw)),
+            text_sha256: Some(sha256_hex(text.as_bytes())),
+            title: capture.extracted.title.clone(),
+            ..DocumentInfo::default()
+        },
+        title: capture.extracted.title.clone(),
+        binary: capture.extracted.charset.is_none(),
+        text,
+    }
+}
+
+fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, CommandError> {
+    let deadline = Duration::try_from_secs_f64(args.deadline.max(0.0)).unwrap_or(Duration::MAX);
+    let options = diff::Options {
+        granularity: match args.granularity {
+            GranularityArg::Word => Granularity::Word,
+            GranularityArg::Line => Granularity::Line,
+            GranularityArg::Char => Granularity::Char,
+        },
+        timeout: deadline,
+    };
+    if from.binary || to.binary {
+        return print_binary(ctx, args, &from, &to);
+    }
+    let text_diff = TextDiff::new(&from.text, &to.text, &options);
+    let change_summary = summary::summarize(
+        summary::Side {
+            title: from.title.as_deref(),
+            text: &from.text,
+        },
+        summary::Side {
+            title: to.title.as_deref(),
+            text: &to.text,
+        },
+        &text_diff,
+    );
+    let stat = classify::edit_stats(
+        &classify::canonical_text(&from.text),
+        &classify::canonical_text(&to.text),
+    );
+    let differ = !text_diff.is_empty();
+    let report = DiffReport {
+        from: from.info,
+        to: to.info,
+        diff: &text_diff,
+        summary: &change_summary,
+        stat,
+    };
+    let mut out = ctx.ui.stdout();
+    let written = match args.format {
+        DiffFormat::Human => printer::diff_human(
+            &mut out,
+            &report,
+            &ctx.ui.styles(),
+            args.context.unwrap_or(1),
+            args.stat,
+        ),
+        DiffFormat::Json => printer::diff_json(&mut out, &report),
+        DiffFormat::Unified => {
+            let (a, b) = unified_names(&report.from, &report.to);
+            printer::diff_unified(
+                &mut out,
+                &report,
+                &a,
+                &b,
+                args.context.unwrap_or(3),
+                deadline,
+            )
+        }
+    };
+    let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
+    if code != exit::SUCCESS {
+        return Ok(code);
+    }
+    Ok(if differ {
+        exit::FINDINGS
+    } else {
+        exit::SUCCESS
+    })
+}
+
+/// File names for a unified diff's header. Two versions of one source share a name, so that
+/// `git apply` patches one file: `a/<id>.txt` and `b/<id>.txt`, with the versions after a tab
+/// as `diff -u` puts timestamps.
+fn unified_names(from: &DocumentInfo, to: &DocumentInfo) -> (String, String) {
+    let stamp = |d: &DocumentInfo| {
+        d.captured_at
+            .map(|t| format!("\t{} {t}", d.label))
+            .unwrap_or_default()
+    };
+    match (&from.source, &to.source) {
+        (Some(id), _) | (None, Some(id)) => (
+            format!("a/{id}.txt{}", stamp(from)),
+            format!("b/{id}.txt{}", stamp(to)),
+        ),
+        (None, None) => (from.label.clone(), to.label.clone()),
+    }
+}
+
+/// Binary content has no text to compare: say whether the bytes differ.
+fn print_binary(ctx: &Context, args: &Args, from: &Side, to: &Side) -> Result<u8, CommandError> {
+    let same = from.info.sha256 == to.info.sha256;
+    let mut out = ctx.ui.stdout();
+    let written = match args.format {
+        DiffFormat::Json => serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({
+                "from": from.info,
+                "to": to.info,
+                "binary": true,
+                "identical": same,
+            }),
+        )
+        .map_err(std::io::Error::from)
+        .and_then(|()| std::io::Write::write_all(&mut out, b"\n")),
+        DiffFormat::Human | DiffFormat::Unified => {
+            let verb = if same { "are identical" } else { "differ" };
+            std::io::Write::write_all(
+                &mut out,
+                format!(
+                    "binary content: the bytes {verb} ({} → {}); there is no text to compare\n",
+                    from.info.label, to.info.label
+                )
+                .as_bytes(),
+            )
+        }
+    };
+    let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
+    if code != exit::SUCCESS {
+        return Ok(code);
+    }
+    Ok(if same { exit::SUCCESS } else { exit::FINDINGS })
+}
+
+/// How a version is named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum VersionSpec {
+    /// By number: `3` or `v3`.
+    Number(u32),
+    /// By a prefix of the SHA-256 of its bytes or of its text.
+    Hash(String),
+    /// The version current at a time.
+    At(Timestamp),
+}
+
+impl VersionSpec {
+    fn parse(text: &str) -> Option<VersionSpec> {
+        let digits = text.strip_prefix('v').unwrap_or(text);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return digits.parse().ok().map(VersionSpec::Number);
+        }
+        if text.len() >= 4 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Some(VersionSpec::Hash(text.to_ascii_lowercase()));
+        }
+        if text.contains('-') {
+            return super::show::parse_datetime(text).ok().map(VersionSpec::At);
+        }
+        None
+    }
+
+    fn find<'v>(
+        &self,
+        source: &SourceRecord,
+        versions: &'v [VersionRecord],
+    ) -> Result<&'v VersionRecord, CommandError> {
+        let id = &source.id;
+        match self {
+            VersionSpec::Number(n) => versions.iter().find(|v| v.version == *n).ok_or_else(|| {
+                CommandError::usage(format!("{id} has no version {n}")).hint(format!(
+                    "it has versions 1 to {}; see `verbatim log {id}`",
+                    versions.len()
+                ))
+            }),
+            VersionSpec::Hash(prefix) => {
+                let matches: Vec<&VersionRecord> = versions
+                    .iter()
+                    .filter(|v| {
+                        v.raw.sha256.starts_with(prefix.as_str())
+                            || v.text.sha256.starts_with(prefix.as_str())
+                    })
+                    .collect();
+                match matches.as_slice() {
+                    [one] => Ok(one),
+                    [] => Err(CommandError::usage(format!(
+                        "no version of {id} has a SHA-256 starting with {prefix}"
+                    ))
+                    .hint(format!("see `verbatim log {id}`"))),
+                    many => Err(CommandError::usage(format!(
+                        "{prefix} matches versions {} of {id}",
+                        many.iter()
+                            .map(|v| v.version.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .hint("give more digits, or the version number")),
+                }
+            }
+            VersionSpec::At(at) => versions
+                .iter()
+                // By capture time, as `show --at` does.
+                .filter(|v| v.captured_at <= *at)
+                .max_by_key(|v| (v.captured_at, v.version))
+                .ok_or_else(|| {
+                    let first = versions
+                        .first()
+                        .map_or("never".to_owned(), |v| v.captured_at.to_string());
+                    CommandError::usage(format!("{id} had no version yet at {at}"))
+                        .hint(format!("its first capture was at {first}"))
+                }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VersionSpec;
+
+    #[test]
+    fn version_specs() {
+        assert_eq!(VersionSpec::parse("3"), Some(VersionSpec::Number(3)));
+        assert_eq!(VersionSpec::parse("v12"), Some(VersionSpec::Number(12)));
+        assert_eq!(
+            VersionSpec::parse("E7F9e8"),
+            Some(VersionSpec::Hash("e7f9e8".into()))
+        );
+        assert!(matches!(
+            VersionSpec::parse("2024-05-01"),
+            Some(VersionSpec::At(_))
+        ));
+        assert_eq!(VersionSpec::parse("article.txt"), None);
+        assert_eq!(VersionSpec::parse("https://example.com/a"), None);
+        assert_eq!(VersionSpec::parse("abc"), None);
+    }
+}

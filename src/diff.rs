@@ -1,0 +1,821 @@
+//! Comparing two texts the way an editor reads them: by words (or lines, or characters) within
+//! paragraphs, never by long lines, since an article paragraph is one long line.
+//!
+//! The comparison runs in two passes. Paragraphs and the blank lines between them are compared
+//! first, as whole tokens; only the runs of paragraphs that differ are then compared token by
+//! token at the chosen [`Granularity`]. Besides being how an editor reads a change, this keeps a
+//! long document cheap: equal paragraphs cost one hash each, and the fine pass only sees the
+//! changed ones. Both passes use `similar`, with one deadline for the whole diff: past it,
+//! `similar` returns a coarser alignment (whole runs replaced) and the diff says that it is
+//! [approximate](TextDiff::approximate) instead of hanging on two unrelated large documents.
+//!
+//! The result is a list of [`Op`]s over byte ranges of both texts that covers both completely:
+//! applying them to the old text yields the new one exactly ([`TextDiff::apply`]).
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use similar::{Algorithm, DiffTag};
+use unicode_segmentation::UnicodeSegmentation as _;
+
+/// The unit a diff is computed and shown in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    /// Words, runs of whitespace and punctuation marks (Unicode word boundaries, UAX #29).
+    #[default]
+    Word,
+    /// Lines.
+    Line,
+    /// Characters as a reader sees them (extended grapheme clusters: a letter with its
+    /// combining marks, an emoji with its modifiers).
+    Char,
+}
+
+impl Granularity {
+    /// The granularity's name as options and JSON spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Word => "word",
+            Granularity::Line => "line",
+            Granularity::Char => "char",
+        }
+    }
+}
+
+/// What an [`Op`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tag {
+    /// Text present in both versions.
+    Equal,
+    /// Text only in the old version.
+    Delete,
+    /// Text only in the new version.
+    Insert,
+}
+
+/// One step from the old text to the new: byte ranges into each. A `Delete` has an empty new
+/// range (where it would have been) and an `Insert` an empty old range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Op {
+    /// What the step does.
+    pub tag: Tag,
+    /// Its range in the old text.
+    pub old: Range<usize>,
+    /// Its range in the new text.
+    pub new: Range<usize>,
+}
+
+/// How to compute a diff.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// The unit of comparison.
+    pub granularity: Granularity,
+    /// How long the alignment may take before it is made coarser.
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            granularity: Granularity::Word,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// The deadline of a diff unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The difference between two texts.
+#[derive(Debug, Clone)]
+pub struct TextDiff<'a> {
+    old: &'a str,
+    new: &'a str,
+    ops: Vec<Op>,
+    granularity: Granularity,
+    approximate: bool,
+}
+
+/// One paragraph of a diff as it is shown: its pieces in order, none holding a paragraph break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paragraph<'a> {
+    /// The pieces: equal text, deleted text and inserted text.
+    pub pieces: Vec<(Tag, &'a str)>,
+}
+
+impl Paragraph<'_> {
+    /// Whether anything in the paragraph changed.
+    pub fn changed(&self) -> bool {
+        self.pieces.iter().any(|(tag, _)| *tag != Tag::Equal)
+    }
+}
+
+impl<'a> TextDiff<'a> {
+    /// Compares `old` with `new`.
+    pub fn new(old: &'a str, new: &'a str, options: &Options) -> TextDiff<'a> {
+        let deadline = Instant::now() + options.timeout;
+        let mut raw = Vec::new();
+        if options.granularity == Granularity::Line {
+            // Lines are coarse already, and a unified diff needs every op to hold whole lines,
+            // which a paragraph pass would not give (a paragraph's last line has no newline).
+            fine(
+                old,
+                0..old.len(),
+                new,
+                0..new.len(),
+                Granularity::Line,
+                deadline,
+                &mut raw,
+            );
+            let approximate = Instant::now() >= deadline;
+            return TextDiff {
+                old,
+                new,
+                ops: tidy(old, raw),
+                granularity: options.granularity,
+                approximate,
+            };
+        }
+        // First pass: paragraphs and the separators between them.
+        let old_blocks = blocks(old);
+        let new_blocks = blocks(new);
+        let (old_ids, new_ids) = intern(old, &old_blocks, new, &new_blocks);
+        let coarse = similar::capture_diff_deadline(
+            Algorithm::Myers,
+            &old_ids,
+            0..old_ids.len(),
+            &new_ids,
+            0..new_ids.len(),
+            Some(deadline),
+        );
+        for (equal, o, n) in walk(&coarse, &old_ids, &new_ids) {
+            let o = byte_span(&old_blocks, &o, old.len());
+            let n = byte_span(&new_blocks, &n, new.len());
+            if equal {
+                raw.push(Op {
+                    tag: Tag::Equal,
+                    old: o,
+                    new: n,
+                });
+            } else {
+                fine(old, o, new, n, options.granularity, deadline, &mut raw);
+            }
+        }
+        let approximate = Instant::now() >= deadline;
+        TextDiff {
+            old,
+            new,
+            ops: tidy(old, raw),
+            granularity: options.granularity,
+            approximate,
+        }
+    }
+
+    /// The old text.
+    pub fn old(&self) -> &'a str {
+        self.old
+    }
+
+    /// The new text.
+    pub fn new_text(&self) -> &'a str {
+        self.new
+    }
+
+    /// The steps from the old text to the new, in order, covering both texts: equal runs
+    /// merged, and in each change the deletion before the insertion.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    /// The unit the diff was computed in.
+    pub fn granularity(&self) -> Granularity {
+        self.granularity
+    }
+
+    /// Whether the deadline cut the alignment short, so that some changes are shown coarser
+    /// (whole runs replaced) than they are.
+    pub fn approximate(&self) -> bool {
+        self.approximate
+    }
+
+    /// Whether the texts are identical.
+    pub fn is_empty(&self) -> bool {
+        self.ops.iter().all(|op| op.tag == Tag::Equal)
+    }
+
+    /// The text of an op: the old text for equal and deleted runs, the new for inserted ones.
+    pub fn text(&self, op: &Op) -> &'a str {
+        match op.tag {
+            Tag::Equal | Tag::Delete => &self.old[op.old.clone()],
+            Tag::Insert => &self.new[op.new.clone()],
+        }
+    }
+
+    /// Rebuilds the new text from the old one and the ops, as a reader of the JSON form would.
+    pub fn apply(&self) -> String {
+        let mut out = String::with_capacity(self.new.len());
+        for op in &self.ops {
+            match op.tag {
+                Tag::Equal => out.push_str(&self.old[op.old.clone()]),
+                Tag::Delete => {}
+                Tag::Insert => out.push_str(&self.new[op.new.clone()]),
+            }
+        }
+        out
+    }
+
+    /// The diff as paragraphs to show: every paragraph of either text, in order, with its
+    /// changes. A deleted paragraph holds only deleted text, an inserted one only inserted text.
+    pub fn paragraphs(&self) -> Vec<Paragraph<'a>> {
+        let mut out = Vec::new();
+        let mut current = Paragraph { pieces: Vec::new() };
+        for op in &self.ops {
+            let text = self.text(op);
+            let mut rest = text;
+            while let Some(sep) = find_separator(rest) {
+                if sep.start > 0 {
+                    current.pieces.push((op.tag, &rest[..sep.start]));
+                }
+                if !current.pieces.is_empty() {
+                    out.push(std::mem::replace(
+                        &mut current,
+                        Paragraph { pieces: Vec::new() },
+                    ));
+                }
+                rest = &rest[sep.end..];
+            }
+            if !rest.is_empty() {
+                current.pieces.push((op.tag, rest));
+            }
+        }
+        if !current.pieces.is_empty() {
+            out.push(current);
+        }
+        // Whitespace at a paragraph's edges (a final newline, part of a changed separator) is
+        // not shown: on its own it would make an empty paragraph or an empty marker.
+        for p in &mut out {
+            if let Some((_, first)) = p.pieces.first_mut() {
+                *first = first.trim_start();
+            }
+            if let Some((_, last)) = p.pieces.last_mut() {
+                *last = last.trim_end();
+            }
+            p.pieces.retain(|(_, t)| !t.is_empty());
+        }
+        out.retain(|p| p.pieces.iter().any(|(_, t)| !t.trim().is_empty()));
+        out
+    }
+
+    /// The changes as pairs of byte ranges (old, new), one per run of deletions and insertions
+    /// between equal text.
+    pub fn changes(&self) -> Vec<(Range<usize>, Range<usize>)> {
+        let mut out: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        let mut open = false;
+        for op in &self.ops {
+            if op.tag == Tag::Equal {
+                open = false;
+                continue;
+            }
+            match out.last_mut() {
+                Some((o, n)) if open => {
+                    o.end = op.old.end;
+                    n.end = op.new.end;
+                }
+                _ => out.push((op.old.clone(), op.new.clone())),
+            }
+            open = true;
+        }
+        out
+    }
+}
+
+/// Splits a text into paragraphs and the separators between them (whitespace runs holding a
+/// blank line), as contiguous byte ranges covering the text.
+fn blocks(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(sep) = find_separator(&text[at..]) {
+        let sep = at + sep.start..at + sep.end;
+        if sep.start > at {
+            out.push(at..sep.start);
+        }
+        out.push(sep.clone());
+        at = sep.end;
+    }
+    if at < text.len() {
+        out.push(at..text.len());
+    }
+    out
+}
+
+/// The first paragraph separator in `text`: a run of whitespace holding at least two line
+/// breaks.
+fn find_separator(text: &str) -> Option<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr_newline(&bytes[from..]).map(|i| from + i) {
+        // Widen to the whole whitespace run around this line break.
+        let start = text[..i]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_whitespace())
+            .last()
+            .map_or(i, |(j, _)| j);
+        let end = text[i..]
+            .char_indices()
+            .find(|(_, c)| !c.is_whitespace())
+            .map_or(text.len(), |(j, _)| i + j);
+        if text[start..end].matches('\n').count() >= 2 {
+            return Some(start..end);
+        }
+        from = end.max(i + 1);
+    }
+    None
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+/// Maps the tokens of both texts to small integers, equal tokens to equal ones, so the
+/// alignment compares integers instead of strings.
+fn intern<'t>(
+    old: &'t str,
+    old_tokens: &[Range<usize>],
+    new: &'t str,
+    new_tokens: &[Range<usize>],
+) -> (Vec<u32>, Vec<u32>) {
+    let mut ids: HashMap<&'t str, u32> = HashMap::with_capacity(old_tokens.len());
+    let mut map = |text: &'t str, tokens: &[Range<usize>]| -> Vec<u32> {
+        tokens
+            .iter()
+            .map(|r| {
+                let next = ids.len() as u32;
+                *ids.entry(&text[r.clone()]).or_insert(next)
+            })
+            .collect()
+    };
+    let a = map(old, old_tokens);
+    let b = map(new, new_tokens);
+    (a, b)
+}
+
+/// The second pass: aligns one changed run of paragraphs token by token.
+fn fine(
+    old: &str,
+    o: Range<usize>,
+    new: &str,
+    n: Range<usize>,
+    granularity: Granularity,
+    deadline: Instant,
+    out: &mut Vec<Op>,
+) {
+    if o.is_empty() || n.is_empty() || Instant::now() >= deadline {
+        push_change(out, o, n);
+        return;
+    }
+    let old_tokens = tokens(&old[o.clone()], granularity, o.start);
+    let new_tokens = tokens(&new[n.clone()], granularity, n.start);
+    let (old_ids, new_ids) = intern(old, &old_tokens, new, &new_tokens);
+    // Patience anchors on tokens that occur once on each side, which keeps long runs cheap and
+    // aligns prose the way a reader would; between anchors it falls back to Myers.
+    let ops = similar::capture_diff_deadline(
+        Algorithm::Patience,
+        &old_ids,
+        0..old_ids.len(),
+        &new_ids,
+        0..new_ids.len(),
+        Some(deadline),
+    );
+    for (equal, or, nr) in walk(&ops, &old_ids, &new_ids) {
+        let or = byte_span(&old_tokens, &or, o.end);
+        let nr = byte_span(&new_tokens, &nr, n.end);
+        if equal {
+            out.push(Op {
+                tag: Tag::Equal,
+                old: or,
+                new: nr,
+            });
+        } else {
+            push_change(out, or, nr);
+        }
+    }
+}
+
+/// Walks `similar`'s ops as runs of token indices, (equal, old run, new run), positioned by the
+/// runs' lengths from the start rather than by the indices the ops report: `similar` 2.7's
+/// patience diff can report a deletion at a wrong position in the new sequence (found by this
+/// module's property tests). An equal run whose tokens differ is taken as a change, so a wrong
+/// op can make a diff coarser, never wrong.
+fn walk(
+    ops: &[similar::DiffOp],
+    old: &[u32],
+    new: &[u32],
+) -> Vec<(bool, Range<usize>, Range<usize>)> {
+    let (mut o, mut n) = (0, 0);
+    let mut out = Vec::with_capacity(ops.len() + 1);
+    for op in ops {
+        let (tag, or, nr) = op.as_tag_tuple();
+        let (ol, nl) = (or.len().min(old.len() - o), nr.len().min(new.len() - n));
+        let equal = tag == DiffTag::Equal && ol == nl && old[o..o + ol] == new[n..n + nl];
+        out.push((equal, o..o + ol, n..n + nl));
+        (o, n) = (o + ol, n + nl);
+    }
+    if o < old.len() || n < new.len() {
+        out.push((false, o..old.len(), n..new.len()));
+    }
+    out
+}
+
+/// The byte range of a run of tokens; an empty run sits where its token would start (`end`
+/// when it is past the last).
+fn byte_span(tokens: &[Range<usize>], run: &Range<usize>, end: usize) -> Range<usize> {
+    if run.is_empty() {
+        let at = tokens.get(run.start).map_or(end, |t| t.start);
+        at..at
+    } else {
+        tokens[run.start].start..tokens[run.end - 1].end
+    }
+}
+
+fn push_change(out: &mut Vec<Op>, old: Range<usize>, new: Range<usize>) {
+    if !old.is_empty() {
+        out.push(Op {
+            tag: Tag::Delete,
+            old: old.clone(),
+            new: new.start..new.start,
+        });
+    }
+    if !new.is_empty() {
+        out.push(Op {
+            tag: Tag::Insert,
+            old: old.end..old.end,
+            new,
+        });
+    }
+}
+
+/// The tokens of `text` (which starts at byte `base` of its document) at `granularity`, as
+/// contiguous byte ranges covering it.
+fn tokens(text: &str, granularity: Granularity, base: usize) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    match granularity {
+        Granularity::Word => {
+            for (i, word) in text.split_word_bound_indices() {
+                let r = base + i..base + i + word.len();
+                // UAX #29 splits whitespace at each line break; one run of whitespace is one
+                // token, so that a paragraph break stays whole.
+                let space = word.chars().all(char::is_whitespace);
+                match out.last_mut() {
+                    Some(last)
+                        if space
+                            && text[last.start - base..last.end - base]
+                                .chars()
+                                .all(char::is_whitespace) =>
+                    {
+                        last.end = r.end;
+                    }
+                    _ => out.push(r),
+                }
+            }
+        }
+        Granularity::Char => {
+            for (i, g) in text.grapheme_indices(true) {
+                out.push(base + i..base + i + g.len());
+            }
+        }
+        Granularity::Line => {
+            for (i, line) in text.split_inclusive('\n').scan(0, |at, l| {
+                let start = *at;
+                *at += l.len();
+                Some((start, l))
+            }) {
+                out.push(base + i..base + i + line.len());
+            }
+        }
+    }
+    out
+}
+
+/// Merges adjacent ops of one kind and folds short equal runs that only separate two changes
+/// (a space between two replaced words) into the change, so that "[-a b-]{+c d+}" is shown
+/// rather than "[-a-]{+c+} [-b-]{+d+}". Paragraph breaks are never folded.
+fn tidy(old: &str, raw: Vec<Op>) -> Vec<Op> {
+    // Groups: runs of changes, with the equal text between them.
+    enum Group {
+        Equal(Range<usize>, Range<usize>),
+        Change(Range<usize>, Range<usize>),
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for op in raw {
+        if op.old.is_empty() && op.new.is_empty() {
+            continue;
+        }
+        match (op.tag, groups.last_mut()) {
+            (Tag::Equal, Some(Group::Equal(o, n))) => {
+                o.end = op.old.end;
+                n.end = op.new.end;
+            }
+            (Tag::Equal, _) => groups.push(Group::Equal(op.old, op.new)),
+            (_, Some(Group::Change(o, n))) => {
+                o.end = o.end.max(op.old.end);
+                n.end = n.end.max(op.new.end);
+            }
+            (_, _) => groups.push(Group::Change(op.old, op.new)),
+        }
+    }
+    // Fold whitespace-only equal runs between two changes.
+    let mut folded: Vec<Group> = Vec::with_capacity(groups.len());
+    let mut iter = groups.into_iter().peekable();
+    while let Some(group) = iter.next() {
+        if let Group::Equal(o, n) = &group {
+            let between = matches!(folded.last(), Some(Group::Change(..)))
+                && matches!(iter.peek(), Some(Group::Change(..)));
+            let text = &old[o.clone()];
+            if between && text.chars().all(|c| c == ' ' || c == '\t') && !text.is_empty() {
+                if let Some(Group::Change(po, pn)) = folded.last_mut() {
+                    po.end = o.end;
+                    pn.end = n.end;
+                }
+                if let Some(Group::Change(no, nn)) = iter.next()
+                    && let Some(Group::Change(po, pn)) = folded.last_mut()
+                {
+                    po.end = no.end;
+                    pn.end = nn.end;
+                }
+                continue;
+            }
+        }
+        folded.push(group);
+    }
+    let mut ops = Vec::with_capacity(folded.len() * 2);
+    for group in folded {
+        match group {
+            Group::Equal(o, n) => ops.push(Op {
+                tag: Tag::Equal,
+                old: o,
+                new: n,
+            }),
+            Group::Change(o, n) => push_change(&mut ops, o, n),
+        }
+    }
+    ops
+}
+
+/// Converts byte offsets into a text to character offsets (Unicode scalar values), for offsets
+/// asked in increasing order, in time linear in the text.
+#[derive(Debug)]
+pub struct CharOffsets<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: usize,
+}
+
+impl<'a> CharOffsets<'a> {
+    /// Starts at the beginning of `text`.
+    pub fn new(text: &'a str) -> CharOffsets<'a> {
+        CharOffsets {
+            text,
+            byte: 0,
+            chars: 0,
+        }
+    }
+
+    /// The character offset of byte offset `byte` (on a character boundary).
+    pub fn at(&mut self, byte: usize) -> usize {
+        if byte < self.byte {
+            self.byte = 0;
+            self.chars = 0;
+        }
+        self.chars += self.text[self.byte..byte].chars().count();
+        self.byte = byte;
+        self.chars
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word_diff(old: &str, new: &str) -> String {
+        let d = TextDiff::new(old, new, &Options::default());
+        assert_eq!(d.apply(), new);
+        d.ops()
+            .iter()
+            .map(|op| match op.tag {
+                Tag::Equal => d.text(op).to_owned(),
+                Tag::Delete => format!("[-{}-]", d.text(op)),
+                Tag::Insert => format!("{{+{}+}}", d.text(op)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn words_within_a_paragraph() {
+        assert_eq!(
+            word_diff(
+                "The contract is worth $49,874,018.14.\n\nSecond paragraph.",
+                "The contract is worth $51,000,000.00.\n\nSecond paragraph."
+            ),
+            "The contract is worth $[-49,874,018.14-]{+51,000,000.00+}.\n\nSecond paragraph."
+        );
+    }
+
+    #[test]
+    fn spaces_between_changed_words_are_folded() {
+        assert_eq!(
+            word_diff("one two three four", "one five six four"),
+            "one [-two three-]{+five six+} four"
+        );
+    }
+
+    #[test]
+    fn deleted_paragraph_is_one_paragraph() {
+        let old = "First.\n\nSecond goes.\n\nThird.";
+        let new = "First.\n\nThird.";
+        let d = TextDiff::new(old, new, &Options::default());
+        assert_eq!(d.apply(), new);
+        let paras = d.paragraphs();
+        assert_eq!(paras.len(), 3);
+        assert_eq!(paras[1].pieces, vec![(Tag::Delete, "Second goes.")]);
+        assert!(!paras[0].changed() && !paras[2].changed());
+    }
+
+    #[test]
+    fn identical_texts() {
+        let d = TextDiff::new("a b\n\nc", "a b\n\nc", &Options::default());
+        assert!(d.is_empty());
+        assert_eq!(d.ops().len(), 1);
+        assert!(TextDiff::new("", "", &Options::default()).ops().is_empty());
+    }
+
+    #[test]
+    fn granularities() {
+        for g in [Granularity::Word, Granularity::Line, Granularity::Char] {
+            let options = Options {
+                granularity: g,
+                ..Options::default()
+            };
+            for (a, b) in [
+                ("", "new"),
+                ("old", ""),
+                ("line one\nline two\n", "line one\nline 2\n"),
+                ("e\u{301}te\u{301}", "ete\u{301}"),
+                ("日本語のテキスト", "日本のテキスト"),
+                ("👍🏽 ok", "👍🏿 ok"),
+            ] {
+                let d = TextDiff::new(a, b, &options);
+                assert_eq!(d.apply(), b, "{g:?} {a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn char_granularity_keeps_combining_marks_with_their_letter() {
+        let d = TextDiff::new(
+            "cafe\u{301}",
+            "cafe",
+            &Options {
+                granularity: Granularity::Char,
+                ..Options::default()
+            },
+        );
+        let deleted: Vec<&str> = d
+            .ops()
+            .iter()
+            .filter(|o| o.tag == Tag::Delete)
+            .map(|o| d.text(o))
+            .collect();
+        assert_eq!(deleted, vec!["e\u{301}"]);
+    }
+
+    #[test]
+    fn a_past_deadline_gives_an_approximate_but_correct_diff() {
+        let old = "alpha beta gamma ".repeat(2000);
+        let new = "gamma beta delta ".repeat(2000);
+        let d = TextDiff::new(
+            &old,
+            &new,
+            &Options {
+                timeout: Duration::ZERO,
+                ..Options::default()
+            },
+        );
+        assert!(d.approximate());
+        assert_eq!(d.apply(), new);
+    }
+
+    #[test]
+    fn separators() {
+        assert_eq!(find_separator("a\nb"), None);
+        assert_eq!(find_separator("a \n \n b"), Some(1..6));
+        assert_eq!(blocks("a\n\nb"), vec![0..1, 1..3, 3..4]);
+        assert_eq!(blocks("\n\na"), vec![0..2, 2..3]);
+    }
+
+    #[test]
+    fn char_offsets() {
+        let mut c = CharOffsets::new("aé日b");
+        assert_eq!(c.at(0), 0);
+        assert_eq!(c.at(3), 2);
+        assert_eq!(c.at(7), 4);
+        assert_eq!(c.at(1), 1);
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text with combining marks, CJK, emoji with modifiers, right-to-left scripts, and every
+    /// kind of space and line break.
+    fn text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "word",
+            "Wort",
+            "e\u{301}",
+            "\u{301}",
+            "\u{65e5}\u{672c}\u{8a9e}",
+            "\u{1f44d}\u{1f3fd}",
+            "\u{1f468}\u{200d}\u{1f469}",
+            "\u{05e9}\u{05dc}\u{05d5}\u{05dd}",
+            "\u{0627}\u{0644}\u{0639}\u{0631}\u{0628}\u{064a}\u{0629}",
+            "\u{202e}",
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            "\r\n",
+            "\t",
+            "\u{a0}",
+            "\u{2003}",
+            "\"",
+            "\u{201c}",
+            ".",
+            "$4,200.50",
+        ]);
+        prop::collection::vec(pieces, 0..80).prop_map(|v| v.concat())
+    }
+
+    fn granularity() -> impl Strategy<Value = Granularity> {
+        prop::sample::select(vec![
+            Granularity::Word,
+            Granularity::Line,
+            Granularity::Char,
+        ])
+    }
+
+    /// Every op's ranges are on character boundaries, contiguous, and cover both texts.
+    fn assert_covers(d: &TextDiff<'_>) {
+        let (mut o, mut n) = (0, 0);
+        for op in d.ops() {
+            assert_eq!(op.old.start, o);
+            assert_eq!(op.new.start, n);
+            assert!(d.old().is_char_boundary(op.old.end));
+            assert!(d.new_text().is_char_boundary(op.new.end));
+            if op.tag == Tag::Equal {
+                assert_eq!(&d.old()[op.old.clone()], &d.new_text()[op.new.clone()]);
+            }
+            (o, n) = (op.old.end, op.new.end);
+        }
+        assert_eq!((o, n), (d.old().len(), d.new_text().len()));
+    }
+
+    proptest! {
+        #[test]
+        fn applying_the_ops_to_from_gives_to(old in text(), new in text(), g in granularity()) {
+            let d = TextDiff::new(&old, &new, &Options { granularity: g, ..Options::default() });
+            prop_assert_eq!(d.apply(), new.clone());
+            assert_covers(&d);
+            prop_assert_eq!(d.is_empty(), old == new);
+        }
+
+        #[test]
+        fn an_edit_inside_a_text(base in text(), cut in 0usize..100, len in 0usize..10, insert in text(), g in granularity()) {
+            let chars: Vec<char> = base.chars().collect();
+            let at = cut.min(chars.len());
+            let end = (at + len).min(chars.len());
+            let new: String = chars[..at].iter().chain(insert.chars().collect::<Vec<_>>().iter()).chain(chars[end..].iter()).collect();
+            let d = TextDiff::new(&base, &new, &Options { granularity: g, ..Options::default() });
+            prop_assert_eq!(d.apply(), new.clone());
+            assert_covers(&d);
+            // Paragraphs shown hold every character of both texts but the separators.
+            let shown: String = d.paragraphs().iter().flat_map(|p| p.pieces.iter()).filter(|(t, _)| *t != Tag::Delete).map(|(_, s)| *s).collect();
+            let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            prop_assert_eq!(squeeze(&shown), squeeze(&new));
+        }
+
+        #[test]
+        fn an_expired_deadline_still_gives_a_correct_diff(old in text(), new in text()) {
+            let d = TextDiff::new(&old, &new, &Options { timeout: Duration::ZERO, ..Options::default() });
+            prop_assert_eq!(d.apply(), new.clone());
+            assert_covers(&d);
+        }
+    }
+}

@@ -1,0 +1,460 @@
+//! Printers for `verbatim diff`: the inline word diff a person reads, `--stat`, a unified diff
+//! that `patch` and `git apply` take, and the JSON form (schema in `docs/output.md`).
+
+use std::io::{self, Write};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::Styles;
+use crate::classify::EditStats;
+use crate::classify::summary::{ChangeSummary, QuotationKind};
+use crate::diff::{CharOffsets, Tag, TextDiff};
+
+/// One side of a diff, as the printers name it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DocumentInfo {
+    /// A short name: `v3`, a path or a URL.
+    pub label: String,
+    /// The source's id, when the document is a stored version or compared with one.
+    pub source: Option<String>,
+    /// The version number, when it is a stored version.
+    pub version: Option<u32>,
+    /// The source's or document's locator.
+    pub locator: Option<String>,
+    /// When the bytes were captured (or read).
+    pub captured_at: Option<Timestamp>,
+    /// SHA-256 of the bytes.
+    pub sha256: Option<String>,
+    /// SHA-256 of the text compared.
+    pub text_sha256: Option<String>,
+    /// The document's title, when it states one.
+    pub title: Option<String>,
+}
+
+/// Everything the diff printers show.
+#[derive(Debug)]
+pub struct DiffReport<'a> {
+    /// The old side.
+    pub from: DocumentInfo,
+    /// The new side.
+    pub to: DocumentInfo,
+    /// The comparison of their texts.
+    pub diff: &'a TextDiff<'a>,
+    /// What the change means.
+    pub summary: &'a ChangeSummary,
+    /// Words and paragraphs added, removed and changed.
+    pub stat: EditStats,
+}
+
+/// Prints the header, the change summary and (unless `stat_only`) the inline diff, paragraph
+/// by paragraph, with unchanged paragraphs beyond `context` of a change folded into a count.
+/// Changes are coloured when `s` colours, else marked `[-deleted-]` and `{+inserted+}` as
+/// `git diff --word-diff=plain` does.
+pub fn diff_human(
+    out: &mut dyn Write,
+    r: &DiffReport<'_>,
+    s: &Styles,
+    context: usize,
+    stat_only: bool,
+) -> io::Result<()> {
+    write_header(out, r, s)?;
+    write_summary(out, r, s)?;
+    if stat_only || r.diff.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let paragraphs = r.diff.paragraphs();
+    let changed: Vec<bool> = paragraphs.iter().map(|p| p.changed()).collect();
+    let shown: Vec<bool> = (0..paragraphs.len())
+        .map(|i| {
+            let lo = i.saturating_sub(context);
+            let hi = (i + context).min(paragraphs.len().saturating_sub(1));
+            changed[lo..=hi].iter().any(|c| *c)
+        })
+        .collect();
+    // Blocks (a paragraph, or a count of folded ones) are separated by blank lines.
+    let mut folded = 0;
+    let mut first = true;
+    let mut separate = |out: &mut dyn Write| -> io::Result<()> {
+        if !std::mem::replace(&mut first, false) {
+            writeln!(out)?;
+        }
+        Ok(())
+    };
+    for (i, paragraph) in paragraphs.iter().enumerate() {
+        if !shown[i] {
+            folded += 1;
+            continue;
+        }
+        if folded > 0 {
+            separate(out)?;
+            write_fold(out, std::mem::take(&mut folded), s)?;
+        }
+        separate(out)?;
+        for (tag, text) in &paragraph.pieces {
+            write_piece(out, *tag, text, s)?;
+        }
+        writeln!(out)?;
+    }
+    if folded > 0 {
+        separate(out)?;
+        write_fold(out, folded, s)?;
+    }
+    Ok(())
+}
+
+fn write_fold(out: &mut dyn Write, n: usize, s: &Styles) -> io::Result<()> {
+    let what = if n == 1 { "paragraph" } else { "paragraphs" };
+    writeln!(out, "{}… {n} unchanged {what} …{:#}", s.muted, s.muted)
+}
+
+fn write_piece(out: &mut dyn Write, tag: Tag, text: &str, s: &Styles) -> io::Result<()> {
+    match (tag, s.color) {
+        (Tag::Equal, _) => write!(out, "{text}"),
+        (Tag::Delete, true) => write!(out, "{}{text}{:#}", s.removed, s.removed),
+        (Tag::Insert, true) => write!(out, "{}{text}{:#}", s.added, s.added),
+        (Tag::Delete, false) => write!(out, "[-{text}-]"),
+        (Tag::Insert, false) => write!(out, "{{+{text}+}}"),
+    }
+}
+
+fn write_header(out: &mut dyn Write, r: &DiffReport<'_>, s: &Styles) -> io::Result<()> {
+    let side = |d: &DocumentInfo| {
+        let mut parts = vec![d.label.clone()];
+        if let Some(at) = &d.captured_at {
+            parts.push(super::short_time(at));
+        }
+        if let Some(sha) = &d.sha256 {
+            parts.push(format!("sha256 {}", super::short_hash(sha)));
+        }
+        parts.join("  ")
+    };
+    if let Some(id) = r.from.source.as_ref().or(r.to.source.as_ref()) {
+        let locator = r.from.locator.as_deref().unwrap_or_default();
+        let title = r.from.title.as_deref().or(r.to.title.as_deref());
+        let title = title.map(|t| format!(" — {t}")).unwrap_or_default();
+        writeln!(out, "{}{id}{:#} {locator}{title}", s.id, s.id)?;
+    }
+    writeln!(out, "{}--- {}{:#}", s.removed, side(&r.from), s.removed)?;
+    writeln!(out, "{}+++ {}{:#}", s.added, side(&r.to), s.added)?;
+    Ok(())
+}
+
+/// The change summary, one finding a line, then the counts.
+fn write_summary(out: &mut dyn Write, r: &DiffReport<'_>, s: &Styles) -> io::Result<()> {
+    if r.diff.is_empty() {
+        return writeln!(out, "no changes: the texts are identical");
+    }
+    let sum = r.summary;
+    if sum.typographic_only {
+        writeln!(
+            out,
+            "typographic only: quotes, dashes, spaces or invisible characters changed; the words did not"
+        )?;
+    }
+    if let Some(h) = &sum.headline {
+        writeln!(
+            out,
+            "headline changed: {} → {}",
+            quoted(&h.old),
+            quoted(&h.new)
+        )?;
+    }
+    for f in &sum.figures {
+        match (&f.old, &f.new) {
+            (Some(a), Some(b)) => writeln!(out, "figure changed: {a} → {b}")?,
+            (Some(a), None) => writeln!(out, "figure removed: {a}")?,
+            (None, Some(b)) => writeln!(out, "figure added: {b}")?,
+            (None, None) => {}
+        }
+    }
+    for q in &sum.quotations {
+        let text = |t: &Option<String>| quoted(t.as_deref().unwrap_or_default());
+        match q.kind {
+            QuotationKind::Altered => writeln!(
+                out,
+                "quotation altered: {} → {}",
+                text(&q.old),
+                text(&q.new)
+            )?,
+            QuotationKind::Removed => writeln!(out, "quotation removed: {}", text(&q.old))?,
+            QuotationKind::Added => writeln!(out, "quotation added: {}", text(&q.new))?,
+        }
+    }
+    for note in &sum.notes_added {
+        writeln!(out, "note added: {}", quoted(note))?;
+    }
+    writeln!(out, "{}", super::describe_changes(&r.stat))?;
+    if r.diff.approximate() {
+        writeln!(
+            out,
+            "{}approximate: the texts could not be aligned within the deadline; some changes are shown coarser than they are (raise --deadline){:#}",
+            s.muted, s.muted
+        )?;
+    }
+    Ok(())
+}
+
+/// Text in quotation marks, shortened to about 120 characters.
+fn quoted(text: &str) -> String {
+    let mut t: String = text.chars().take(120).collect();
+    if t.len() < text.len() {
+        t.push('…');
+    }
+    format!("\u{201C}{t}\u{201D}")
+}
+
+/// Prints a unified diff of the two texts by lines, with `context` lines around each hunk,
+/// that `patch` and `git apply` apply to the old text. Nothing is printed when they are equal.
+///
+/// Written here rather than by `similar`'s unified printer, whose hunk headers take positions
+/// from the ops `similar` reports, and those can be wrong after a deletion (see
+/// [`crate::diff`]); this one counts lines itself.
+pub fn diff_unified(
+    out: &mut dyn Write,
+    r: &DiffReport<'_>,
+    old_name: &str,
+    new_name: &str,
+    context: usize,
+    deadline: std::time::Duration,
+) -> io::Result<()> {
+    let (old, new) = (r.diff.old(), r.diff.new_text());
+    if old == new {
+        return Ok(());
+    }
+    let by_lines = TextDiff::new(
+        old,
+        new,
+        &crate::diff::Options {
+            granularity: crate::diff::Granularity::Line,
+            timeout: deadline,
+        },
+    );
+    // Every line of both texts, tagged, in order.
+    let lines: Vec<(Tag, &str)> = by_lines
+        .ops()
+        .iter()
+        .flat_map(|op| {
+            let tag = op.tag;
+            by_lines
+                .text(op)
+                .split_inclusive('\n')
+                .map(move |l| (tag, l))
+        })
+        .collect();
+    writeln!(out, "--- {old_name}")?;
+    writeln!(out, "+++ {new_name}")?;
+    let changed: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].0 != Tag::Equal)
+        .collect();
+    // Hunks: runs of changes whose gaps are at most twice the context, with context around.
+    let mut hunks: Vec<(usize, usize)> = Vec::new();
+    for &i in &changed {
+        let start = i.saturating_sub(context);
+        let end = (i + context + 1).min(lines.len());
+        match hunks.last_mut() {
+            Some((_, e)) if start <= *e => *e = end,
+            _ => hunks.push((start, end)),
+        }
+    }
+    // Line numbers (0-based) in each text at the start of every line of `lines`.
+    let (mut old_no, mut new_no) = (
+        Vec::with_capacity(lines.len()),
+        Vec::with_capacity(lines.len()),
+    );
+    let (mut o, mut n) = (0usize, 0usize);
+    for (tag, _) in &lines {
+        old_no.push(o);
+        new_no.push(n);
+        match tag {
+            Tag::Equal => (o, n) = (o + 1, n + 1),
+            Tag::Delete => o += 1,
+            Tag::Insert => n += 1,
+        }
+    }
+    let range = |start: usize, len: usize| match len {
+        0 => format!("{start},0"),
+        1 => format!("{}", start + 1),
+        _ => format!("{},{len}", start + 1),
+    };
+    for (start, end) in hunks {
+        let hunk = &lines[start..end];
+        let old_len = hunk.iter().filter(|(t, _)| *t != Tag::Insert).count();
+        let new_len = hunk.iter().filter(|(t, _)| *t != Tag::Delete).count();
+        writeln!(
+            out,
+            "@@ -{} +{} @@",
+            range(old_no[start], old_len),
+            range(new_no[start], new_len)
+        )?;
+        for (tag, line) in hunk {
+            let mark = match tag {
+                Tag::Equal => ' ',
+                Tag::Delete => '-',
+                Tag::Insert => '+',
+            };
+            match line.strip_suffix('\n') {
+                Some(body) => writeln!(out, "{mark}{body}")?,
+                None => writeln!(out, "{mark}{line}\n\\ No newline at end of file")?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The JSON form of a diff, documented in `docs/output.md`.
+#[derive(Serialize)]
+struct DiffJson<'a> {
+    from: &'a DocumentInfo,
+    to: &'a DocumentInfo,
+    granularity: &'static str,
+    identical: bool,
+    approximate: bool,
+    stat: &'a EditStats,
+    summary: &'a ChangeSummary,
+    ops: Vec<OpJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct OpJson<'a> {
+    op: Tag,
+    text: &'a str,
+    old_start: usize,
+    old_end: usize,
+    new_start: usize,
+    new_end: usize,
+}
+
+/// Prints the diff as one JSON document: both sides, the summary and counts, and every op with
+/// its text and character offsets (Unicode scalar values) in both texts.
+pub fn diff_json(out: &mut dyn Write, r: &DiffReport<'_>) -> io::Result<()> {
+    let mut old_at = CharOffsets::new(r.diff.old());
+    let mut new_at = CharOffsets::new(r.diff.new_text());
+    let ops = r
+        .diff
+        .ops()
+        .iter()
+        .map(|op| OpJson {
+            op: op.tag,
+            text: r.diff.text(op),
+            old_start: old_at.at(op.old.start),
+            old_end: old_at.at(op.old.end),
+            new_start: new_at.at(op.new.start),
+            new_end: new_at.at(op.new.end),
+        })
+        .collect();
+    let doc = DiffJson {
+        from: &r.from,
+        to: &r.to,
+        granularity: r.diff.granularity().as_str(),
+        identical: r.diff.is_empty(),
+        approximate: r.diff.approximate(),
+        stat: &r.stat,
+        summary: r.summary,
+        ops,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::diff::Options;
+
+    fn json_of(old: &str, new: &str) -> serde_json::Value {
+        let diff = TextDiff::new(old, new, &Options::default());
+        let summary = ChangeSummary::default();
+        let report = DiffReport {
+            from: DocumentInfo::default(),
+            to: DocumentInfo::default(),
+            diff: &diff,
+            summary: &summary,
+            stat: EditStats::default(),
+        };
+        let mut out = Vec::new();
+        diff_json(&mut out, &report).expect("write");
+        serde_json::from_slice(&out).expect("valid JSON")
+    }
+
+    /// What a reader of the JSON does: copy equal runs from FROM by their offsets, skip deleted
+    /// ones, take inserted text.
+    fn rebuild(old: &str, json: &serde_json::Value) -> String {
+        let chars: Vec<char> = old.chars().collect();
+        let mut out = String::new();
+        for op in json["ops"].as_array().expect("ops") {
+            let at = |k: &str| op[k].as_u64().expect("offset") as usize;
+            let text = op["text"].as_str().expect("text");
+            match op["op"].as_str().expect("op") {
+                "equal" => {
+                    let run: String = chars[at("old_start")..at("old_end")].iter().collect();
+                    assert_eq!(run, text);
+                    out.push_str(&run);
+                }
+                "delete" => {
+                    let run: String = chars[at("old_start")..at("old_end")].iter().collect();
+                    assert_eq!(run, text);
+                }
+                "insert" => out.push_str(text),
+                other => panic!("unknown op {other}"),
+            }
+        }
+        out
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "a",
+            "b c",
+            "e\u{301}",
+            "\u{4e2d}\u{6587}",
+            "\u{1f600}",
+            "\u{05d0}\u{05d1}",
+            " ",
+            "\n",
+            "\n\n",
+            "\"q\"",
+        ]);
+        prop::collection::vec(pieces, 0..50).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn the_json_ops_applied_to_from_give_to(old in text(), new in text()) {
+            let json = json_of(&old, &new);
+            prop_assert_eq!(rebuild(&old, &json), new.clone());
+            prop_assert_eq!(json["identical"].as_bool(), Some(old == new));
+        }
+    }
+
+    #[test]
+    fn markers_without_colour_and_folded_paragraphs() {
+        let old = "One.\n\nTwo.\n\nThree.\n\nFour is here.\n\nFive.";
+        let new = "One.\n\nTwo.\n\nThree.\n\nFour was here.\n\nFive.";
+        let diff = TextDiff::new(old, new, &Options::default());
+        let summary = ChangeSummary::default();
+        let report = DiffReport {
+            from: DocumentInfo {
+                label: "v1".into(),
+                ..DocumentInfo::default()
+            },
+            to: DocumentInfo {
+                label: "v2".into(),
+                ..DocumentInfo::default()
+            },
+            diff: &diff,
+            summary: &summary,
+            stat: crate::classify::edit_stats(old, new),
+        };
+        let mut out = Vec::new();
+        diff_human(&mut out, &report, &Styles::default(), 1, false).expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "--- v1\n+++ v2\nwords: 1 changed; paragraphs: 1 changed\n\n\
+             … 2 unchanged paragraphs …\n\nThree.\n\nFour [-is-]{+was+} here.\n\nFive.\n"
+        );
+    }
+}
