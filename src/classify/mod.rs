@@ -10,7 +10,7 @@ pub mod summary;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization as _;
+use unicode_normalization::{IsNormalized, UnicodeNormalization as _, is_nfc_quick};
 
 /// What a check found, as a state of the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -97,12 +97,47 @@ pub fn compare(old_raw: &str, old_canonical: &str, new_raw: &str, new_canonical:
 /// non-breaking and other spaces, and the ellipsis character folded; invisible characters
 /// dropped; whitespace collapsed within paragraphs; paragraphs separated by one blank line.
 pub fn canonical_text(text: &str) -> String {
-    let mut paragraphs: Vec<String> = Vec::new();
-    let mut current = String::new();
+    // Most text is NFC already; the quick check (ASCII is always yes) saves composing it again.
+    let normalized = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.nfc().collect::<String>())
+    };
+    let mut out = String::with_capacity(normalized.len());
+    // Whitespace seen since the last visible character: a paragraph break (two line breaks or
+    // more) or a space, written only before the next visible character.
     let mut pending_space = false;
     let mut newlines = 0;
-    let mut buf = [0u8; 4];
-    for c in text.nfc() {
+    let separate = |out: &mut String, pending_space: &mut bool, newlines: &mut usize| {
+        if !out.is_empty() {
+            if *newlines >= 2 {
+                out.push_str("\n\n");
+            } else if *pending_space {
+                out.push(' ');
+            }
+        }
+        *newlines = 0;
+        *pending_space = false;
+    };
+    let bytes = normalized.as_bytes();
+    let mut dropped = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Runs of printable ASCII (all but the backtick, folded below) are copied whole.
+        let plain = |b: u8| b.is_ascii_graphic() && b != b'`';
+        if plain(bytes[i]) {
+            let start = i;
+            while i < bytes.len() && plain(bytes[i]) {
+                i += 1;
+            }
+            separate(&mut out, &mut pending_space, &mut newlines);
+            out.push_str(&normalized[start..i]);
+            continue;
+        }
+        let Some(c) = normalized[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
         let piece: &str = match c {
             '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{0060}'
             | '\u{00B4}' => "'",
@@ -112,7 +147,10 @@ pub fn canonical_text(text: &str) -> String {
             | '\u{2212}' => "-",
             '\u{2026}' => "...",
             // Invisible characters that editors and CMSs insert and remove at will.
-            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => continue,
+            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => {
+                dropped = true;
+                continue;
+            }
             '\n' => {
                 newlines += 1;
                 pending_space = true;
@@ -122,23 +160,23 @@ pub fn canonical_text(text: &str) -> String {
                 pending_space = true;
                 continue;
             }
-            c => c.encode_utf8(&mut buf),
+            c => {
+                separate(&mut out, &mut pending_space, &mut newlines);
+                out.push(c);
+                continue;
+            }
         };
-        if newlines >= 2 && !current.is_empty() {
-            paragraphs.push(std::mem::take(&mut current));
-        } else if pending_space && !current.is_empty() {
-            current.push(' ');
-        }
-        newlines = 0;
-        pending_space = false;
-        current.push_str(piece);
-    }
-    if !current.is_empty() {
-        paragraphs.push(current);
+        separate(&mut out, &mut pending_space, &mut newlines);
+        out.push_str(piece);
     }
     // Dropping invisible characters can bring a base letter and a combining mark together, so
-    // normalise once more: the canonical form must be a fixed point.
-    paragraphs.join("\n\n").nfc().collect()
+    // normalise once more: the canonical form must be a fixed point. Folding alone never does
+    // (it only puts ASCII in place of characters that do not compose).
+    if !dropped || is_nfc_quick(out.chars()) == IsNormalized::Yes {
+        out
+    } else {
+        out.nfc().collect()
+    }
 }
 
 /// How much of a text changed, in words and paragraphs. A replaced run counts as changed up to
@@ -160,12 +198,49 @@ pub struct EditStats {
 }
 
 /// Counts the changes between two canonical texts.
+///
+/// Words are counted over [`crate::diff::TextDiff`]'s word diff (paragraphs first, then words
+/// within the changed ones, under a 2 s deadline), so a long document costs what its changes
+/// cost; each change counts the words on its two sides.
 pub fn edit_stats(old: &str, new: &str) -> EditStats {
-    let old_words: Vec<&str> = old.split_whitespace().collect();
-    let new_words: Vec<&str> = new.split_whitespace().collect();
-    let (words_added, words_removed, words_changed) = count_ops(&old_words, &new_words);
-    let old_paras: Vec<&str> = old.split("\n\n").filter(|p| !p.is_empty()).collect();
-    let new_paras: Vec<&str> = new.split("\n\n").filter(|p| !p.is_empty()).collect();
+    let diff = crate::diff::TextDiff::new(
+        old,
+        new,
+        &crate::diff::Options {
+            granularity: crate::diff::Granularity::Word,
+            timeout: std::time::Duration::from_secs(2),
+        },
+    );
+    stats_of(&diff, old, new)
+}
+
+/// The counts of a word diff, its changes that fold away in canonical form left out, with the
+/// paragraphs counted on the canonical texts given.
+fn stats_of(
+    diff: &crate::diff::TextDiff<'_>,
+    old_canonical: &str,
+    new_canonical: &str,
+) -> EditStats {
+    let (old, new) = (diff.old(), diff.new_text());
+    let (mut words_added, mut words_removed, mut words_changed) = (0, 0, 0);
+    for (o, n) in diff.changes() {
+        if canonical_text(&old[o.clone()]) == canonical_text(&new[n.clone()]) {
+            continue;
+        }
+        let removed = old[o].split_whitespace().count();
+        let added = new[n].split_whitespace().count();
+        let common = removed.min(added);
+        words_changed += common;
+        words_added += added - common;
+        words_removed += removed - common;
+    }
+    fn paragraphs(text: &str) -> Vec<&str> {
+        text.split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect()
+    }
+    let (old_paras, new_paras) = (paragraphs(old_canonical), paragraphs(new_canonical));
     let (paragraphs_added, paragraphs_removed, paragraphs_changed) =
         count_ops(&old_paras, &new_paras);
     EditStats {
@@ -179,25 +254,16 @@ pub fn edit_stats(old: &str, new: &str) -> EditStats {
 }
 
 fn count_ops(old: &[&str], new: &[&str]) -> (usize, usize, usize) {
-    let diff = similar::TextDiffConfig::default()
-        .algorithm(similar::Algorithm::Patience)
-        .timeout(std::time::Duration::from_secs(2))
-        .diff_slices(old, new);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     let (mut added, mut removed, mut changed) = (0, 0, 0);
-    for op in diff.ops() {
-        match *op {
-            similar::DiffOp::Equal { .. } => {}
-            similar::DiffOp::Insert { new_len, .. } => added += new_len,
-            similar::DiffOp::Delete { old_len, .. } => removed += old_len,
-            similar::DiffOp::Replace {
-                old_len, new_len, ..
-            } => {
-                let common = old_len.min(new_len);
-                changed += common;
-                added += new_len - common;
-                removed += old_len - common;
-            }
+    for run in crate::diff::align(old, new, deadline) {
+        if run.equal {
+            continue;
         }
+        let common = run.old.len().min(run.new.len());
+        changed += common;
+        added += run.new.len() - common;
+        removed += run.old.len() - common;
     }
     (added, removed, changed)
 }

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{canonical_text, edit_stats};
+use super::{EditStats, canonical_text, edit_stats};
 use crate::diff::TextDiff;
 
 /// The meaning of a change between two versions of a text.
@@ -100,17 +100,60 @@ pub struct Side<'a> {
 
 /// Summarises the change `diff` describes between `old` and `new` (whose texts it compared).
 pub fn summarize(old: Side<'_>, new: Side<'_>, diff: &TextDiff<'_>) -> ChangeSummary {
-    let old_canonical = canonical_text(old.text);
-    let new_canonical = canonical_text(new.text);
-    let stats = edit_stats(&old_canonical, &new_canonical);
-    ChangeSummary {
-        typographic_only: old.text != new.text && old_canonical == new_canonical,
-        headline: headline_change(old, new),
-        figures: figure_changes(diff),
-        quotations: quotation_changes(old.text, new.text),
-        paragraphs_added: stats.paragraphs_added,
-        paragraphs_removed: stats.paragraphs_removed,
-        notes_added: notes_added(&old_canonical, new.text),
+    analyze(old, new, diff).0
+}
+
+/// As [`summarize`], with counts of the words and paragraphs changed, as [`edit_stats`] counts
+/// them on the canonical texts: a word diff is counted directly, leaving out changes that are
+/// typography only, rather than diffed a second time.
+pub fn analyze(old: Side<'_>, new: Side<'_>, diff: &TextDiff<'_>) -> (ChangeSummary, EditStats) {
+    Prepared::new(old, new).finish(diff)
+}
+
+/// The part of a summary that needs only the two texts, not their diff: it can be computed
+/// while the diff is (on another thread), then [finished](Prepared::finish) with it.
+#[derive(Debug)]
+pub struct Prepared {
+    old_canonical: String,
+    new_canonical: String,
+    typographic_only: bool,
+    headline: Option<Replacement>,
+    quotations: Vec<QuotationChange>,
+    notes_added: Vec<String>,
+}
+
+impl Prepared {
+    /// Reads what the two texts say on their own.
+    pub fn new(old: Side<'_>, new: Side<'_>) -> Prepared {
+        let old_canonical = canonical_text(old.text);
+        let new_canonical = canonical_text(new.text);
+        Prepared {
+            typographic_only: old.text != new.text && old_canonical == new_canonical,
+            headline: headline_change(old, new),
+            quotations: quotation_changes(old.text, new.text),
+            notes_added: notes_added(&old_canonical, new.text),
+            old_canonical,
+            new_canonical,
+        }
+    }
+
+    /// The summary and counts, given the diff of the same two texts.
+    pub fn finish(self, diff: &TextDiff<'_>) -> (ChangeSummary, EditStats) {
+        let stats = if diff.granularity() == crate::diff::Granularity::Word {
+            super::stats_of(diff, &self.old_canonical, &self.new_canonical)
+        } else {
+            edit_stats(&self.old_canonical, &self.new_canonical)
+        };
+        let summary = ChangeSummary {
+            typographic_only: self.typographic_only,
+            headline: self.headline,
+            figures: figure_changes(diff),
+            quotations: self.quotations,
+            paragraphs_added: stats.paragraphs_added,
+            paragraphs_removed: stats.paragraphs_removed,
+            notes_added: self.notes_added,
+        };
+        (summary, stats)
     }
 }
 
@@ -183,6 +226,10 @@ fn figures_touching(text: &str, range: &Range<usize>) -> Vec<String> {
     // Look a little around the change: a figure it touches starts or ends near it.
     let from = floor_boundary(text, range.start.saturating_sub(40));
     let to = ceil_boundary(text, (range.end + 40).min(text.len()));
+    // Most changes have no digit near them; the figure pattern is not cheap.
+    if !text.as_bytes()[from..to].iter().any(u8::is_ascii_digit) {
+        return Vec::new();
+    }
     FIGURE
         .find_iter(&text[from..to])
         .map(|m| (from + m.start())..(from + m.end()))
@@ -268,26 +315,29 @@ fn quotation_changes(old: &str, new: &str) -> Vec<QuotationChange> {
     let removed = only(&old_q, &mut in_new);
     let mut added = only(&new_q, &mut in_old);
     let mut out = Vec::new();
-    // Pairing is quadratic; past this many candidates, report removals and additions as such.
-    let pair = removed.len() * added.len() <= 10_000;
-    for q in removed {
-        let best = pair
-            .then(|| {
-                added
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| (i, similarity(&q, a)))
-                    .filter(|(_, s)| *s >= 0.5)
-                    .max_by(|x, y| x.1.total_cmp(&y.1))
-                    .map(|(i, _)| i)
-            })
-            .flatten();
+    // Both lists are in document order, so an altered quotation's new form is near its place:
+    // each removed one is compared with the few added ones around the same relative position,
+    // which keeps a text with thousands of changed quotations linear.
+    let mut taken = vec![false; added.len()];
+    let total = removed.len().max(1);
+    for (i, q) in removed.into_iter().enumerate() {
+        let at = i * added.len() / total;
+        let window = at.saturating_sub(PAIR_WINDOW)..(at + PAIR_WINDOW + 1).min(added.len());
+        let best = window
+            .filter(|&j| !taken[j])
+            .map(|j| (j, similarity(&q, &added[j])))
+            .filter(|(_, s)| *s >= 0.5)
+            .max_by(|x, y| x.1.total_cmp(&y.1))
+            .map(|(j, _)| j);
         match best {
-            Some(i) => out.push(QuotationChange {
-                kind: QuotationKind::Altered,
-                old: Some(q),
-                new: Some(added.remove(i)),
-            }),
+            Some(j) => {
+                taken[j] = true;
+                out.push(QuotationChange {
+                    kind: QuotationKind::Altered,
+                    old: Some(q),
+                    new: Some(added[j].clone()),
+                });
+            }
             None => out.push(QuotationChange {
                 kind: QuotationKind::Removed,
                 old: Some(q),
@@ -295,6 +345,13 @@ fn quotation_changes(old: &str, new: &str) -> Vec<QuotationChange> {
             }),
         }
     }
+    added.retain({
+        let mut j = 0;
+        move |_| {
+            j += 1;
+            !taken[j - 1]
+        }
+    });
     out.extend(added.into_iter().map(|q| QuotationChange {
         kind: QuotationKind::Added,
         old: None,
@@ -303,12 +360,35 @@ fn quotation_changes(old: &str, new: &str) -> Vec<QuotationChange> {
     out
 }
 
-/// The share of words two texts have in common, from 0 to 1.
+/// How many added quotations on each side of a removed one's place are candidates for its new
+/// form.
+const PAIR_WINDOW: usize = 3;
+
+/// The share of words two texts have in common, from 0 to 1: the words both hold (counted with
+/// repetition) over the words of the longer. Order is not weighed; for telling an altered
+/// quotation from an unrelated one, sharing most words is what matters, and it is linear.
 fn similarity(a: &str, b: &str) -> f32 {
-    similar::TextDiff::configure()
-        .timeout(std::time::Duration::from_millis(50))
-        .diff_words(a, b)
-        .ratio()
+    let mut counts: foldhash::HashMap<&str, i32> = foldhash::HashMap::default();
+    let mut len_a = 0;
+    for w in a.split_whitespace() {
+        *counts.entry(w).or_default() += 1;
+        len_a += 1;
+    }
+    let (mut common, mut len_b) = (0, 0);
+    for w in b.split_whitespace() {
+        len_b += 1;
+        if let Some(n) = counts.get_mut(w)
+            && *n > 0
+        {
+            *n -= 1;
+            common += 1;
+        }
+    }
+    let longer = len_a.max(len_b);
+    if longer == 0 {
+        return 0.0;
+    }
+    common as f32 / longer as f32
 }
 
 static NOTE: LazyLock<Regex> = LazyLock::new(|| {
@@ -323,16 +403,31 @@ static NOTE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("the note pattern is a constant that compiles")
 });
 
+/// Words one of which any note holds, lower-cased: a cheap test before the note pattern, which
+/// needs the paragraph's canonical form.
+static NOTE_HINT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)correct|clarif|updat|editor|erratum|note|earlier version")
+        .expect("the note hint is a constant that compiles")
+});
+
 /// Paragraphs of `new` that are not in the old text and read as a correction or update note.
 fn notes_added(old_canonical: &str, new: &str) -> Vec<String> {
-    let old_paragraphs: std::collections::HashSet<&str> = old_canonical.split("\n\n").collect();
-    new.split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .filter(|p| NOTE.is_match(&canonical_text(p)))
-        .filter(|p| !old_paragraphs.contains(canonical_text(p).as_str()))
-        .map(str::to_owned)
-        .collect()
+    let mut old_paragraphs: Option<std::collections::HashSet<&str>> = None;
+    let mut out = Vec::new();
+    for p in new.split("\n\n").map(str::trim) {
+        if p.is_empty() || !NOTE_HINT.is_match(p) {
+            continue;
+        }
+        let canonical = canonical_text(p);
+        if !NOTE.is_match(&canonical) {
+            continue;
+        }
+        let old = old_paragraphs.get_or_insert_with(|| old_canonical.split("\n\n").collect());
+        if !old.contains(canonical.as_str()) {
+            out.push(p.to_owned());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -211,15 +211,19 @@ fn quoted(text: &str) -> String {
 /// Written here rather than by `similar`'s unified printer, whose hunk headers take positions
 /// from the ops `similar` reports, and those can be wrong after a deletion (see
 /// [`crate::diff`]); this one counts lines itself.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "two texts, two names and two settings, each needed"
+)]
 pub fn diff_unified(
     out: &mut dyn Write,
-    r: &DiffReport<'_>,
+    old: &str,
+    new: &str,
     old_name: &str,
     new_name: &str,
     context: usize,
     deadline: std::time::Duration,
 ) -> io::Result<()> {
-    let (old, new) = (r.diff.old(), r.diff.new_text());
     if old == new {
         return Ok(());
     }

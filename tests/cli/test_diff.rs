@@ -599,18 +599,9 @@ proptest! {
     #[test]
     fn unified_output_applied_with_patch_gives_to(old in unicode_text(), new in unicode_text()) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let diff = verbatim::diff::TextDiff::new(&old, &new, &verbatim::diff::Options::default());
-        let summary = verbatim::classify::summary::ChangeSummary::default();
-        let report = verbatim::report::diff::DiffReport {
-            from: Default::default(),
-            to: Default::default(),
-            diff: &diff,
-            summary: &summary,
-            stat: Default::default(),
-        };
         let mut patch = Vec::new();
         verbatim::report::diff::diff_unified(
-            &mut patch, &report, "a/doc.txt", "b/doc.txt", 3, std::time::Duration::from_secs(5),
+            &mut patch, &old, &new, "a/doc.txt", "b/doc.txt", 3, std::time::Duration::from_secs(5),
         ).expect("write");
         let patch_file = dir.path().join("p.patch");
         std::fs::write(&patch_file, &patch).expect("write");

@@ -5,20 +5,23 @@
 //! first, as whole tokens; only the runs of paragraphs that differ are then compared token by
 //! token at the chosen [`Granularity`]. Besides being how an editor reads a change, this keeps a
 //! long document cheap: equal paragraphs cost one hash each, and the fine pass only sees the
-//! changed ones. Both passes use `similar`, with one deadline for the whole diff: past it,
-//! `similar` returns a coarser alignment (whole runs replaced) and the diff says that it is
-//! [approximate](TextDiff::approximate) instead of hanging on two unrelated large documents.
+//! changed ones. Both passes align with patience anchors and, between them, `similar`'s Myers
+//! (module `align`), under one deadline for the whole diff: past it, what is left unaligned is
+//! replaced whole and the diff says that it is [approximate](TextDiff::approximate) instead of
+//! hanging on two unrelated large documents.
 //!
 //! The result is a list of [`Op`]s over byte ranges of both texts that covers both completely:
 //! applying them to the old text yields the new one exactly ([`TextDiff::apply`]).
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use similar::{Algorithm, DiffTag};
 use unicode_segmentation::UnicodeSegmentation as _;
+
+mod align;
+
+pub(crate) use align::align;
 
 /// The unit a diff is computed and shown in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,18 +147,10 @@ impl<'a> TextDiff<'a> {
         let old_blocks = blocks(old);
         let new_blocks = blocks(new);
         let (old_ids, new_ids) = intern(old, &old_blocks, new, &new_blocks);
-        let coarse = similar::capture_diff_deadline(
-            Algorithm::Myers,
-            &old_ids,
-            0..old_ids.len(),
-            &new_ids,
-            0..new_ids.len(),
-            Some(deadline),
-        );
-        for (equal, o, n) in walk(&coarse, &old_ids, &new_ids) {
-            let o = byte_span(&old_blocks, &o, old.len());
-            let n = byte_span(&new_blocks, &n, new.len());
-            if equal {
+        for run in align(&old_ids, &new_ids, deadline) {
+            let o = byte_span(&old_blocks, &run.old, old.len());
+            let n = byte_span(&new_blocks, &run.new, new.len());
+            if run.equal {
                 raw.push(Op {
                     tag: Tag::Equal,
                     old: o,
@@ -349,7 +344,8 @@ fn intern<'t>(
     new: &'t str,
     new_tokens: &[Range<usize>],
 ) -> (Vec<u32>, Vec<u32>) {
-    let mut ids: HashMap<&'t str, u32> = HashMap::with_capacity(old_tokens.len());
+    let mut ids: foldhash::HashMap<&'t str, u32> =
+        foldhash::HashMap::with_capacity_and_hasher(old_tokens.len(), Default::default());
     let mut map = |text: &'t str, tokens: &[Range<usize>]| -> Vec<u32> {
         tokens
             .iter()
@@ -381,20 +377,10 @@ fn fine(
     let old_tokens = tokens(&old[o.clone()], granularity, o.start);
     let new_tokens = tokens(&new[n.clone()], granularity, n.start);
     let (old_ids, new_ids) = intern(old, &old_tokens, new, &new_tokens);
-    // Patience anchors on tokens that occur once on each side, which keeps long runs cheap and
-    // aligns prose the way a reader would; between anchors it falls back to Myers.
-    let ops = similar::capture_diff_deadline(
-        Algorithm::Patience,
-        &old_ids,
-        0..old_ids.len(),
-        &new_ids,
-        0..new_ids.len(),
-        Some(deadline),
-    );
-    for (equal, or, nr) in walk(&ops, &old_ids, &new_ids) {
-        let or = byte_span(&old_tokens, &or, o.end);
-        let nr = byte_span(&new_tokens, &nr, n.end);
-        if equal {
+    for run in align(&old_ids, &new_ids, deadline) {
+        let or = byte_span(&old_tokens, &run.old, o.end);
+        let nr = byte_span(&new_tokens, &run.new, n.end);
+        if run.equal {
             out.push(Op {
                 tag: Tag::Equal,
                 old: or,
@@ -404,31 +390,6 @@ fn fine(
             push_change(out, or, nr);
         }
     }
-}
-
-/// Walks `similar`'s ops as runs of token indices, (equal, old run, new run), positioned by the
-/// runs' lengths from the start rather than by the indices the ops report: `similar` 2.7's
-/// patience diff can report a deletion at a wrong position in the new sequence (found by this
-/// module's property tests). An equal run whose tokens differ is taken as a change, so a wrong
-/// op can make a diff coarser, never wrong.
-fn walk(
-    ops: &[similar::DiffOp],
-    old: &[u32],
-    new: &[u32],
-) -> Vec<(bool, Range<usize>, Range<usize>)> {
-    let (mut o, mut n) = (0, 0);
-    let mut out = Vec::with_capacity(ops.len() + 1);
-    for op in ops {
-        let (tag, or, nr) = op.as_tag_tuple();
-        let (ol, nl) = (or.len().min(old.len() - o), nr.len().min(new.len() - n));
-        let equal = tag == DiffTag::Equal && ol == nl && old[o..o + ol] == new[n..n + nl];
-        out.push((equal, o..o + ol, n..n + nl));
-        (o, n) = (o + ol, n + nl);
-    }
-    if o < old.len() || n < new.len() {
-        out.push((false, o..old.len(), n..new.len()));
-    }
-    out
 }
 
 /// The byte range of a run of tokens; an empty run sits where its token would start (`end`
@@ -464,25 +425,7 @@ fn push_change(out: &mut Vec<Op>, old: Range<usize>, new: Range<usize>) {
 fn tokens(text: &str, granularity: Granularity, base: usize) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = Vec::new();
     match granularity {
-        Granularity::Word => {
-            for (i, word) in text.split_word_bound_indices() {
-                let r = base + i..base + i + word.len();
-                // UAX #29 splits whitespace at each line break; one run of whitespace is one
-                // token, so that a paragraph break stays whole.
-                let space = word.chars().all(char::is_whitespace);
-                match out.last_mut() {
-                    Some(last)
-                        if space
-                            && text[last.start - base..last.end - base]
-                                .chars()
-                                .all(char::is_whitespace) =>
-                    {
-                        last.end = r.end;
-                    }
-                    _ => out.push(r),
-                }
-            }
-        }
+        Granularity::Word => word_tokens(text, base, &mut out),
         Granularity::Char => {
             for (i, g) in text.grapheme_indices(true) {
                 out.push(base + i..base + i + g.len());
@@ -499,6 +442,84 @@ fn tokens(text: &str, granularity: Granularity, base: usize) -> Vec<Range<usize>
         }
     }
     out
+}
+
+/// Word tokens: Unicode word boundaries (UAX #29), with one token for each run of whitespace so
+/// that a paragraph break stays whole. Stretches of plain ASCII between spaces, most of most
+/// texts, are split by hand with the same rules as UAX #29 gives them (letters and digits
+/// joined, with an apostrophe or full stop between letters or digits, and a comma between
+/// digits), because the Unicode tables cost more than the rest of a diff.
+fn word_tokens(text: &str, base: usize, out: &mut Vec<Range<usize>>) {
+    let bytes = text.as_bytes();
+    let push = |out: &mut Vec<Range<usize>>, r: Range<usize>, space: bool| match out.last_mut() {
+        Some(last)
+            if space
+                && text[last.start - base..last.end - base]
+                    .chars()
+                    .all(char::is_whitespace) =>
+        {
+            last.end = r.end;
+        }
+        _ => out.push(r),
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_whitespace() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            push(out, base + start..base + i, true);
+            continue;
+        }
+        // The next chunk: everything up to ASCII whitespace.
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let chunk = &text[start..i];
+        if chunk.is_ascii() {
+            ascii_words(chunk.as_bytes(), base + start, out);
+        } else {
+            for (j, word) in chunk.split_word_bound_indices() {
+                let space = word.chars().all(char::is_whitespace);
+                push(out, base + start + j..base + start + j + word.len(), space);
+            }
+        }
+    }
+}
+
+/// Splits a chunk of ASCII without whitespace into words and single punctuation marks.
+fn ascii_words(chunk: &[u8], base: usize, out: &mut Vec<Range<usize>>) {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < chunk.len() {
+        if !word(chunk[i]) {
+            out.push(base + i..base + i + 1);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        loop {
+            while i < chunk.len() && word(chunk[i]) {
+                i += 1;
+            }
+            // A mark between two word characters keeps them one word: "don't", "U.S",
+            // "4.2", and "1,000" (a comma only between digits).
+            let joins = i + 1 < chunk.len()
+                && word(chunk[i + 1])
+                && match chunk[i] {
+                    b'\'' | b'.' => true,
+                    b',' => chunk[i - 1].is_ascii_digit() && chunk[i + 1].is_ascii_digit(),
+                    _ => false,
+                };
+            if !joins {
+                break;
+            }
+            i += 1;
+        }
+        out.push(base + start..base + i);
+    }
 }
 
 /// Merges adjacent ops of one kind and folds short equal runs that only separate two changes

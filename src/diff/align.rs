@@ -1,0 +1,295 @@
+//! Aligning two sequences of token ids: the longest run of equal tokens first, then patience
+//! anchors (tokens that occur exactly once on each side, in increasing order on both, found by
+//! longest increasing subsequence), recursively within the gaps between anchors, and Myers
+//! (from `similar`) only for gaps that have no anchor left.
+//!
+//! Hand-written rather than `similar`'s patience diff because that one matches its unique
+//! tokens with Myers, which costs the product of the sequence length and the number of changes:
+//! on a long article with changes spread through it (every other paragraph touched), most of a
+//! diff's time went there. Here anchoring is O(n log n) and Myers sees only small gaps.
+
+use std::ops::Range;
+use std::time::Instant;
+
+use similar::{Algorithm, DiffTag};
+
+/// A run of tokens: equal on both sides, or a change (one side may be empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Run {
+    /// Whether the run is the same tokens on both sides.
+    pub equal: bool,
+    /// Its token indices in the old sequence.
+    pub old: Range<usize>,
+    /// Its token indices in the new sequence.
+    pub new: Range<usize>,
+}
+
+/// Gaps nested deeper than this are aligned by Myers alone; each level is strictly smaller than
+/// the one above, so this only bounds the stack on pathological input.
+const MAX_DEPTH: usize = 48;
+
+/// Aligns `old` with `new`: runs in order, covering both, adjacent equal runs merged. Past
+/// `deadline`, what is left unaligned becomes one change.
+pub(crate) fn align<T: Ord + std::hash::Hash>(old: &[T], new: &[T], deadline: Instant) -> Vec<Run> {
+    let mut out = Vec::new();
+    align_into(old, new, 0, 0, deadline, 0, &mut out);
+    out
+}
+
+fn align_into<T: Ord + std::hash::Hash>(
+    old: &[T],
+    new: &[T],
+    ob: usize,
+    nb: usize,
+    deadline: Instant,
+    depth: usize,
+    out: &mut Vec<Run>,
+) {
+    let pre = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    push_equal(out, ob, nb, pre);
+    let (old, new) = (&old[pre..], &new[pre..]);
+    let suf = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (o, n) = (&old[..old.len() - suf], &new[..new.len() - suf]);
+    middle(o, n, ob + pre, nb + pre, deadline, depth, out);
+    push_equal(out, ob + pre + o.len(), nb + pre + n.len(), suf);
+}
+
+/// Aligns two sequences that share no prefix or suffix.
+fn middle<T: Ord + std::hash::Hash>(
+    o: &[T],
+    n: &[T],
+    ob: usize,
+    nb: usize,
+    deadline: Instant,
+    depth: usize,
+    out: &mut Vec<Run>,
+) {
+    if o.is_empty() && n.is_empty() {
+        return;
+    }
+    if o.is_empty() || n.is_empty() || Instant::now() >= deadline {
+        push_change(out, ob..ob + o.len(), nb..nb + n.len());
+        return;
+    }
+    let anchors = if depth < MAX_DEPTH {
+        unique_anchors(o, n)
+    } else {
+        Vec::new()
+    };
+    if anchors.is_empty() {
+        return myers(o, n, ob, nb, deadline, out);
+    }
+    let (mut pi, mut pj) = (0, 0);
+    for (i, j) in anchors {
+        align_into(
+            &o[pi..i],
+            &n[pj..j],
+            ob + pi,
+            nb + pj,
+            deadline,
+            depth + 1,
+            out,
+        );
+        push_equal(out, ob + i, nb + j, 1);
+        (pi, pj) = (i + 1, j + 1);
+    }
+    align_into(
+        &o[pi..],
+        &n[pj..],
+        ob + pi,
+        nb + pj,
+        deadline,
+        depth + 1,
+        out,
+    );
+}
+
+/// The tokens that occur once in each sequence, as (old index, new index) pairs, reduced to the
+/// longest chain increasing on both sides.
+fn unique_anchors<T: Ord + std::hash::Hash>(o: &[T], n: &[T]) -> Vec<(usize, usize)> {
+    // For each token: (count in old, count in new, index in new).
+    let mut seen: foldhash::HashMap<&T, (u32, u32, usize)> =
+        foldhash::HashMap::with_capacity_and_hasher(o.len(), Default::default());
+    for t in o {
+        seen.entry(t).or_insert((0, 0, 0)).0 += 1;
+    }
+    for (j, t) in n.iter().enumerate() {
+        if let Some(e) = seen.get_mut(t) {
+            e.1 += 1;
+            e.2 = j;
+        }
+    }
+    let pairs: Vec<(usize, usize)> = o
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| match seen.get(t) {
+            Some(&(1, 1, j)) => Some((i, j)),
+            _ => None,
+        })
+        .collect();
+    longest_increasing(&pairs)
+}
+
+/// The longest subsequence of `pairs` (increasing in their first element) whose second elements
+/// increase too: patience sorting with binary search.
+fn longest_increasing(pairs: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev = vec![usize::MAX; pairs.len()];
+    for (k, &(_, j)) in pairs.iter().enumerate() {
+        let at = tails.partition_point(|&t| pairs[t].1 < j);
+        if at > 0 {
+            prev[k] = tails[at - 1];
+        }
+        if at == tails.len() {
+            tails.push(k);
+        } else {
+            tails[at] = k;
+        }
+    }
+    let mut chain = Vec::with_capacity(tails.len());
+    let mut k = tails.last().copied().unwrap_or(usize::MAX);
+    while k != usize::MAX {
+        chain.push(pairs[k]);
+        k = prev[k];
+    }
+    chain.reverse();
+    chain
+}
+
+/// Myers, for a gap without anchors. `similar`'s ops are walked by their lengths with our own
+/// cursors, not by the positions they report: `similar` 2.7 can report a deletion at a wrong
+/// position in the new sequence (found by this module's property tests). An equal op whose
+/// tokens differ is taken as a change, so a wrong op could make a diff coarser, never wrong.
+fn myers<T: Ord + std::hash::Hash>(
+    o: &[T],
+    n: &[T],
+    ob: usize,
+    nb: usize,
+    deadline: Instant,
+    out: &mut Vec<Run>,
+) {
+    let ops = similar::capture_diff_deadline(
+        Algorithm::Myers,
+        o,
+        0..o.len(),
+        n,
+        0..n.len(),
+        Some(deadline),
+    );
+    let (mut i, mut j) = (0, 0);
+    for op in ops {
+        let (tag, or, nr) = op.as_tag_tuple();
+        let (ol, nl) = (or.len().min(o.len() - i), nr.len().min(n.len() - j));
+        if tag == DiffTag::Equal && ol == nl && o[i..i + ol] == n[j..j + nl] {
+            push_equal(out, ob + i, nb + j, ol);
+        } else {
+            push_change(out, ob + i..ob + i + ol, nb + j..nb + j + nl);
+        }
+        (i, j) = (i + ol, j + nl);
+    }
+    if i < o.len() || j < n.len() {
+        push_change(out, ob + i..ob + o.len(), nb + j..nb + n.len());
+    }
+}
+
+fn push_equal(out: &mut Vec<Run>, o: usize, n: usize, len: usize) {
+    if len == 0 {
+        return;
+    }
+    if let Some(last) = out.last_mut()
+        && last.equal
+        && last.old.end == o
+        && last.new.end == n
+    {
+        last.old.end += len;
+        last.new.end += len;
+        return;
+    }
+    out.push(Run {
+        equal: true,
+        old: o..o + len,
+        new: n..n + len,
+    });
+}
+
+fn push_change(out: &mut Vec<Run>, o: Range<usize>, n: Range<usize>) {
+    if o.is_empty() && n.is_empty() {
+        return;
+    }
+    if let Some(last) = out.last_mut()
+        && !last.equal
+        && last.old.end == o.start
+        && last.new.end == n.start
+    {
+        last.old.end = o.end;
+        last.new.end = n.end;
+        return;
+    }
+    out.push(Run {
+        equal: false,
+        old: o,
+        new: n,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn check(old: &[u8], new: &[u8], runs: &[Run]) {
+        let (mut o, mut n) = (0, 0);
+        let mut rebuilt = Vec::new();
+        for r in runs {
+            assert_eq!((r.old.start, r.new.start), (o, n), "runs are contiguous");
+            if r.equal {
+                assert_eq!(old[r.old.clone()], new[r.new.clone()]);
+            }
+            rebuilt.extend_from_slice(&new[r.new.clone()]);
+            (o, n) = (r.old.end, r.new.end);
+        }
+        assert_eq!((o, n), (old.len(), new.len()), "runs cover both");
+        assert_eq!(rebuilt, new);
+    }
+
+    #[test]
+    fn anchors_and_gaps() {
+        let old = b"abcXdefYghi";
+        let new = b"abcdeZfghiW";
+        let runs = align(old, new, Instant::now() + Duration::from_secs(1));
+        check(old, new, &runs);
+        let equal: usize = runs.iter().filter(|r| r.equal).map(|r| r.old.len()).sum();
+        assert_eq!(
+            equal, 9,
+            "a longest common subsequence here: abcdefghi; {runs:?}"
+        );
+    }
+
+    #[test]
+    fn longest_chain() {
+        assert_eq!(
+            longest_increasing(&[(0, 3), (1, 0), (2, 1), (3, 4), (4, 2)]),
+            vec![(1, 0), (2, 1), (4, 2)]
+        );
+        assert!(longest_increasing(&[]).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn runs_cover_both_and_rebuild_new(
+            old in prop::collection::vec(0u8..6, 0..200),
+            new in prop::collection::vec(0u8..6, 0..200),
+        ) {
+            check(&old, &new, &align(&old, &new, Instant::now() + Duration::from_secs(5)));
+            check(&old, &new, &align(&old, &new, Instant::now()));
+        }
+    }
+}
