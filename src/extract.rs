@@ -104,6 +104,11 @@ impl Rules {
         Ok(Rules { selector, ignore })
     }
 
+    /// Whether there is nothing to ignore (no patterns).
+    pub fn ignores_nothing(&self) -> bool {
+        self.ignore.is_empty()
+    }
+
     /// The text with every ignored pattern removed, for comparison only.
     pub fn strip_ignored<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         let mut text = std::borrow::Cow::Borrowed(text);
@@ -129,6 +134,43 @@ pub fn extract_with(
     file_name: Option<&str>,
     rules: &Rules,
 ) -> Extracted {
+    extract_cow(
+        std::borrow::Cow::Borrowed(bytes),
+        content_type,
+        file_name,
+        rules,
+        &mut false,
+    )
+}
+
+/// As [`extract_with`], consuming the bytes: a text file that is valid UTF-8 with Unix line
+/// ends becomes its own text without being copied (for callers that keep no raw bytes).
+/// Returns, besides, whether the text is exactly the bytes.
+pub fn extract_owned(
+    bytes: Vec<u8>,
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+    rules: &Rules,
+) -> (Extracted, bool) {
+    let mut same = false;
+    let extracted = extract_cow(
+        std::borrow::Cow::Owned(bytes),
+        content_type,
+        file_name,
+        rules,
+        &mut same,
+    );
+    (extracted, same)
+}
+
+fn extract_cow(
+    input: std::borrow::Cow<'_, [u8]>,
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+    rules: &Rules,
+    same: &mut bool,
+) -> Extracted {
+    let bytes: &[u8] = &input;
     let (declared_type, declared_charset) =
         content_type.map(parse_content_type).unwrap_or_default();
     let media_type = declared_type
@@ -144,18 +186,45 @@ pub fn extract_with(
         };
     }
     let is_html = media_type == "text/html" || media_type == "application/xhtml+xml";
-    let (encoding, charset_source) = decide_charset(bytes, declared_charset.as_deref(), is_html);
+    let (encoding, charset_source, valid) =
+        decide_charset(bytes, declared_charset.as_deref(), is_html);
     // `decode` sniffs a BOM itself and replaces malformed sequences with U+FFFD, so the text is
     // always valid UTF-8 while the raw bytes keep the exact original.
-    let (decoded, used, _had_errors) = encoding.decode(bytes);
-    let decoded = decoded.replace("\r\n", "\n").replace('\r', "\n");
+    let (decoded, used) = match valid {
+        Some(text) => (std::borrow::Cow::Borrowed(text), encoding),
+        None => {
+            let (decoded, used, _had_errors) = encoding.decode(bytes);
+            (decoded, used)
+        }
+    };
+    let decoded = if decoded.contains('\r') {
+        std::borrow::Cow::Owned(decoded.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        decoded
+    };
     let (title, text) = if is_html {
         match &rules.selector {
             Some((_, selector)) => html_to_text_in(&decoded, Some(selector)),
             None => article_text(&decoded),
         }
     } else {
-        (None, decoded)
+        let text = match decoded {
+            std::borrow::Cow::Owned(text) => text,
+            // The decoder borrowed the bytes, so they are the text already.
+            std::borrow::Cow::Borrowed(text) => match input {
+                std::borrow::Cow::Owned(bytes)
+                    if bytes.len() == text.len() && bytes.as_ptr() == text.as_ptr() =>
+                {
+                    *same = true;
+                    // SAFETY: `text` is a `&str`, so valid UTF-8, and it is these very bytes
+                    // (same address, same length). Validating again would cost as much as the
+                    // rest of reading a long file.
+                    unsafe { String::from_utf8_unchecked(bytes) }
+                }
+                _ => text.to_owned(),
+            },
+        };
+        (None, text)
     };
     Extracted {
         media_type,
@@ -219,26 +288,28 @@ fn sniff_media_type(bytes: &[u8], file_name: Option<&str>) -> String {
     }
 }
 
-fn decide_charset(
-    bytes: &[u8],
+/// The charset of `bytes` and how it was decided, with the text itself when deciding it
+/// meant validating the bytes as UTF-8 (so that they are not decoded a second time).
+fn decide_charset<'b>(
+    bytes: &'b [u8],
     declared: Option<&str>,
     is_html: bool,
-) -> (&'static Encoding, CharsetSource) {
+) -> (&'static Encoding, CharsetSource, Option<&'b str>) {
     if let Some((encoding, _)) = Encoding::for_bom(bytes) {
-        return (encoding, CharsetSource::Bom);
+        return (encoding, CharsetSource::Bom, None);
     }
     if let Some(encoding) = declared.and_then(|l| Encoding::for_label(l.as_bytes())) {
-        return (encoding, CharsetSource::Header);
+        return (encoding, CharsetSource::Header, None);
     }
     if is_html && let Some(encoding) = meta_charset(bytes) {
-        return (encoding, CharsetSource::Meta);
+        return (encoding, CharsetSource::Meta, None);
     }
-    if std::str::from_utf8(bytes).is_ok() {
-        return (encoding_rs::UTF_8, CharsetSource::Utf8);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (encoding_rs::UTF_8, CharsetSource::Utf8, Some(text));
     }
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
-    (detector.guess(None, true), CharsetSource::Detected)
+    (detector.guess(None, true), CharsetSource::Detected, None)
 }
 
 /// Finds `<meta charset=…>` or `<meta http-equiv=Content-Type content="…charset=…">` in the

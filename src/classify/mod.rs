@@ -8,6 +8,7 @@
 pub mod summary;
 
 use std::fmt;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::{IsNormalized, UnicodeNormalization as _, is_nfc_quick};
@@ -211,38 +212,66 @@ pub fn edit_stats(old: &str, new: &str) -> EditStats {
             timeout: std::time::Duration::from_secs(2),
         },
     );
-    stats_of(&diff, old, new)
+    stats_of(&diff)
 }
 
-/// The counts of a word diff, its changes that fold away in canonical form left out, with the
-/// paragraphs counted on the canonical texts given.
-fn stats_of(
-    diff: &crate::diff::TextDiff<'_>,
-    old_canonical: &str,
-    new_canonical: &str,
-) -> EditStats {
+/// The counts of a word diff: its changes that fold away in canonical form are left out, and
+/// paragraphs are counted over its paragraph-level runs, in canonical form, so that only the
+/// changed paragraphs are ever made canonical.
+pub(crate) fn stats_of(diff: &crate::diff::TextDiff<'_>) -> EditStats {
     let (old, new) = (diff.old(), diff.new_text());
     let (mut words_added, mut words_removed, mut words_changed) = (0, 0, 0);
+    // Where changes folded away, by their start in the old text.
+    let mut folded: Vec<Range<usize>> = Vec::new();
     for (o, n) in diff.changes() {
-        if canonical_text(&old[o.clone()]) == canonical_text(&new[n.clone()]) {
+        let (a, b) = (&old[o.clone()], &new[n]);
+        if folds_away(a, b) {
+            folded.push(o);
             continue;
         }
-        let removed = old[o].split_whitespace().count();
-        let added = new[n].split_whitespace().count();
+        let removed = a.split_whitespace().count();
+        let added = b.split_whitespace().count();
         let common = removed.min(added);
         words_changed += common;
         words_added += added - common;
         words_removed += removed - common;
     }
-    fn paragraphs(text: &str) -> Vec<&str> {
-        text.split("\n\n")
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect()
+    // Paragraphs are compared raw, and in canonical form only in the runs where some change
+    // folded away (so that a paragraph changed in typography alone is not counted).
+    let (mut paragraphs_added, mut paragraphs_removed, mut paragraphs_changed) = (0, 0, 0);
+    // Both lists are in text order: one pass over the folded changes.
+    let mut next_folded = folded.iter().peekable();
+    for run in diff.block_runs().iter().filter(|r| !r.equal) {
+        let (a, b) = (&old[run.old.clone()], &new[run.new.clone()]);
+        let end = run.old.end.max(run.old.start + 1);
+        while next_folded.next_if(|f| f.start < run.old.start).is_some() {}
+        let mut typography = false;
+        while let Some(f) = next_folded.next_if(|f| f.start < end) {
+            typography |= f.start >= run.old.start;
+        }
+        let (a, b) = if typography {
+            (
+                std::borrow::Cow::Owned(canonical_text(a)),
+                std::borrow::Cow::Owned(canonical_text(b)),
+            )
+        } else {
+            (std::borrow::Cow::Borrowed(a), std::borrow::Cow::Borrowed(b))
+        };
+        let paragraphs = |t: &'_ str| -> Vec<String> {
+            t.split("\n\n")
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let (a, b) = (paragraphs(&a), paragraphs(&b));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let b: Vec<&str> = b.iter().map(String::as_str).collect();
+        let (added, removed, changed) = count_ops(&a, &b);
+        paragraphs_added += added;
+        paragraphs_removed += removed;
+        paragraphs_changed += changed;
     }
-    let (old_paras, new_paras) = (paragraphs(old_canonical), paragraphs(new_canonical));
-    let (paragraphs_added, paragraphs_removed, paragraphs_changed) =
-        count_ops(&old_paras, &new_paras);
     EditStats {
         words_added,
         words_removed,
@@ -251,6 +280,13 @@ fn stats_of(
         paragraphs_removed,
         paragraphs_changed,
     }
+}
+
+/// Whether a change is typography only: the same canonical text, and a paragraph break on both
+/// sides or on neither (canonical form keeps paragraph breaks).
+pub(crate) fn folds_away(a: &str, b: &str) -> bool {
+    canonical_text(a) == canonical_text(b)
+        && crate::diff::has_separator(a) == crate::diff::has_separator(b)
 }
 
 fn count_ops(old: &[&str], new: &[&str]) -> (usize, usize, usize) {

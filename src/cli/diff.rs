@@ -88,6 +88,14 @@ enum GranularityArg {
     Char,
 }
 
+/// How documents named on the command line are read.
+struct Reader<'a> {
+    client: &'a HttpClient,
+    max_bytes: u64,
+    /// Whether to hash their bytes and text (for the header and JSON).
+    hash: bool,
+}
+
 /// One side of the comparison: its text, and what the printers say about it.
 struct Side {
     info: DocumentInfo,
@@ -98,33 +106,36 @@ struct Side {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
+    if args.format != DiffFormat::Unified {
+        // The summary's patterns take about as long to compile as a document takes to read.
+        std::thread::spawn(summary::warm_up);
+    }
     let client = HttpClient::new(fetch::Options {
         total_timeout: Duration::from_secs(args.timeout),
         max_body: args.max_bytes,
         ..fetch::Options::default()
     });
+    let reader = Reader {
+        client: &client,
+        max_bytes: args.max_bytes,
+        // A patch names no hashes.
+        hash: args.format != DiffFormat::Unified,
+    };
     let (from, to) = if args.against.is_some() || !two_documents(ctx, &args) {
-        from_store(ctx, &args, &client)?
+        from_store(ctx, &args, &reader)?
     } else {
         let second = args.second.as_deref().unwrap_or_default();
-        (
-            document(
-                ctx,
-                &args.first,
-                &client,
-                args.max_bytes,
-                &Rules::default(),
-                None,
-            )?,
-            document(
-                ctx,
-                second,
-                &client,
-                args.max_bytes,
-                &Rules::default(),
-                None,
-            )?,
-        )
+        let rules = Rules::default();
+        // Each document is read, extracted and hashed on its own thread.
+        let (first, second) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| document(ctx, &args.first, &reader, &rules, None));
+            let second = document(ctx, second, &reader, &rules, None);
+            (first.join(), second)
+        });
+        let first = first.map_err(|_| {
+            CommandError::new(exit::INTERNAL, "reading the first document failed (a bug)")
+        })?;
+        (first?, second?)
     };
     print(ctx, &args, from, to)
 }
@@ -142,7 +153,7 @@ fn two_documents(ctx: &Context, args: &Args) -> bool {
 fn from_store(
     ctx: &Context,
     args: &Args,
-    client: &HttpClient,
+    reader: &Reader<'_>,
 ) -> Result<(Side, Side), CommandError> {
     let store = ctx.open_store()?;
     let snapshot = store.snapshot()?;
@@ -171,7 +182,7 @@ fn from_store(
             },
         };
         let old = stored(&snapshot, &source, old, &rules)?;
-        let new = document(ctx, against, client, args.max_bytes, &rules, Some(&source))?;
+        let new = document(ctx, against, reader, &rules, Some(&source))?;
         return Ok((old, new));
     }
     let (old, new) = match (&args.second, &args.third, args.at) {
@@ -215,7 +226,7 @@ fn stored(
         version.origin.clone(),
         rules,
     );
-    let mut side = side_of(&capture, rules, format!("v{}", version.version));
+    let mut side = side_of(capture, rules, format!("v{}", version.version), true);
     side.info.source = Some(source.id.to_string());
     side.info.version = Some(version.version);
     side.info.locator = Some(source.locator.clone());
@@ -229,33 +240,83 @@ fn stored(
 fn document(
     ctx: &Context,
     input: &str,
-    client: &HttpClient,
-    max_bytes: u64,
+    reader: &Reader<'_>,
     rules: &Rules,
     source: Option<&SourceRecord>,
 ) -> Result<Side, CommandError> {
     let locator = Locator::parse(input, &ctx.cwd)?;
-    let capture = capture::capture(&locator, client, max_bytes, rules)
-        .map_err(|e| CommandError::from(e).on(input))?;
-    let mut side = side_of(&capture, rules, input.to_owned());
+    let mut side = match &locator {
+        // A file's bytes become its text without a copy where they can.
+        Locator::File(path) => {
+            let raw = fetch::read_file(path, reader.max_bytes)
+                .map_err(|e| CommandError::from(e).on(input))?;
+            let captured_at = capture::now();
+            let sha256 = reader.hash.then(|| sha256_hex(&raw));
+            let name = path.file_name().and_then(|n| n.to_str());
+            let (extracted, same) = verbatim::extract::extract_owned(raw, None, name, rules);
+            side_from(
+                extracted,
+                sha256,
+                same,
+                captured_at,
+                rules,
+                input.to_owned(),
+            )
+        }
+        Locator::Http(_) => {
+            let capture = capture::capture(&locator, reader.client, reader.max_bytes, rules)
+                .map_err(|e| CommandError::from(e).on(input))?;
+            side_of(capture, rules, input.to_owned(), reader.hash)
+        }
+    };
     side.info.locator = Some(locator.canonical());
     side.info.source = source.map(|s| s.id.to_string());
     Ok(side)
 }
 
-fn side_of(capture: &Capture, rules: &Rules, label: String) -> Side {
-    let text = rules.strip_ignored(&capture.extracted.text).into_owned();
+fn side_of(capture: Capture, rules: &Rules, label: String, hash: bool) -> Side {
+    let sha256 = hash.then(|| sha256_hex(&capture.raw));
+    let same = capture.extracted.text.as_bytes() == capture.raw.as_slice();
+    side_from(
+        capture.extracted,
+        sha256,
+        same,
+        capture.captured_at,
+        rules,
+        label,
+    )
+}
+
+/// A side from its extracted text; `same` says the text is exactly the bytes hashed in
+/// `sha256`, so that one hash serves both.
+fn side_from(
+    extracted: verbatim::extract::Extracted,
+    sha256: Option<String>,
+    same: bool,
+    captured_at: Timestamp,
+    rules: &Rules,
+    label: String,
+) -> Side {
+    let text = match rules.strip_ignored(&extracted.text) {
+        std::borrow::Cow::Owned(stripped) => stripped,
+        std::borrow::Cow::Borrowed(_) => extracted.text,
+    };
+    let text_sha256 = match &sha256 {
+        Some(sha) if same && rules.ignores_nothing() => Some(sha.clone()),
+        Some(_) => Some(sha256_hex(text.as_bytes())),
+        None => None,
+    };
     Side {
         info: DocumentInfo {
             label,
-            captured_at: Some(capture.captured_at),
-            sha256: Some(sha256_hex(&capture.raw)),
-            text_sha256: Some(sha256_hex(text.as_bytes())),
-            title: capture.extracted.title.clone(),
+            captured_at: Some(captured_at),
+            sha256,
+            text_sha256,
+            title: extracted.title.clone(),
             ..DocumentInfo::default()
         },
-        title: capture.extracted.title.clone(),
-        binary: capture.extracted.charset.is_none(),
+        title: extracted.title,
+        binary: extracted.charset.is_none(),
         text,
     }
 }

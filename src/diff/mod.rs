@@ -99,8 +99,21 @@ pub struct TextDiff<'a> {
     old: &'a str,
     new: &'a str,
     ops: Vec<Op>,
+    blocks: Vec<BlockRun>,
     granularity: Granularity,
     approximate: bool,
+}
+
+/// A run of the first pass: paragraphs (with the separators between them) equal on both sides,
+/// or changed, as byte ranges of each text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockRun {
+    /// Whether the paragraphs are the same on both sides.
+    pub equal: bool,
+    /// The run in the old text.
+    pub old: Range<usize>,
+    /// The run in the new text.
+    pub new: Range<usize>,
 }
 
 /// One paragraph of a diff as it is shown: its pieces in order, none holding a paragraph break.
@@ -139,6 +152,7 @@ impl<'a> TextDiff<'a> {
                 old,
                 new,
                 ops: tidy(old, raw),
+                blocks: Vec::new(),
                 granularity: options.granularity,
                 approximate,
             };
@@ -147,9 +161,15 @@ impl<'a> TextDiff<'a> {
         let old_blocks = blocks(old);
         let new_blocks = blocks(new);
         let (old_ids, new_ids) = intern(old, &old_blocks, new, &new_blocks);
+        let mut blocks = Vec::new();
         for run in align(&old_ids, &new_ids, deadline) {
             let o = byte_span(&old_blocks, &run.old, old.len());
             let n = byte_span(&new_blocks, &run.new, new.len());
+            blocks.push(BlockRun {
+                equal: run.equal,
+                old: o.clone(),
+                new: n.clone(),
+            });
             if run.equal {
                 raw.push(Op {
                     tag: Tag::Equal,
@@ -165,6 +185,7 @@ impl<'a> TextDiff<'a> {
             old,
             new,
             ops: tidy(old, raw),
+            blocks,
             granularity: options.granularity,
             approximate,
         }
@@ -184,6 +205,12 @@ impl<'a> TextDiff<'a> {
     /// merged, and in each change the deletion before the insertion.
     pub fn ops(&self) -> &[Op] {
         &self.ops
+    }
+
+    /// The runs of the first, paragraph-level pass, in order, covering both texts; empty for a
+    /// line diff, which has no such pass.
+    pub fn block_runs(&self) -> &[BlockRun] {
+        &self.blocks
     }
 
     /// The unit the diff was computed in.
@@ -288,6 +315,26 @@ impl<'a> TextDiff<'a> {
     }
 }
 
+/// The lines of `text`, each with its line break (the last may have none).
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes())
+        .map(move |end| {
+            let line = &text[start..=end];
+            start = end + 1;
+            line
+        })
+        .chain(std::iter::once_with(move || {
+            &text[text.rfind('\n').map_or(0, |i| i + 1)..]
+        }))
+        .filter(|l| !l.is_empty())
+}
+
+/// Whether `text` holds a paragraph break (a run of whitespace with two line breaks or more).
+pub(crate) fn has_separator(text: &str) -> bool {
+    find_separator(text).is_some()
+}
+
 /// Splits a text into paragraphs and the separators between them (whitespace runs holding a
 /// blank line), as contiguous byte ranges covering the text.
 fn blocks(text: &str) -> Vec<Range<usize>> {
@@ -310,9 +357,8 @@ fn blocks(text: &str) -> Vec<Range<usize>> {
 /// The first paragraph separator in `text`: a run of whitespace holding at least two line
 /// breaks.
 fn find_separator(text: &str) -> Option<Range<usize>> {
-    let bytes = text.as_bytes();
     let mut from = 0;
-    while let Some(i) = memchr_newline(&bytes[from..]).map(|i| from + i) {
+    while let Some(i) = memchr::memchr(b'\n', &text.as_bytes()[from..]).map(|i| from + i) {
         // Widen to the whole whitespace run around this line break.
         let start = text[..i]
             .char_indices()
@@ -330,10 +376,6 @@ fn find_separator(text: &str) -> Option<Range<usize>> {
         from = end.max(i + 1);
     }
     None
-}
-
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 /// Maps the tokens of both texts to small integers, equal tokens to equal ones, so the
@@ -371,6 +413,88 @@ fn fine(
     out: &mut Vec<Op>,
 ) {
     if o.is_empty() || n.is_empty() || Instant::now() >= deadline {
+        push_change(out, o, n);
+        return;
+    }
+    // Text both sides share at the start and end, cut at a space so that no token is split,
+    // is equal without being tokenized: most changed paragraphs change in a few words.
+    if granularity == Granularity::Word {
+        let (a, b) = (&old[o.clone()], &new[n.clone()]);
+        let pre = space_before(a, common_prefix(a.as_bytes(), b.as_bytes()));
+        let suf = common_suffix(&a.as_bytes()[pre..], &b.as_bytes()[pre..]);
+        let suf = space_after_from_end(a, suf);
+        if pre > 0 || suf > 0 {
+            if pre > 0 {
+                out.push(Op {
+                    tag: Tag::Equal,
+                    old: o.start..o.start + pre,
+                    new: n.start..n.start + pre,
+                });
+            }
+            fine_tokens(
+                old,
+                o.start + pre..o.end - suf,
+                new,
+                n.start + pre..n.end - suf,
+                granularity,
+                deadline,
+                out,
+            );
+            if suf > 0 {
+                out.push(Op {
+                    tag: Tag::Equal,
+                    old: o.end - suf..o.end,
+                    new: n.end - suf..n.end,
+                });
+            }
+            return;
+        }
+    }
+    fine_tokens(old, o, new, n, granularity, deadline, out);
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    a.iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// The longest prefix of `text` no longer than `len` bytes that ends just after an ASCII space
+/// (or is empty).
+fn space_before(text: &str, len: usize) -> usize {
+    text.as_bytes()[..len]
+        .iter()
+        .rposition(u8::is_ascii_whitespace)
+        .map_or(0, |i| i + 1)
+}
+
+/// The longest suffix of `text` no longer than `len` bytes that starts at an ASCII space (or is
+/// empty).
+fn space_after_from_end(text: &str, len: usize) -> usize {
+    let start = text.len() - len;
+    text.as_bytes()[start..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(0, |i| len - i)
+}
+
+/// The second pass proper: tokenizes a changed run and aligns its tokens.
+fn fine_tokens(
+    old: &str,
+    o: Range<usize>,
+    new: &str,
+    n: Range<usize>,
+    granularity: Granularity,
+    deadline: Instant,
+    out: &mut Vec<Op>,
+) {
+    if o.is_empty() || n.is_empty() {
         push_change(out, o, n);
         return;
     }
@@ -432,12 +556,13 @@ fn tokens(text: &str, granularity: Granularity, base: usize) -> Vec<Range<usize>
             }
         }
         Granularity::Line => {
-            for (i, line) in text.split_inclusive('\n').scan(0, |at, l| {
-                let start = *at;
-                *at += l.len();
-                Some((start, l))
-            }) {
-                out.push(base + i..base + i + line.len());
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+                out.push(base + start..base + end + 1);
+                start = end + 1;
+            }
+            if start < text.len() {
+                out.push(base + start..base + text.len());
             }
         }
     }

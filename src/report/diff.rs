@@ -235,76 +235,148 @@ pub fn diff_unified(
             timeout: deadline,
         },
     );
-    // Every line of both texts, tagged, in order.
-    let lines: Vec<(Tag, &str)> = by_lines
-        .ops()
-        .iter()
-        .flat_map(|op| {
-            let tag = op.tag;
-            by_lines
-                .text(op)
-                .split_inclusive('\n')
-                .map(move |l| (tag, l))
-        })
-        .collect();
     writeln!(out, "--- {old_name}")?;
     writeln!(out, "+++ {new_name}")?;
-    let changed: Vec<usize> = (0..lines.len())
-        .filter(|&i| lines[i].0 != Tag::Equal)
-        .collect();
-    // Hunks: runs of changes whose gaps are at most twice the context, with context around.
-    let mut hunks: Vec<(usize, usize)> = Vec::new();
-    for &i in &changed {
-        let start = i.saturating_sub(context);
-        let end = (i + context + 1).min(lines.len());
-        match hunks.last_mut() {
-            Some((_, e)) if start <= *e => *e = end,
-            _ => hunks.push((start, end)),
-        }
-    }
-    // Line numbers (0-based) in each text at the start of every line of `lines`.
-    let (mut old_no, mut new_no) = (
-        Vec::with_capacity(lines.len()),
-        Vec::with_capacity(lines.len()),
-    );
-    let (mut o, mut n) = (0usize, 0usize);
-    for (tag, _) in &lines {
-        old_no.push(o);
-        new_no.push(n);
-        match tag {
-            Tag::Equal => (o, n) = (o + 1, n + 1),
-            Tag::Delete => o += 1,
-            Tag::Insert => n += 1,
-        }
-    }
-    let range = |start: usize, len: usize| match len {
-        0 => format!("{start},0"),
-        1 => format!("{}", start + 1),
-        _ => format!("{},{len}", start + 1),
-    };
-    for (start, end) in hunks {
-        let hunk = &lines[start..end];
-        let old_len = hunk.iter().filter(|(t, _)| *t != Tag::Insert).count();
-        let new_len = hunk.iter().filter(|(t, _)| *t != Tag::Delete).count();
-        writeln!(
-            out,
-            "@@ -{} +{} @@",
-            range(old_no[start], old_len),
-            range(new_no[start], new_len)
-        )?;
-        for (tag, line) in hunk {
-            let mark = match tag {
-                Tag::Equal => ' ',
-                Tag::Delete => '-',
-                Tag::Insert => '+',
-            };
-            match line.strip_suffix('\n') {
-                Some(body) => writeln!(out, "{mark}{body}")?,
-                None => writeln!(out, "{mark}{line}\n\\ No newline at end of file")?,
+    // One pass over the ops (each a run of whole lines), holding only the hunk being built: a
+    // hunk opens at a change with up to `context` lines of the equal run before it, takes in
+    // equal runs of at most twice the context, and closes after `context` lines of a longer
+    // one (or at the end).
+    let ops = by_lines.ops();
+    let mut hunk: Option<Hunk> = None;
+    let (mut old_line, mut new_line) = (0usize, 0usize);
+    for (i, op) in ops.iter().enumerate() {
+        let text = by_lines.text(op);
+        let count = line_count(text);
+        match op.tag {
+            Tag::Equal => {
+                if let Some(h) = hunk.as_mut() {
+                    let last = i + 1 == ops.len();
+                    if !last && count <= 2 * context {
+                        h.push(' ', text, count);
+                    } else {
+                        let lead = first_lines(text, context);
+                        h.push(' ', lead, context.min(count));
+                        if let Some(h) = hunk.take() {
+                            h.write(out)?;
+                        }
+                    }
+                }
+                old_line += count;
+                new_line += count;
+            }
+            Tag::Delete | Tag::Insert => {
+                let h = hunk.get_or_insert_with(|| {
+                    // Leading context: the end of the equal run before, if any.
+                    let before = i
+                        .checked_sub(1)
+                        .map(|j| &ops[j])
+                        .filter(|p| p.tag == Tag::Equal);
+                    let lead = before.map_or("", |p| last_lines(by_lines.text(p), context));
+                    let lead_count = line_count(lead);
+                    let mut h = Hunk {
+                        old_start: old_line - lead_count,
+                        new_start: new_line - lead_count,
+                        old_len: 0,
+                        new_len: 0,
+                        body: Vec::new(),
+                    };
+                    h.push(' ', lead, lead_count);
+                    h
+                });
+                if op.tag == Tag::Delete {
+                    h.push('-', text, count);
+                    old_line += count;
+                } else {
+                    h.push('+', text, count);
+                    new_line += count;
+                }
             }
         }
     }
+    if let Some(h) = hunk.take() {
+        h.write(out)?;
+    }
     Ok(())
+}
+
+/// A unified diff hunk being built.
+struct Hunk {
+    old_start: usize,
+    new_start: usize,
+    old_len: usize,
+    new_len: usize,
+    body: Vec<u8>,
+}
+
+impl Hunk {
+    /// Adds `count` whole lines of `text`, each marked.
+    fn push(&mut self, mark: char, text: &str, count: usize) {
+        if mark != '+' {
+            self.old_len += count;
+        }
+        if mark != '-' {
+            self.new_len += count;
+        }
+        for line in crate::diff::lines(text) {
+            self.body.push(mark as u8);
+            match line.strip_suffix('\n') {
+                Some(body) => {
+                    self.body.extend_from_slice(body.as_bytes());
+                    self.body.push(b'\n');
+                }
+                None => {
+                    self.body.extend_from_slice(line.as_bytes());
+                    self.body
+                        .extend_from_slice(b"\n\\ No newline at end of file\n");
+                }
+            }
+        }
+    }
+
+    fn write(self, out: &mut dyn Write) -> io::Result<()> {
+        let range = |start: usize, len: usize| match len {
+            0 => format!("{start},0"),
+            1 => format!("{}", start + 1),
+            _ => format!("{},{len}", start + 1),
+        };
+        writeln!(
+            out,
+            "@@ -{} +{} @@",
+            range(self.old_start, self.old_len),
+            range(self.new_start, self.new_len)
+        )?;
+        out.write_all(&self.body)
+    }
+}
+
+/// The number of lines in `text` (a last line without a line break counts).
+fn line_count(text: &str) -> usize {
+    let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    breaks + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
+/// The first `n` lines of `text`.
+fn first_lines(text: &str, n: usize) -> &str {
+    if n == 0 {
+        return "";
+    }
+    match memchr::memchr_iter(b'\n', text.as_bytes()).nth(n - 1) {
+        Some(end) => &text[..=end],
+        None => text,
+    }
+}
+
+/// The last `n` lines of `text`.
+fn last_lines(text: &str, n: usize) -> &str {
+    if n == 0 {
+        return "";
+    }
+    // The line break that ends the text does not start a line.
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    match memchr::memrchr_iter(b'\n', body.as_bytes()).nth(n - 1) {
+        Some(start) => &text[start + 1..],
+        None => text,
+    }
 }
 
 /// The JSON form of a diff, documented in `docs/output.md`.

@@ -593,15 +593,15 @@ fn unicode_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// The unified diff applied with GNU patch turns FROM into TO, whatever the text.
     #[test]
-    fn unified_output_applied_with_patch_gives_to(old in unicode_text(), new in unicode_text()) {
+    fn unified_output_applied_with_patch_gives_to(old in unicode_text(), new in unicode_text(), context in 0usize..4) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut patch = Vec::new();
         verbatim::report::diff::diff_unified(
-            &mut patch, &old, &new, "a/doc.txt", "b/doc.txt", 3, std::time::Duration::from_secs(5),
+            &mut patch, &old, &new, "a/doc.txt", "b/doc.txt", context, std::time::Duration::from_secs(5),
         ).expect("write");
         let patch_file = dir.path().join("p.patch");
         std::fs::write(&patch_file, &patch).expect("write");
