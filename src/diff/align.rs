@@ -22,17 +22,64 @@ pub(crate) struct Run {
     pub old: Range<usize>,
     /// Its token indices in the new sequence.
     pub new: Range<usize>,
+    /// For a change: whether it was left unaligned because time ran out (the deadline, or the
+    /// budget of a large gap with nothing in common), so that it may hide equal tokens.
+    pub approximate: bool,
 }
 
 /// Gaps nested deeper than this are aligned by Myers alone; each level is strictly smaller than
 /// the one above, so this only bounds the stack on pathological input.
 const MAX_DEPTH: usize = 48;
 
+/// A gap this long (in tokens, both sides) with no anchor is most likely unrelated text, where
+/// Myers costs the product of the lengths and finds little: it gets a share of the time to the deadline ([`GAP_SHARE`]).
+const BIG_GAP: usize = 4096;
+
+/// The cost (in Myers steps, roughly) past which a lopsided gap is not aligned.
+const LOPSIDED_COST: u64 = 200_000_000;
+
+/// The share of the time to the deadline that Myers may spend on big gaps, all of them
+/// together, before such gaps are taken as replaced whole (250 ms of the default 5 s): a larger
+/// deadline buys a closer alignment.
+const GAP_SHARE: u32 = 20;
+
+/// What alignments may still spend: one set of limits is shared by every alignment of a diff.
+#[derive(Debug)]
+pub(crate) struct Limits {
+    deadline: Instant,
+    /// Time left for big gaps.
+    gap_budget: std::time::Duration,
+}
+
+impl Limits {
+    /// Limits ending at `deadline`, with the whole budget for big gaps.
+    pub(crate) fn new(deadline: Instant) -> Limits {
+        Limits {
+            deadline,
+            gap_budget: deadline.saturating_duration_since(Instant::now()) / GAP_SHARE,
+        }
+    }
+
+    /// Whether the deadline has passed.
+    pub(crate) fn expired(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+}
+
 /// Aligns `old` with `new`: runs in order, covering both, adjacent equal runs merged. Past
 /// `deadline`, what is left unaligned becomes one change.
 pub(crate) fn align<T: Ord + std::hash::Hash>(old: &[T], new: &[T], deadline: Instant) -> Vec<Run> {
+    align_within(old, new, &mut Limits::new(deadline))
+}
+
+/// As [`align`], within limits shared with other alignments.
+pub(crate) fn align_within<T: Ord + std::hash::Hash>(
+    old: &[T],
+    new: &[T],
+    limits: &mut Limits,
+) -> Vec<Run> {
     let mut out = Vec::new();
-    align_into(old, new, 0, 0, deadline, 0, &mut out);
+    align_into(old, new, 0, 0, limits, 0, &mut out);
     out
 }
 
@@ -41,7 +88,7 @@ fn align_into<T: Ord + std::hash::Hash>(
     new: &[T],
     ob: usize,
     nb: usize,
-    deadline: Instant,
+    limits: &mut Limits,
     depth: usize,
     out: &mut Vec<Run>,
 ) {
@@ -55,7 +102,7 @@ fn align_into<T: Ord + std::hash::Hash>(
         .take_while(|(a, b)| a == b)
         .count();
     let (o, n) = (&old[..old.len() - suf], &new[..new.len() - suf]);
-    middle(o, n, ob + pre, nb + pre, deadline, depth, out);
+    middle(o, n, ob + pre, nb + pre, limits, depth, out);
     push_equal(out, ob + pre + o.len(), nb + pre + n.len(), suf);
 }
 
@@ -65,7 +112,7 @@ fn middle<T: Ord + std::hash::Hash>(
     n: &[T],
     ob: usize,
     nb: usize,
-    deadline: Instant,
+    limits: &mut Limits,
     depth: usize,
     out: &mut Vec<Run>,
 ) {
@@ -73,8 +120,12 @@ fn middle<T: Ord + std::hash::Hash>(
         return;
     }
     // Small gaps are cheap whatever happens; the clock is read only for larger ones.
-    if o.is_empty() || n.is_empty() || (o.len() + n.len() > 64 && Instant::now() >= deadline) {
-        push_change(out, ob..ob + o.len(), nb..nb + n.len());
+    if o.is_empty() || n.is_empty() {
+        push_change(out, ob..ob + o.len(), nb..nb + n.len(), false);
+        return;
+    }
+    if o.len() + n.len() > 64 && Instant::now() >= limits.deadline {
+        push_change(out, ob..ob + o.len(), nb..nb + n.len(), true);
         return;
     }
     let anchors = if depth < MAX_DEPTH {
@@ -83,7 +134,7 @@ fn middle<T: Ord + std::hash::Hash>(
         Vec::new()
     };
     if anchors.is_empty() {
-        return myers(o, n, ob, nb, deadline, out);
+        return myers(o, n, ob, nb, limits, out);
     }
     let (mut pi, mut pj) = (0, 0);
     for (i, j) in anchors {
@@ -92,22 +143,14 @@ fn middle<T: Ord + std::hash::Hash>(
             &n[pj..j],
             ob + pi,
             nb + pj,
-            deadline,
+            limits,
             depth + 1,
             out,
         );
         push_equal(out, ob + i, nb + j, 1);
         (pi, pj) = (i + 1, j + 1);
     }
-    align_into(
-        &o[pi..],
-        &n[pj..],
-        ob + pi,
-        nb + pj,
-        deadline,
-        depth + 1,
-        out,
-    );
+    align_into(&o[pi..], &n[pj..], ob + pi, nb + pj, limits, depth + 1, out);
 }
 
 /// The tokens that occur once in each sequence, as (old index, new index) pairs, reduced to the
@@ -171,17 +214,39 @@ fn myers<T: Ord + std::hash::Hash>(
     n: &[T],
     ob: usize,
     nb: usize,
-    deadline: Instant,
+    limits: &mut Limits,
     out: &mut Vec<Run>,
 ) {
-    let ops = similar::capture_diff_deadline(
-        Algorithm::Myers,
-        o,
-        0..o.len(),
-        n,
-        0..n.len(),
-        Some(deadline),
-    );
+    let big = o.len() + n.len() > BIG_GAP;
+    // Against a long run, a handful of tokens on the other side can match only by chance (a
+    // comma, a "the"), while Myers pays about the long length times the difference in lengths
+    // to find out: past a few hundred million steps, the gap is replaced whole.
+    let (short, long) = (o.len().min(n.len()), o.len().max(n.len()));
+    if short * 32 < long && (long as u64) * ((long - short) as u64) > LOPSIDED_COST {
+        push_change(out, ob..ob + o.len(), nb..nb + n.len(), true);
+        return;
+    }
+    let started = Instant::now();
+    let limit = if big {
+        limits.deadline.min(started + limits.gap_budget)
+    } else {
+        limits.deadline
+    };
+    if started >= limit {
+        push_change(out, ob..ob + o.len(), nb..nb + n.len(), true);
+        return;
+    }
+    let ops =
+        similar::capture_diff_deadline(Algorithm::Myers, o, 0..o.len(), n, 0..n.len(), Some(limit));
+    let now = Instant::now();
+    if big {
+        limits.gap_budget = limits.gap_budget.saturating_sub(now - started);
+    }
+    if now >= limit {
+        // Cut short, Myers gives an arbitrary coarse split; one replacement says so plainly.
+        push_change(out, ob..ob + o.len(), nb..nb + n.len(), true);
+        return;
+    }
     let (mut i, mut j) = (0, 0);
     for op in ops {
         let (tag, or, nr) = op.as_tag_tuple();
@@ -189,12 +254,12 @@ fn myers<T: Ord + std::hash::Hash>(
         if tag == DiffTag::Equal && ol == nl && o[i..i + ol] == n[j..j + nl] {
             push_equal(out, ob + i, nb + j, ol);
         } else {
-            push_change(out, ob + i..ob + i + ol, nb + j..nb + j + nl);
+            push_change(out, ob + i..ob + i + ol, nb + j..nb + j + nl, false);
         }
         (i, j) = (i + ol, j + nl);
     }
     if i < o.len() || j < n.len() {
-        push_change(out, ob + i..ob + o.len(), nb + j..nb + n.len());
+        push_change(out, ob + i..ob + o.len(), nb + j..nb + n.len(), false);
     }
 }
 
@@ -215,10 +280,11 @@ fn push_equal(out: &mut Vec<Run>, o: usize, n: usize, len: usize) {
         equal: true,
         old: o..o + len,
         new: n..n + len,
+        approximate: false,
     });
 }
 
-fn push_change(out: &mut Vec<Run>, o: Range<usize>, n: Range<usize>) {
+fn push_change(out: &mut Vec<Run>, o: Range<usize>, n: Range<usize>, approximate: bool) {
     if o.is_empty() && n.is_empty() {
         return;
     }
@@ -229,12 +295,14 @@ fn push_change(out: &mut Vec<Run>, o: Range<usize>, n: Range<usize>) {
     {
         last.old.end = o.end;
         last.new.end = n.end;
+        last.approximate |= approximate;
         return;
     }
     out.push(Run {
         equal: false,
         old: o,
         new: n,
+        approximate,
     });
 }
 

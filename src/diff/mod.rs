@@ -22,6 +22,7 @@ use unicode_segmentation::UnicodeSegmentation as _;
 mod align;
 
 pub(crate) use align::align;
+use align::{Limits, align_within};
 
 /// The unit a diff is computed and shown in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,16 +139,16 @@ impl<'a> TextDiff<'a> {
         if options.granularity == Granularity::Line {
             // Lines are coarse already, and a unified diff needs every op to hold whole lines,
             // which a paragraph pass would not give (a paragraph's last line has no newline).
-            fine(
+            let cut_short = fine(
                 old,
                 0..old.len(),
                 new,
                 0..new.len(),
                 Granularity::Line,
-                deadline,
+                &mut Limits::new(deadline),
                 &mut raw,
             );
-            let approximate = Instant::now() >= deadline;
+            let approximate = cut_short || Instant::now() >= deadline;
             return TextDiff {
                 old,
                 new,
@@ -162,7 +163,9 @@ impl<'a> TextDiff<'a> {
         let new_blocks = blocks(new);
         let (old_ids, new_ids) = intern(old, &old_blocks, new, &new_blocks);
         let mut blocks = Vec::new();
-        for run in align(&old_ids, &new_ids, deadline) {
+        let mut cut_short = false;
+        let mut limits = Limits::new(deadline);
+        for run in align_within(&old_ids, &new_ids, &mut limits) {
             let o = byte_span(&old_blocks, &run.old, old.len());
             let n = byte_span(&new_blocks, &run.new, new.len());
             blocks.push(BlockRun {
@@ -176,11 +179,16 @@ impl<'a> TextDiff<'a> {
                     old: o,
                     new: n,
                 });
+            } else if run.approximate {
+                // Paragraphs that could not be aligned are not worth aligning word by word.
+                cut_short = true;
+                push_change(&mut raw, o, n);
             } else {
-                fine(old, o, new, n, options.granularity, deadline, &mut raw);
+                let fine_cut = fine(old, o, new, n, options.granularity, &mut limits, &mut raw);
+                cut_short |= fine_cut;
             }
         }
-        let approximate = Instant::now() >= deadline;
+        let approximate = cut_short || Instant::now() >= deadline;
         TextDiff {
             old,
             new,
@@ -218,8 +226,9 @@ impl<'a> TextDiff<'a> {
         self.granularity
     }
 
-    /// Whether the deadline cut the alignment short, so that some changes are shown coarser
-    /// (whole runs replaced) than they are.
+    /// Whether some runs were left unaligned, so that changes are shown coarser (whole runs
+    /// replaced) than they are: the deadline passed, or runs with little in common used up the
+    /// time they are allowed (a twentieth of the deadline) or were too lopsided to be worth it.
     pub fn approximate(&self) -> bool {
         self.approximate
     }
@@ -402,19 +411,24 @@ fn intern<'t>(
     (a, b)
 }
 
-/// The second pass: aligns one changed run of paragraphs token by token.
+/// The second pass: aligns one changed run of paragraphs token by token. Returns whether time
+/// ran out for some of it (it is then shown replaced whole).
 fn fine(
     old: &str,
     o: Range<usize>,
     new: &str,
     n: Range<usize>,
     granularity: Granularity,
-    deadline: Instant,
+    limits: &mut Limits,
     out: &mut Vec<Op>,
-) {
-    if o.is_empty() || n.is_empty() || Instant::now() >= deadline {
+) -> bool {
+    if o.is_empty() || n.is_empty() {
         push_change(out, o, n);
-        return;
+        return false;
+    }
+    if limits.expired() {
+        push_change(out, o, n);
+        return true;
     }
     // Text both sides share at the start and end, cut at a space so that no token is split,
     // is equal without being tokenized: most changed paragraphs change in a few words.
@@ -431,13 +445,13 @@ fn fine(
                     new: n.start..n.start + pre,
                 });
             }
-            fine_tokens(
+            let cut = fine_tokens(
                 old,
                 o.start + pre..o.end - suf,
                 new,
                 n.start + pre..n.end - suf,
                 granularity,
-                deadline,
+                limits,
                 out,
             );
             if suf > 0 {
@@ -447,10 +461,10 @@ fn fine(
                     new: n.end - suf..n.end,
                 });
             }
-            return;
+            return cut;
         }
     }
-    fine_tokens(old, o, new, n, granularity, deadline, out);
+    fine_tokens(old, o, new, n, granularity, limits, out)
 }
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
@@ -491,17 +505,19 @@ fn fine_tokens(
     new: &str,
     n: Range<usize>,
     granularity: Granularity,
-    deadline: Instant,
+    limits: &mut Limits,
     out: &mut Vec<Op>,
-) {
+) -> bool {
     if o.is_empty() || n.is_empty() {
         push_change(out, o, n);
-        return;
+        return false;
     }
     let old_tokens = tokens(&old[o.clone()], granularity, o.start);
     let new_tokens = tokens(&new[n.clone()], granularity, n.start);
     let (old_ids, new_ids) = intern(old, &old_tokens, new, &new_tokens);
-    for run in align(&old_ids, &new_ids, deadline) {
+    let mut cut = false;
+    for run in align_within(&old_ids, &new_ids, limits) {
+        cut |= run.approximate;
         let or = byte_span(&old_tokens, &run.old, o.end);
         let nr = byte_span(&new_tokens, &run.new, n.end);
         if run.equal {
@@ -514,6 +530,7 @@ fn fine_tokens(
             push_change(out, or, nr);
         }
     }
+    cut
 }
 
 /// The byte range of a run of tokens; an empty run sits where its token would start (`end`

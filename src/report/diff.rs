@@ -161,7 +161,9 @@ fn write_summary(out: &mut dyn Write, r: &DiffReport<'_>, s: &Styles) -> io::Res
             quoted(&h.new)
         )?;
     }
-    for f in &sum.figures {
+    // A rewrite can change hundreds of figures and quotations; a person reads the first few.
+    let shown = |n: usize| n.min(SUMMARY_ITEMS);
+    for f in &sum.figures[..shown(sum.figures.len())] {
         match (&f.old, &f.new) {
             (Some(a), Some(b)) => writeln!(out, "figure changed: {a} → {b}")?,
             (Some(a), None) => writeln!(out, "figure removed: {a}")?,
@@ -169,7 +171,8 @@ fn write_summary(out: &mut dyn Write, r: &DiffReport<'_>, s: &Styles) -> io::Res
             (None, None) => {}
         }
     }
-    for q in &sum.quotations {
+    more(out, sum.figures.len(), "figures", s)?;
+    for q in &sum.quotations[..shown(sum.quotations.len())] {
         let text = |t: &Option<String>| quoted(t.as_deref().unwrap_or_default());
         match q.kind {
             QuotationKind::Altered => writeln!(
@@ -182,15 +185,34 @@ fn write_summary(out: &mut dyn Write, r: &DiffReport<'_>, s: &Styles) -> io::Res
             QuotationKind::Added => writeln!(out, "quotation added: {}", text(&q.new))?,
         }
     }
-    for note in &sum.notes_added {
+    more(out, sum.quotations.len(), "quotations", s)?;
+    for note in &sum.notes_added[..shown(sum.notes_added.len())] {
         writeln!(out, "note added: {}", quoted(note))?;
     }
+    more(out, sum.notes_added.len(), "notes", s)?;
     writeln!(out, "{}", super::describe_changes(&r.stat))?;
     if r.diff.approximate() {
         writeln!(
             out,
-            "{}approximate: the texts could not be aligned within the deadline; some changes are shown coarser than they are (raise --deadline){:#}",
+            "{}approximate: parts of the texts had too little in common to align in the time allowed (--deadline) and are shown replaced whole{:#}",
             s.muted, s.muted
+        )?;
+    }
+    Ok(())
+}
+
+/// How many figures, quotations or notes the human summary lists of each kind.
+const SUMMARY_ITEMS: usize = 10;
+
+/// The line that says how many of `total` items were not listed.
+fn more(out: &mut dyn Write, total: usize, what: &str, s: &Styles) -> io::Result<()> {
+    if total > SUMMARY_ITEMS {
+        writeln!(
+            out,
+            "{}… and {} more {what} (all of them in --format json){:#}",
+            s.muted,
+            total - SUMMARY_ITEMS,
+            s.muted
         )?;
     }
     Ok(())
