@@ -139,6 +139,17 @@ impl Prepared {
 
     /// The summary and counts, given the diff of the same two texts.
     pub fn finish(self, diff: &TextDiff<'_>) -> (ChangeSummary, EditStats) {
+        let figures = figure_changes(diff);
+        self.finish_with(diff, figures)
+    }
+
+    /// As [`finish`](Prepared::finish), with the figures already found by [`figure_changes`]
+    /// (on another thread, say, while the counts are made here).
+    pub fn finish_with(
+        self,
+        diff: &TextDiff<'_>,
+        figures: Vec<FigureChange>,
+    ) -> (ChangeSummary, EditStats) {
         let (old, new) = (diff.old(), diff.new_text());
         let stats = if diff.granularity() == crate::diff::Granularity::Word {
             super::stats_of(diff)
@@ -153,7 +164,7 @@ impl Prepared {
         let summary = ChangeSummary {
             typographic_only,
             headline: self.headline,
-            figures: figure_changes(diff),
+            figures,
             quotations: self.quotations,
             paragraphs_added: stats.paragraphs_added,
             paragraphs_removed: stats.paragraphs_removed,
@@ -203,8 +214,9 @@ static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&pattern).expect("the figure pattern is a constant that compiles")
 });
 
-/// Figures overlapping each change, old paired with new in order.
-fn figure_changes(diff: &TextDiff<'_>) -> Vec<FigureChange> {
+/// Figures (numbers, amounts, percentages, dates) that the changes of `diff` touch, old paired
+/// with new in order within each change.
+pub fn figure_changes(diff: &TextDiff<'_>) -> Vec<FigureChange> {
     let (old, new) = (diff.old(), diff.new_text());
     let mut out = Vec::new();
     for (o, n) in diff.changes() {

@@ -378,7 +378,15 @@ fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, Command
     });
     let prepared = prepared
         .map_err(|_| CommandError::new(exit::INTERNAL, "the change summary failed (a bug)"))?;
-    let (change_summary, stat) = prepared.finish(&text_diff);
+    // Figures on one thread, the counts on this one.
+    let (figures, (change_summary, stat)) = std::thread::scope(|scope| {
+        let figures = scope.spawn(|| summary::figure_changes(&text_diff));
+        let stats = summary::Prepared::finish_with(prepared, &text_diff, Vec::new());
+        (figures.join(), stats)
+    });
+    let mut change_summary = change_summary;
+    change_summary.figures = figures
+        .map_err(|_| CommandError::new(exit::INTERNAL, "the change summary failed (a bug)"))?;
     let differ = !text_diff.is_empty();
     let report = DiffReport {
         from: from.info,

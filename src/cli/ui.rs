@@ -44,7 +44,8 @@ impl Ui {
 
     /// A locked, buffered stdout.
     pub fn stdout(&self) -> std::io::BufWriter<std::io::StdoutLock<'static>> {
-        std::io::BufWriter::new(std::io::stdout().lock())
+        // Diffs and JSON run to megabytes; 64 KiB writes keep the syscalls few.
+        std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
     }
 
     /// A progress bar on stderr for `len` steps; drawn only on a terminal and without `--quiet`.
