@@ -236,8 +236,17 @@ fn myers<T: Ord + std::hash::Hash>(
         push_change(out, ob..ob + o.len(), nb..nb + n.len(), true);
         return;
     }
-    let ops =
-        similar::capture_diff_deadline(Algorithm::Myers, o, 0..o.len(), n, 0..n.len(), Some(limit));
+    // Small gaps finish long before any deadline; not reading the clock for them saves more
+    // than they cost.
+    let limit_for_myers = (o.len() + n.len() > 1024).then_some(limit);
+    let ops = similar::capture_diff_deadline(
+        Algorithm::Myers,
+        o,
+        0..o.len(),
+        n,
+        0..n.len(),
+        limit_for_myers,
+    );
     let now = Instant::now();
     if big {
         limits.gap_budget = limits.gap_budget.saturating_sub(now - started);
