@@ -264,12 +264,25 @@ impl<'a> TextDiff<'a> {
     pub fn paragraphs(&self) -> Vec<Paragraph<'a>> {
         let mut out = Vec::new();
         let mut current = Paragraph { pieces: Vec::new() };
-        for op in &self.ops {
+        for (i, op) in self.ops.iter().enumerate() {
             let text = self.text(op);
             let mut rest = text;
             while let Some(sep) = find_separator(rest) {
                 if sep.start > 0 {
                     current.pieces.push((op.tag, &rest[..sep.start]));
+                }
+                // A paragraph break inserted into (or deleted from) running text is shown as a
+                // marked pilcrow where it splits (or joins) the paragraph; otherwise only the
+                // line break would tell, and an unchanged half would be folded away.
+                let splits = op.tag != Tag::Equal
+                    && sep.end == rest.len()
+                    && current.pieces.iter().any(|(t, _)| *t == Tag::Equal)
+                    && self.ops.get(i + 1).is_some_and(|next| {
+                        next.tag == Tag::Equal
+                            && find_separator(self.text(next)).map(|s| s.start) != Some(0)
+                    });
+                if splits {
+                    current.pieces.push((op.tag, "\u{b6}"));
                 }
                 if !current.pieces.is_empty() {
                     out.push(std::mem::replace(
@@ -968,8 +981,9 @@ mod proptests {
             let d = TextDiff::new(&base, &new, &Options { granularity: g, ..Options::default() });
             prop_assert_eq!(d.apply(), new.clone());
             assert_covers(&d);
-            // Paragraphs shown hold every character of both texts but the separators.
-            let shown: String = d.paragraphs().iter().flat_map(|p| p.pieces.iter()).filter(|(t, _)| *t != Tag::Delete).map(|(_, s)| *s).collect();
+            // Paragraphs shown hold every character of the new text but the separators (and the
+            // pilcrows that mark a changed paragraph break).
+            let shown: String = d.paragraphs().iter().flat_map(|p| p.pieces.iter()).filter(|(t, s)| *t != Tag::Delete && *s != "\u{b6}").map(|(_, s)| *s).collect();
             let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
             prop_assert_eq!(squeeze(&shown), squeeze(&new));
         }

@@ -81,6 +81,32 @@ fn the_word_diff_of_an_edited_seed_with_its_summary() {
     insta::assert_snapshot!(redact(&env, &run.stdout));
 }
 
+/// The first seed with a sentence reworded and its paragraph split in two, shown with no
+/// context: only the changed paragraphs, the rest folded.
+#[test]
+fn snapshot_of_a_reworded_seed_without_context() {
+    let env = TestEnv::with_store();
+    let seed = std::fs::read_to_string(&seed_files()[0]).expect("seed");
+    env.write("seed.txt", seed.as_bytes());
+    env.run(&["add", "seed.txt"]).ok();
+    let edited = seed
+        .replacen(
+            "680 undocumented immigrants across Mississippi were arrested",
+            "about 680 undocumented immigrants were detained across Mississippi",
+            1,
+        )
+        .replacen(
+            "Hundreds of families were immediately separated, ",
+            "Hundreds of families were immediately separated.\n\n",
+            1,
+        );
+    env.write("seed.txt", edited.as_bytes());
+    env.run(&["add", "seed.txt"]).ok();
+    let run = env.run(&["diff", "seed.txt", "--context", "0"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!(redact(&env, &run.stdout));
+}
+
 #[test]
 fn the_summary_names_each_kind_of_change() {
     let (env, _) = two_versions();
