@@ -16,3 +16,4 @@ pub mod hash;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod verify;

@@ -89,6 +89,9 @@ impl From<store::Error> for CommandError {
             E::AmbiguousSource { .. } => {
                 CommandError::usage(message).hint("give more digits of the id")
             }
+            E::Damaged { .. } => CommandError::new(exit::STORE, message).hint(
+                "`verbatim verify` says what is damaged; restore the store from a clone or a backup",
+            ),
             E::Raced => CommandError::new(exit::STORE, message),
             E::InvalidSource { .. } => CommandError::new(exit::STORE, message),
             E::CorruptRecord { .. } | E::Git(_) | E::Io { .. } => {

@@ -13,6 +13,7 @@ mod list;
 mod log;
 mod show;
 mod ui;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +82,7 @@ enum Command {
     List(list::Args),
     Log(log::Args),
     Show(show::Args),
+    Verify(verify::Args),
 }
 
 /// Everything a command needs from the global options and environment.
@@ -145,6 +147,7 @@ fn dispatch(cli: Cli) -> u8 {
         Command::List(args) => list::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),
+        Command::Verify(args) => verify::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -61,6 +61,20 @@ impl Ui {
         bar
     }
 
+    /// A counter on stderr for work of unknown size (`what` and how many so far); drawn only on
+    /// a terminal and without `--quiet`.
+    pub fn counter(&self, what: &str, unit: &str) -> indicatif::ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::no_length();
+        let template = format!("{{spinner}} {what} {{pos}} {unit} {{wide_msg}}");
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        bar
+    }
+
     /// A note on stderr, unless `--quiet`.
     pub fn note(&self, message: &str) {
         if !self.quiet {

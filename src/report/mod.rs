@@ -4,6 +4,7 @@
 //! change without breaking scripts. Human output styles by meaning through [`Styles`].
 
 pub mod diff;
+pub mod verify;
 
 use std::io::{self, Write};
 

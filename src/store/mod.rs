@@ -49,11 +49,11 @@ use crate::hash::sha256_hex;
 use crate::source::{self, SourceId};
 
 /// Where observations are kept, by month and run.
-const OBSERVATIONS_DIR: &str = "observations";
+pub const OBSERVATIONS_DIR: &str = "observations";
 /// Where the observation that began each source's current state is kept.
-const STATE_DIR: &str = "state";
+pub const STATE_DIR: &str = "state";
 /// Where each source's index entry is kept.
-const INDEX_DIR: &str = "index";
+pub const INDEX_DIR: &str = "index";
 
 /// The directory name `init` creates and discovery looks for.
 pub const DEFAULT_DIR: &str = ".verbatim";
@@ -84,6 +84,14 @@ pub enum Error {
         path: PathBuf,
         /// What is missing.
         reason: String,
+    },
+    /// The store's branch exists but its commit cannot be read: objects are missing or damaged.
+    #[error("the store at {path} is damaged: {detail}")]
+    Damaged {
+        /// The directory.
+        path: PathBuf,
+        /// What could not be read.
+        detail: String,
     },
     /// The store was written by a newer verbatim.
     #[error(
@@ -275,11 +283,26 @@ impl Store {
             path: path.to_path_buf(),
         };
         let meta: StoreMeta = {
-            let snapshot = store
-                .snapshot()
-                .map_err(|_| not_a_store("no main branch"))?;
+            let snapshot = store.snapshot().map_err(|e| {
+                if store.repo.find_reference(BRANCH).is_ok() {
+                    Error::Damaged {
+                        path: path.to_path_buf(),
+                        detail: format!("its branch's commit cannot be read ({e})"),
+                    }
+                } else {
+                    not_a_store("no main branch")
+                }
+            })?;
             match snapshot.tree.get_path(Path::new(MARKER)) {
-                Ok(entry) => snapshot.read_json(MARKER, entry.id())?,
+                Ok(entry) => snapshot
+                    .read_json(MARKER, entry.id())
+                    .map_err(|e| match e {
+                        Error::Git(e) => Error::Damaged {
+                            path: path.to_path_buf(),
+                            detail: format!("its {MARKER} cannot be read ({})", e.message()),
+                        },
+                        other => other,
+                    })?,
                 Err(_) => return Err(not_a_store("no verbatim-store.json")),
             }
         };

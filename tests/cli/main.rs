@@ -15,3 +15,4 @@ mod test_noise;
 mod test_rules;
 mod test_seeds;
 mod test_snapshots;
+mod test_verify;

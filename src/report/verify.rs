@@ -1,0 +1,99 @@
+//! Printers for `verbatim verify`: one line per problem then a summary, or the JSON report
+//! (schema in `docs/output.md`).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Styles;
+use crate::verify::{Problem, ProblemKind, Report};
+
+fn kind_name(kind: ProblemKind) -> &'static str {
+    match kind {
+        ProblemKind::MissingObject => "missing",
+        ProblemKind::CorruptObject => "corrupt",
+        ProblemKind::DigestMismatch => "digest",
+        ProblemKind::BadRecord => "bad-record",
+        ProblemKind::Inconsistent => "inconsistent",
+        ProblemKind::DanglingReference => "dangling",
+        ProblemKind::HistoryRewritten => "rewritten",
+    }
+}
+
+/// Prints every problem on a line (kind, source and version, path, what is wrong), then what
+/// was checked.
+pub fn verify_human(out: &mut dyn Write, r: &Report, s: &Styles) -> io::Result<()> {
+    for p in &r.problems {
+        write_problem(out, p, s)?;
+    }
+    let c = &r.checked;
+    let mib = c.object_bytes as f64 / (1024.0 * 1024.0);
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
+    let scope = format!(
+        "{}, {}, {}, {}; {} ({mib:.1} MiB) in {}",
+        n(c.sources, "source", "sources"),
+        n(c.versions, "version", "versions"),
+        n(c.streams, "byte stream", "byte streams"),
+        n(c.observations, "observation", "observations"),
+        n(c.objects, "git object", "git objects"),
+        n(c.commits, "commit", "commits"),
+    );
+    if r.ok() {
+        writeln!(
+            out,
+            "{}verified{:#} {scope}: everything holds",
+            s.added, s.added
+        )
+    } else {
+        let n = r.problems.len();
+        let what = if n == 1 { "problem" } else { "problems" };
+        writeln!(out, "{}{n} {what}{:#} in {scope}", s.removed, s.removed)
+    }
+}
+
+fn write_problem(out: &mut dyn Write, p: &Problem, s: &Styles) -> io::Result<()> {
+    let mut at = Vec::new();
+    if let Some(source) = &p.source {
+        at.push(format!("{}{source}{:#}", s.id, s.id));
+    }
+    if let Some(v) = p.version {
+        at.push(format!("v{v}"));
+    }
+    if let Some(path) = &p.path {
+        at.push(path.clone());
+    }
+    if let Some(object) = &p.object {
+        at.push(format!("object {}", &object[..object.len().min(12)]));
+    }
+    writeln!(
+        out,
+        "{}{:<12}{:#} {}: {}",
+        s.removed,
+        kind_name(p.kind),
+        s.removed,
+        at.join(" "),
+        p.detail
+    )
+}
+
+#[derive(Serialize)]
+struct VerifyJson<'a> {
+    ok: bool,
+    commit: &'a str,
+    checked: &'a crate::verify::Counts,
+    problems: &'a [Problem],
+}
+
+/// Prints the report as one JSON document.
+pub fn verify_json(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+    let doc = VerifyJson {
+        ok: r.ok(),
+        commit: &r.commit,
+        checked: &r.checked,
+        problems: &r.problems,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,985 @@
+//! Proving that a store is intact, independently of git's SHA-1: every object read is re-hashed
+//! against its id, every stored byte stream against its recorded SHA-256 and length, every
+//! version record against the chain of SHA-256s that links each source's history, and every
+//! reference (observations to versions, the index and state files to the records) is followed.
+//!
+//! Verification never stops at the first problem: it walks everything and reports each problem
+//! with the source, the version and the path concerned, so one run tells the whole damage.
+//! History is checked too: version records and observation run files are written once, so a
+//! later commit that changes or removes one is reported as a rewrite.
+
+use std::collections::{BTreeMap, HashSet};
+
+use git2::{ObjectType, Oid, Repository, Tree};
+use serde::Serialize;
+
+use crate::hash::sha256_hex;
+use crate::source::SourceId;
+use crate::store::record::{IndexEntry, Observation, Outcome, SourceRecord, VersionRecord};
+use crate::store::{self, Store};
+
+/// What kind of problem was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A git object is missing from the object database.
+    MissingObject,
+    /// A git object's content does not hash to its id, or cannot be read (damaged).
+    CorruptObject,
+    /// A stored byte stream's SHA-256 or length differs from its version record.
+    DigestMismatch,
+    /// A record (source, version, observation, index, state) does not parse.
+    BadRecord,
+    /// A record disagrees with another (numbering, ids, the SHA-256 chain, the index).
+    Inconsistent,
+    /// A reference leads nowhere: an observation of a version or source that does not exist.
+    DanglingReference,
+    /// A record that is written once was changed or removed by a later commit.
+    HistoryRewritten,
+}
+
+/// One problem, with where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// What is wrong, as a kind.
+    pub kind: ProblemKind,
+    /// The source concerned, if one is.
+    pub source: Option<String>,
+    /// The version concerned, if one is.
+    pub version: Option<u32>,
+    /// The path in the store's tree concerned, if one is.
+    pub path: Option<String>,
+    /// The git object concerned, if one is.
+    pub object: Option<String>,
+    /// What is wrong, in words.
+    pub detail: String,
+}
+
+/// What a verification covered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Commits of the branch's history whose objects were checked.
+    pub commits: usize,
+    /// Distinct git objects read and re-hashed.
+    pub objects: usize,
+    /// Bytes of those objects.
+    pub object_bytes: u64,
+    /// Sources checked.
+    pub sources: usize,
+    /// Versions checked.
+    pub versions: usize,
+    /// Byte streams (raw bytes and texts) checked against their SHA-256.
+    pub streams: usize,
+    /// Observations checked.
+    pub observations: usize,
+}
+
+/// The result of [`verify`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// The commit verified.
+    pub commit: String,
+    /// What was checked.
+    pub checked: Counts,
+    /// Every problem found, in the order found.
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    /// Whether everything held.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// What to verify.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only these sources (with their objects and observations); the whole store when empty. The
+    /// history of the whole branch is checked only for the whole store.
+    pub sources: Vec<SourceId>,
+}
+
+/// Errors that stop a verification before it can say anything (the store cannot be opened or
+/// has no branch); everything found inside the store is a [`Problem`] instead.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The store could not be read at all.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// git failed outside any object (the branch, the object database).
+    #[error("cannot read the store's history: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// Verifies the store at its current commit; `progress` is called with objects checked so far
+/// and an estimate of the total.
+pub fn verify(
+    store: &Store,
+    options: &Options,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Report, Error> {
+    let repo = store.repo();
+    let snapshot = store.snapshot()?;
+    let commit = snapshot.commit_id();
+    let mut v = Verifier {
+        repo,
+        seen: HashSet::new(),
+        report: Report {
+            commit: commit.to_string(),
+            ..Report::default()
+        },
+        progress,
+    };
+    let wanted: Option<HashSet<&SourceId>> =
+        (!options.sources.is_empty()).then(|| options.sources.iter().collect());
+    if wanted.is_none() {
+        v.history(commit)?;
+    }
+    let Some(tree) = v.commit_tree(commit) else {
+        return Ok(v.report);
+    };
+    let versions = v.sources(&tree, wanted.as_ref());
+    v.observations(&tree, &versions, wanted.as_ref());
+    Ok(v.report)
+}
+
+/// Verifies a store too damaged to open (its branch's commit, root tree or format marker
+/// cannot be read): everything still readable is checked as [`verify`] would, from the
+/// repository itself.
+pub fn verify_unreadable(path: &std::path::Path) -> Result<Report, Error> {
+    let repo = Repository::open_bare(path)?;
+    let commit = repo.refname_to_id(store::BRANCH)?;
+    if repo.find_commit(commit).is_ok() {
+        let mut nothing = |_| {};
+        let mut v = Verifier {
+            repo: &repo,
+            seen: HashSet::new(),
+            report: Report {
+                commit: commit.to_string(),
+                ..Report::default()
+            },
+            progress: &mut nothing,
+        };
+        v.history(commit)?;
+        if let Some(tree) = v.commit_tree(commit) {
+            let versions = v.sources(&tree, None);
+            v.observations(&tree, &versions, None);
+        }
+        return Ok(v.report);
+    }
+    let mut report = Report {
+        commit: commit.to_string(),
+        ..Report::default()
+    };
+    let (kind, detail) = match repo.odb().and_then(|odb| odb.read(commit).map(|_| ())) {
+        Err(e) if e.code() == git2::ErrorCode::NotFound => (
+            ProblemKind::MissingObject,
+            "the branch's commit is missing from the store: nothing it holds can be reached"
+                .to_owned(),
+        ),
+        Err(e) => (
+            ProblemKind::CorruptObject,
+            format!("the branch's commit cannot be read: {}", e.message()),
+        ),
+        Ok(()) => (
+            ProblemKind::CorruptObject,
+            "the branch's commit or its tree cannot be read as a verbatim store".to_owned(),
+        ),
+    };
+    report.problems.push(Problem {
+        kind,
+        source: None,
+        version: None,
+        path: Some(store::BRANCH.to_owned()),
+        object: Some(commit.to_string()),
+        detail,
+    });
+    Ok(report)
+}
+
+/// Each checked source's version records, by number, for the observation checks.
+type Versions = BTreeMap<SourceId, BTreeMap<u32, VersionRecord>>;
+
+struct Verifier<'r, 'p> {
+    repo: &'r Repository,
+    /// Objects already re-hashed (each is read once however often it is referenced).
+    seen: HashSet<Oid>,
+    report: Report,
+    progress: &'p mut dyn FnMut(usize),
+}
+
+impl<'r> Verifier<'r, '_> {
+    fn problem(
+        &mut self,
+        kind: ProblemKind,
+        source: Option<&SourceId>,
+        version: Option<u32>,
+        path: Option<&str>,
+        detail: impl Into<String>,
+    ) {
+        self.report.problems.push(Problem {
+            kind,
+            source: source.map(ToString::to_string),
+            version,
+            path: path.map(str::to_owned),
+            object: None,
+            detail: detail.into(),
+        });
+    }
+
+    /// Reads an object and checks that it hashes to its id; `None` (with the problem recorded)
+    /// when it is missing or damaged.
+    fn object(&mut self, oid: Oid, kind: ObjectType, path: &str) -> Option<Vec<u8>> {
+        let odb = match self.repo.odb() {
+            Ok(odb) => odb,
+            Err(e) => {
+                self.object_problem(ProblemKind::CorruptObject, oid, path, e.message());
+                return None;
+            }
+        };
+        let object = match odb.read(oid) {
+            Ok(object) => object,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                self.object_problem(
+                    ProblemKind::MissingObject,
+                    oid,
+                    path,
+                    "the object is missing from the store",
+                );
+                return None;
+            }
+            Err(e) => {
+                self.object_problem(
+                    ProblemKind::CorruptObject,
+                    oid,
+                    path,
+                    format!("the object cannot be read: {}", e.message()),
+                );
+                return None;
+            }
+        };
+        let data = object.data().to_vec();
+        if self.seen.insert(oid) {
+            self.report.checked.objects += 1;
+            self.report.checked.object_bytes += data.len() as u64;
+            (self.progress)(self.report.checked.objects);
+            let actual = Oid::hash_object(object.kind(), &data);
+            match actual {
+                Ok(actual) if actual == oid && object.kind() == kind => {}
+                Ok(actual) if actual != oid => self.object_problem(
+                    ProblemKind::CorruptObject,
+                    oid,
+                    path,
+                    format!("the object's content hashes to {actual}, not to its id"),
+                ),
+                Ok(_) => self.object_problem(
+                    ProblemKind::CorruptObject,
+                    oid,
+                    path,
+                    format!("the object is a {}, not a {kind}", object.kind()),
+                ),
+                Err(e) => self.object_problem(
+                    ProblemKind::CorruptObject,
+                    oid,
+                    path,
+                    e.message().to_owned(),
+                ),
+            }
+        }
+        Some(data)
+    }
+
+    fn object_problem(
+        &mut self,
+        kind: ProblemKind,
+        oid: Oid,
+        path: &str,
+        detail: impl Into<String>,
+    ) {
+        let source = source_of_path(path);
+        self.report.problems.push(Problem {
+            kind,
+            source: source.as_ref().map(ToString::to_string),
+            version: version_of_path(path),
+            path: Some(path.to_owned()),
+            object: Some(oid.to_string()),
+            detail: detail.into(),
+        });
+    }
+
+    /// The tree of a commit, its object and the tree's checked.
+    fn commit_tree(&mut self, commit: Oid) -> Option<Tree<'r>> {
+        self.object(commit, ObjectType::Commit, "(commit)")?;
+        let found = match self.repo.find_commit(commit) {
+            Ok(c) => c.tree_id(),
+            Err(e) => {
+                self.object_problem(ProblemKind::CorruptObject, commit, "(commit)", e.message());
+                return None;
+            }
+        };
+        self.tree(found, "")
+    }
+
+    fn tree(&mut self, oid: Oid, path: &str) -> Option<Tree<'r>> {
+        let label = if path.is_empty() { "(root tree)" } else { path };
+        self.object(oid, ObjectType::Tree, label)?;
+        self.repo.find_tree(oid).ok()
+    }
+
+    /// Checks every object of every commit on the branch, and that no commit changed or removed
+    /// a record that is written once (version records, observation run files).
+    fn history(&mut self, head: Oid) -> Result<(), Error> {
+        // Walked by hand rather than with a revwalk, which stops at the first missing commit:
+        // a missing commit is a problem to report, and the rest of the history still counts.
+        let mut stack = vec![head];
+        let mut visited = HashSet::new();
+        while let Some(commit) = stack.pop() {
+            if !visited.insert(commit) {
+                continue;
+            }
+            self.report.checked.commits += 1;
+            let Some(tree) = self.commit_tree(commit) else {
+                continue;
+            };
+            self.walk_tree(&tree, "");
+            let Ok(found) = self.repo.find_commit(commit) else {
+                continue;
+            };
+            for parent in found.parent_ids() {
+                stack.push(parent);
+                let parent_tree = self
+                    .repo
+                    .find_commit(parent)
+                    .ok()
+                    .and_then(|p| self.repo.find_tree(p.tree_id()).ok());
+                if let Some(parent_tree) = parent_tree {
+                    self.immutable_records(&parent_tree, &tree, commit);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-hashes every object below a tree (each object once).
+    fn walk_tree(&mut self, tree: &Tree<'r>, path: &str) {
+        for entry in tree.iter() {
+            let name = entry.name().unwrap_or("?");
+            let child = if path.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{path}/{name}")
+            };
+            if self.seen.contains(&entry.id()) {
+                continue;
+            }
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    if let Some(sub) = self.tree(entry.id(), &child) {
+                        self.walk_tree(&sub, &child);
+                    }
+                }
+                Some(ObjectType::Blob) => {
+                    self.object(entry.id(), ObjectType::Blob, &child);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Reports version records and observation run files that `commit` changed or removed.
+    fn immutable_records(&mut self, parent: &Tree<'_>, tree: &Tree<'_>, commit: Oid) {
+        let Ok(diff) = self.repo.diff_tree_to_tree(Some(parent), Some(tree), None) else {
+            self.problem(
+                ProblemKind::CorruptObject,
+                None,
+                None,
+                None,
+                format!("cannot compare commit {commit} with its parent"),
+            );
+            return;
+        };
+        let mut rewrites = Vec::new();
+        for delta in diff.deltas() {
+            let status = delta.status();
+            if !matches!(status, git2::Delta::Modified | git2::Delta::Deleted) {
+                continue;
+            }
+            let Some(path) = delta.old_file().path().and_then(|p| p.to_str()) else {
+                continue;
+            };
+            let write_once = (path.starts_with("sources/") && path.contains("/versions/"))
+                || path.starts_with(&format!("{}/", store::OBSERVATIONS_DIR));
+            if write_once {
+                let what = if status == git2::Delta::Deleted {
+                    "removed"
+                } else {
+                    "changed"
+                };
+                rewrites.push((path.to_owned(), what));
+            }
+        }
+        for (path, what) in rewrites {
+            let source = source_of_path(&path);
+            self.problem(
+                ProblemKind::HistoryRewritten,
+                source.as_ref(),
+                version_of_path(&path),
+                Some(&path),
+                format!(
+                    "commit {commit} {what} this record, which is written once: the history was rewritten"
+                ),
+            );
+        }
+    }
+
+    /// Checks every source (or those wanted) at the commit: records, chain, byte streams,
+    /// current copies and index. Returns their versions for the observation checks.
+    fn sources(&mut self, tree: &Tree<'r>, wanted: Option<&HashSet<&SourceId>>) -> Versions {
+        let mut out = Versions::new();
+        let index = self.index(tree);
+        let dirs = self.source_dirs(tree);
+        for (id, path) in &dirs {
+            if wanted.is_some_and(|w| !w.contains(id)) {
+                continue;
+            }
+            self.report.checked.sources += 1;
+            let versions = self.source(tree, id, path, index.get(id));
+            out.insert(id.clone(), versions);
+        }
+        if let Some(wanted) = wanted {
+            for id in wanted {
+                if !dirs.contains_key(*id) {
+                    self.problem(
+                        ProblemKind::DanglingReference,
+                        Some(id),
+                        None,
+                        None,
+                        "no such source in the store",
+                    );
+                }
+            }
+        }
+        for id in index.keys() {
+            if !dirs.contains_key(id) && wanted.is_none_or(|w| w.contains(id)) {
+                self.problem(
+                    ProblemKind::DanglingReference,
+                    Some(id),
+                    None,
+                    Some(&format!("{}/{}.jsonl", store::INDEX_DIR, &id.as_str()[..2])),
+                    "the index lists a source the store does not hold",
+                );
+            }
+        }
+        out
+    }
+
+    /// Every source directory below `sources/`, by id.
+    fn source_dirs(&mut self, tree: &Tree<'r>) -> BTreeMap<SourceId, String> {
+        let mut out = BTreeMap::new();
+        let Some(sources) = self.child_tree(tree, "sources", "sources") else {
+            return out;
+        };
+        for l1 in sources.iter() {
+            let n1 = l1.name().unwrap_or("?").to_owned();
+            let Some(t1) = self.child_tree_entry(&l1, &format!("sources/{n1}")) else {
+                continue;
+            };
+            for l2 in t1.iter() {
+                let n2 = l2.name().unwrap_or("?").to_owned();
+                let Some(t2) = self.child_tree_entry(&l2, &format!("sources/{n1}/{n2}")) else {
+                    continue;
+                };
+                for dir in t2.iter() {
+                    let name = dir.name().unwrap_or("?");
+                    let path = format!("sources/{n1}/{n2}/{name}");
+                    match SourceId::parse(name) {
+                        Some(id) if id.as_str().starts_with(&format!("{n1}{n2}")) => {
+                            out.insert(id, path);
+                        }
+                        _ => self.problem(
+                            ProblemKind::Inconsistent,
+                            None,
+                            None,
+                            Some(&path),
+                            "a directory that is not a source id (or in the wrong shard)",
+                        ),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn child_tree(&mut self, tree: &Tree<'r>, name: &str, path: &str) -> Option<Tree<'r>> {
+        let entry = tree.get_name(name)?;
+        self.child_tree_entry(&entry, path)
+    }
+
+    fn child_tree_entry(&mut self, entry: &git2::TreeEntry<'_>, path: &str) -> Option<Tree<'r>> {
+        if entry.kind() != Some(ObjectType::Tree) {
+            return None;
+        }
+        self.tree(entry.id(), path)
+    }
+
+    /// A blob at a path below `tree`, read and re-hashed: `None` when there is no such entry,
+    /// `Some(None)` when there is one but its object cannot be read (a problem already
+    /// recorded).
+    fn blob(&mut self, tree: &Tree<'r>, rel: &str, path: &str) -> Option<Option<Vec<u8>>> {
+        let entry = tree.get_path(std::path::Path::new(rel)).ok()?;
+        if entry.kind() != Some(ObjectType::Blob) {
+            return None;
+        }
+        Some(self.object(entry.id(), ObjectType::Blob, path))
+    }
+
+    /// Parses a JSON record, recording a problem when it does not parse.
+    fn record<T: serde::de::DeserializeOwned>(
+        &mut self,
+        data: &[u8],
+        source: Option<&SourceId>,
+        version: Option<u32>,
+        path: &str,
+    ) -> Option<T> {
+        match serde_json::from_slice(data) {
+            Ok(record) => Some(record),
+            Err(e) => {
+                self.problem(
+                    ProblemKind::BadRecord,
+                    source,
+                    version,
+                    Some(path),
+                    format!("the record does not parse: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn index(&mut self, tree: &Tree<'r>) -> BTreeMap<SourceId, IndexEntry> {
+        let mut out = BTreeMap::new();
+        let Some(index) = self.child_tree(tree, store::INDEX_DIR, store::INDEX_DIR) else {
+            return out;
+        };
+        for entry in index.iter() {
+            let path = format!("{}/{}", store::INDEX_DIR, entry.name().unwrap_or("?"));
+            let Some(data) = self.object(entry.id(), ObjectType::Blob, &path) else {
+                continue;
+            };
+            for line in self.lines::<IndexEntry>(&data, &path) {
+                out.insert(line.source.clone(), line);
+            }
+        }
+        out
+    }
+
+    /// The lines of a JSONL file that parse; one problem for each that does not.
+    fn lines<T: serde::de::DeserializeOwned>(&mut self, data: &[u8], path: &str) -> Vec<T> {
+        let mut out = Vec::new();
+        for (n, line) in data.split(|&b| b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            match serde_json::from_slice(line) {
+                Ok(record) => out.push(record),
+                Err(e) => self.problem(
+                    ProblemKind::BadRecord,
+                    None,
+                    None,
+                    Some(path),
+                    format!("line {} does not parse: {e}", n + 1),
+                ),
+            }
+        }
+        out
+    }
+
+    fn source(
+        &mut self,
+        tree: &Tree<'r>,
+        id: &SourceId,
+        dir: &str,
+        indexed: Option<&IndexEntry>,
+    ) -> BTreeMap<u32, VersionRecord> {
+        let mut versions = BTreeMap::new();
+        let Some(dir_tree) = tree
+            .get_path(std::path::Path::new(dir))
+            .ok()
+            .and_then(|e| self.child_tree_entry(&e, dir))
+        else {
+            return versions;
+        };
+        let source_path = format!("{dir}/source.json");
+        match self.blob(&dir_tree, "source.json", &source_path) {
+            Some(None) => {}
+            Some(Some(data)) => {
+                if let Some(record) =
+                    self.record::<SourceRecord>(&data, Some(id), None, &source_path)
+                {
+                    let derived = SourceId::from_locator(&record.locator);
+                    if record.id != *id || derived != *id {
+                        self.problem(
+                            ProblemKind::Inconsistent,
+                            Some(id),
+                            None,
+                            Some(&source_path),
+                            format!(
+                                "the record's id ({}) or its locator's ({derived}) is not the directory's",
+                                record.id
+                            ),
+                        );
+                    }
+                }
+            }
+            None => self.problem(
+                ProblemKind::MissingObject,
+                Some(id),
+                None,
+                Some(&source_path),
+                "the source has no source.json",
+            ),
+        }
+        // Version records, in file-name order (zero-padded numbers sort).
+        let versions_dir = format!("{dir}/versions");
+        let entries: Vec<(String, Oid)> = self
+            .child_tree(&dir_tree, "versions", &versions_dir)
+            .map(|t| {
+                t.iter()
+                    .map(|e| (e.name().unwrap_or("?").to_owned(), e.id()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut previous: Option<(u32, String)> = None;
+        for (n, (name, oid)) in entries.iter().enumerate() {
+            let expected = n as u32 + 1;
+            let path = format!("{versions_dir}/{name}");
+            if *name != format!("{expected:08}.json") {
+                self.problem(
+                    ProblemKind::Inconsistent,
+                    Some(id),
+                    Some(expected),
+                    Some(&path),
+                    format!("expected version file {expected:08}.json here: a version is missing or misnamed"),
+                );
+            }
+            let Some(data) = self.object(*oid, ObjectType::Blob, &path) else {
+                previous = None;
+                continue;
+            };
+            let record_sha = sha256_hex(&data);
+            let Some(record) = self.record::<VersionRecord>(&data, Some(id), Some(expected), &path)
+            else {
+                previous = Some((expected, record_sha));
+                continue;
+            };
+            self.report.checked.versions += 1;
+            if record.version != expected || record.source != *id {
+                self.problem(
+                    ProblemKind::Inconsistent,
+                    Some(id),
+                    Some(expected),
+                    Some(&path),
+                    format!(
+                        "the record says version {} of {}",
+                        record.version, record.source
+                    ),
+                );
+            }
+            match (&previous, &record.previous_record_sha256) {
+                (None, None) if expected == 1 => {}
+                (Some((_, sha)), Some(chained)) if sha == chained => {}
+                (None, _) if expected > 1 => {} // the previous record is already reported
+                (_, chained) => self.problem(
+                    ProblemKind::Inconsistent,
+                    Some(id),
+                    Some(expected),
+                    Some(&path),
+                    format!(
+                        "the chain is broken: the record names {} as its predecessor's SHA-256, the predecessor hashes to {}",
+                        chained.as_deref().unwrap_or("none"),
+                        previous.as_ref().map_or("nothing (no predecessor)", |(_, s)| s.as_str())
+                    ),
+                ),
+            }
+            self.stream(id, expected, &record.raw, "bytes");
+            self.stream(id, expected, &record.text, "text");
+            previous = Some((expected, record_sha));
+            versions.insert(expected, record);
+        }
+        // The current copies and the index agree with the latest version.
+        if let Some(latest) = versions.values().next_back().cloned() {
+            for (file, blob, what) in [
+                ("raw", &latest.raw, "bytes"),
+                ("text.txt", &latest.text, "text"),
+            ] {
+                let path = format!("{dir}/{file}");
+                match dir_tree.get_name(file) {
+                    Some(entry) if entry.id().to_string() == blob.git_blob => {}
+                    Some(_) => self.problem(
+                        ProblemKind::Inconsistent,
+                        Some(id),
+                        Some(latest.version),
+                        Some(&path),
+                        format!("{file} is not the {what} of the latest version"),
+                    ),
+                    None => self.problem(
+                        ProblemKind::MissingObject,
+                        Some(id),
+                        Some(latest.version),
+                        Some(&path),
+                        format!("{file} is missing"),
+                    ),
+                }
+            }
+            match indexed {
+                Some(entry)
+                    if entry.version == latest.version
+                        && entry.raw_sha256.as_deref() == Some(latest.raw.sha256.as_str()) => {}
+                Some(entry) => self.problem(
+                    ProblemKind::Inconsistent,
+                    Some(id),
+                    Some(latest.version),
+                    Some(&format!("{}/{}.jsonl", store::INDEX_DIR, &id.as_str()[..2])),
+                    format!(
+                        "the index has version {} ({}), the records end at version {} ({})",
+                        entry.version,
+                        entry.raw_sha256.as_deref().map_or("no hash", short),
+                        latest.version,
+                        short(&latest.raw.sha256)
+                    ),
+                ),
+                None => self.problem(
+                    ProblemKind::Inconsistent,
+                    Some(id),
+                    None,
+                    Some(&format!("{}/{}.jsonl", store::INDEX_DIR, &id.as_str()[..2])),
+                    "the source is missing from the index",
+                ),
+            }
+        }
+        versions
+    }
+
+    /// Checks a stored byte stream against its record: the blob exists, hashes to its id, and
+    /// has the recorded length and SHA-256.
+    fn stream(
+        &mut self,
+        id: &SourceId,
+        version: u32,
+        blob: &store::record::StoredBlob,
+        what: &str,
+    ) {
+        let path = format!(
+            "{}/versions/{version:08}.json ({what})",
+            store::source_dir(id)
+        );
+        let Ok(oid) = Oid::from_str(&blob.git_blob) else {
+            self.problem(
+                ProblemKind::BadRecord,
+                Some(id),
+                Some(version),
+                Some(&path),
+                format!("{:?} is not a git object id", blob.git_blob),
+            );
+            return;
+        };
+        let Some(data) = self.object(oid, ObjectType::Blob, &path) else {
+            return;
+        };
+        self.report.checked.streams += 1;
+        let actual = sha256_hex(&data);
+        if actual != blob.sha256 || data.len() as u64 != blob.bytes {
+            self.problem(
+                ProblemKind::DigestMismatch,
+                Some(id),
+                Some(version),
+                Some(&path),
+                format!(
+                    "the stored {what} hash to {} ({} bytes); the record says {} ({} bytes)",
+                    short(&actual),
+                    data.len(),
+                    short(&blob.sha256),
+                    blob.bytes
+                ),
+            );
+        }
+    }
+
+    /// Checks every observation (of the sources wanted): it parses, names a source the store
+    /// holds and a version it has, and a capture's hash is its version's; each state line is
+    /// an observation of the runs.
+    fn observations(
+        &mut self,
+        tree: &Tree<'r>,
+        versions: &Versions,
+        wanted: Option<&HashSet<&SourceId>>,
+    ) {
+        let mut seen_lines: HashSet<Vec<u8>> = HashSet::new();
+        if let Some(months) =
+            self.child_tree(tree, store::OBSERVATIONS_DIR, store::OBSERVATIONS_DIR)
+        {
+            for month in months.iter() {
+                let mpath = format!(
+                    "{}/{}",
+                    store::OBSERVATIONS_DIR,
+                    month.name().unwrap_or("?")
+                );
+                let Some(runs) = self.child_tree_entry(&month, &mpath) else {
+                    continue;
+                };
+                for run in runs.iter() {
+                    let rpath = format!("{mpath}/{}", run.name().unwrap_or("?"));
+                    let Some(files) = self.child_tree_entry(&run, &rpath) else {
+                        continue;
+                    };
+                    for file in files.iter() {
+                        let path = format!("{rpath}/{}", file.name().unwrap_or("?"));
+                        let Some(data) = self.object(file.id(), ObjectType::Blob, &path) else {
+                            continue;
+                        };
+                        for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                            let Ok(observation) = serde_json::from_slice::<Observation>(line)
+                            else {
+                                self.problem(
+                                    ProblemKind::BadRecord,
+                                    None,
+                                    None,
+                                    Some(&path),
+                                    "an observation does not parse",
+                                );
+                                continue;
+                            };
+                            if wanted.is_some_and(|w| !w.contains(&observation.source)) {
+                                continue;
+                            }
+                            self.report.checked.observations += 1;
+                            seen_lines.insert(line.to_vec());
+                            self.observation(&observation, versions, &path);
+                        }
+                    }
+                }
+            }
+        }
+        // State lines: each is the observation that began a state, so it is in the runs.
+        let Some(state) = self.child_tree(tree, store::STATE_DIR, store::STATE_DIR) else {
+            return;
+        };
+        for file in state.iter() {
+            let path = format!("{}/{}", store::STATE_DIR, file.name().unwrap_or("?"));
+            let Some(data) = self.object(file.id(), ObjectType::Blob, &path) else {
+                continue;
+            };
+            for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                let Ok(observation) = serde_json::from_slice::<Observation>(line) else {
+                    self.problem(
+                        ProblemKind::BadRecord,
+                        None,
+                        None,
+                        Some(&path),
+                        "a state line does not parse",
+                    );
+                    continue;
+                };
+                if wanted.is_some_and(|w| !w.contains(&observation.source)) {
+                    continue;
+                }
+                if !seen_lines.contains(line) {
+                    self.problem(
+                        ProblemKind::DanglingReference,
+                        Some(&observation.source),
+                        Some(observation.version),
+                        Some(&path),
+                        format!(
+                            "the state names an observation at {} that no run holds: an observation was removed",
+                            observation.at
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    fn observation(&mut self, o: &Observation, versions: &Versions, path: &str) {
+        let Some(records) = versions.get(&o.source) else {
+            self.problem(
+                ProblemKind::DanglingReference,
+                Some(&o.source),
+                Some(o.version),
+                Some(path),
+                "an observation of a source the store does not hold",
+            );
+            return;
+        };
+        if o.version == 0 && records.is_empty() {
+            return;
+        }
+        let Some(record) = records.get(&o.version) else {
+            self.problem(
+                ProblemKind::DanglingReference,
+                Some(&o.source),
+                Some(o.version),
+                Some(path),
+                format!(
+                    "an observation at {} names version {}, which the store does not hold",
+                    o.at, o.version
+                ),
+            );
+            return;
+        };
+        if o.outcome == Outcome::Captured
+            && o.raw_sha256
+                .as_deref()
+                .is_some_and(|s| s != record.raw.sha256)
+        {
+            self.problem(
+                ProblemKind::Inconsistent,
+                Some(&o.source),
+                Some(o.version),
+                Some(path),
+                format!(
+                    "the capture at {} saw bytes {}, but version {} holds {}",
+                    o.at,
+                    o.raw_sha256.as_deref().map_or("?", short),
+                    o.version,
+                    short(&record.raw.sha256)
+                ),
+            );
+        }
+    }
+}
+
+/// The first 12 hex digits of a hash, as the human output shows them.
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+/// The source a store path belongs to (`sources/aa/bb/<id>/…`), if any.
+fn source_of_path(path: &str) -> Option<SourceId> {
+    let mut parts = path.strip_prefix("sources/")?.split('/');
+    let (_, _, id) = (parts.next()?, parts.next()?, parts.next()?);
+    SourceId::parse(id)
+}
+
+/// The version a store path is the record of (`…/versions/00000003.json`), if any.
+fn version_of_path(path: &str) -> Option<u32> {
+    let (_, file) = path.split_once("/versions/")?;
+    file.get(..8)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_their_source_and_version() {
+        let p = "sources/ab/cd/abcd000000000000/versions/00000003.json";
+        assert_eq!(
+            source_of_path(p).map(|s| s.to_string()),
+            Some("abcd000000000000".to_owned())
+        );
+        assert_eq!(version_of_path(p), Some(3));
+        assert_eq!(version_of_path("observations/2026-11/x/ab.jsonl"), None);
+        assert_eq!(source_of_path("index/ab.jsonl"), None);
+    }
+}

@@ -1,0 +1,402 @@
+//! `verbatim verify` on an intact store, then on copies of it tampered with in every way the
+//! store's layout allows: each tampering is detected and named, and every problem is reported in
+//! one run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{TestEnv, seed_files};
+
+/// A store holding the five seeds as local files, two of them with a second version, and a
+/// check that recorded observations. Returns the environment and the edited files' paths.
+fn seeded() -> (TestEnv, Vec<PathBuf>) {
+    let env = TestEnv::with_store();
+    let mut paths = Vec::new();
+    for (i, seed) in seed_files().iter().enumerate() {
+        let text = std::fs::read_to_string(seed).expect("seed");
+        paths.push(env.write(&format!("a{i}.txt"), text.as_bytes()));
+    }
+    let mut add = vec!["add".to_owned()];
+    add.extend(paths.iter().map(|p| p.display().to_string()));
+    env.run(&add.iter().map(String::as_str).collect::<Vec<_>>())
+        .ok();
+    for i in [0, 3] {
+        let text = std::fs::read_to_string(&paths[i]).expect("read");
+        std::fs::write(&paths[i], format!("{text}\nA line added later.\n")).expect("write");
+    }
+    let run = env.run(&["check"]);
+    assert_eq!(run.code, 1, "two edits: {}", run.stderr);
+    (env, paths)
+}
+
+fn verify_json(env: &TestEnv, store: &Path) -> (i32, serde_json::Value) {
+    let run = env.run(&[
+        "--store",
+        &store.display().to_string(),
+        "verify",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "verify could not run: {}",
+        run.stderr
+    );
+    (
+        run.code,
+        serde_json::from_str(&run.stdout).expect("verify json"),
+    )
+}
+
+/// A copy of the store to tamper with.
+fn copy_store(env: &TestEnv, name: &str) -> PathBuf {
+    let to = env.path().join(name);
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(env.store())
+        .arg(&to)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    to
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "tamper")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "tamper")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The problems of a report whose kind is `kind`.
+fn of_kind<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    report["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter(|p| p["kind"] == kind)
+        .collect()
+}
+
+/// A version record of the first source with two versions: (source id, record path).
+fn a_second_version(store: &Path) -> (String, String) {
+    let listing = git(store, &["ls-tree", "-r", "--name-only", "main"]);
+    let path = listing
+        .lines()
+        .find(|l| l.ends_with("/versions/00000002.json"))
+        .expect("a second version")
+        .to_owned();
+    let id = path.split('/').nth(3).expect("id").to_owned();
+    (id, path)
+}
+
+#[test]
+fn an_intact_store_verifies() {
+    let (env, _) = seeded();
+    let (code, report) = verify_json(&env, &env.store());
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["checked"]["sources"], 5);
+    assert_eq!(report["checked"]["versions"], 7);
+    assert_eq!(report["checked"]["streams"], 14);
+    assert!(report["checked"]["commits"].as_u64() >= Some(2));
+    // Stock git agrees that nothing is wrong.
+    git(&env.store(), &["fsck", "--full", "--strict"]);
+    let human = env.run(&["verify"]).ok();
+    assert!(
+        human.stdout.contains("everything holds"),
+        "{}",
+        human.stdout
+    );
+    // One source at a time, too.
+    let (code, one) = verify_json(&env, &env.store());
+    assert_eq!(code, 0, "{one}");
+    let run = env.run(&["verify", "a1.txt", "--format", "json"]).ok();
+    let one: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(one["checked"]["sources"], 1);
+}
+
+#[test]
+fn a_flipped_byte_in_a_loose_object_is_named() {
+    let (env, _) = seeded();
+    let store = copy_store(&env, "flipped");
+    let (id, record) = a_second_version(&store);
+    let json = git(&store, &["show", &format!("main:{record}")]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("record");
+    let blob = v["raw"]["git_blob"].as_str().expect("blob").to_owned();
+    let file = store.join("objects").join(&blob[..2]).join(&blob[2..]);
+    let mut bytes = std::fs::read(&file).expect("loose object");
+    // Past the zlib header, in the compressed stream: the object no longer reads back right.
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x5a;
+    // Loose objects are read-only.
+    let writable: std::fs::Permissions = std::os::unix::fs::PermissionsExt::from_mode(0o644);
+    std::fs::set_permissions(&file, writable).expect("chmod");
+    std::fs::write(&file, &bytes).expect("write");
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    let corrupt: Vec<_> = report["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter(|p| p["object"] == blob.as_str())
+        .collect();
+    assert!(!corrupt.is_empty(), "{report}");
+    assert!(
+        corrupt
+            .iter()
+            .all(|p| p["kind"] == "corrupt_object" || p["kind"] == "digest_mismatch"),
+        "{report}"
+    );
+    assert!(
+        corrupt.iter().any(|p| p["source"] == id.as_str()),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_deleted_pack_leaves_the_branch_unreadable_and_verify_says_so() {
+    let (env, _) = seeded();
+    let store = copy_store(&env, "packed");
+    git(&store, &["gc", "--quiet"]);
+    let pack_dir = store.join("objects/pack");
+    for entry in std::fs::read_dir(&pack_dir).expect("pack dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "pack" || e == "idx") {
+            std::fs::remove_file(&path).expect("remove pack");
+        }
+    }
+    // The branch's own commit went with the pack: nothing can be reached, and verify says so.
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    let missing = of_kind(&report, "missing_object");
+    assert_eq!(missing.len(), 1, "{report}");
+    assert_eq!(missing[0]["path"], "refs/heads/main", "{report}");
+    // Other commands refuse the store in one line, pointing at verify.
+    let list = env
+        .run(&["--store", &store.display().to_string(), "list"])
+        .fails_with(3);
+    assert!(
+        list.stderr.contains("damaged") && list.stderr.contains("verify"),
+        "{}",
+        list.stderr
+    );
+}
+
+#[test]
+fn a_deleted_pack_under_newer_loose_objects_is_reported_object_by_object() {
+    let (env, paths) = seeded();
+    let store = copy_store(&env, "older-pack");
+    git(&store, &["gc", "--quiet"]);
+    // A new version after packing: its commit and the trees it rewrites are loose, the rest of
+    // the store is in the pack.
+    let text = std::fs::read_to_string(&paths[1]).expect("read");
+    std::fs::write(&paths[1], format!("{text}\nAnother line.\n")).expect("write");
+    env.run(&["--store", &store.display().to_string(), "add", "a1.txt"])
+        .ok();
+    for entry in std::fs::read_dir(store.join("objects/pack")).expect("pack dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "pack") {
+            std::fs::remove_file(&path).expect("remove pack");
+        }
+    }
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    let missing = of_kind(&report, "missing_object");
+    // Every source's records went with the pack, and each is named with its path.
+    assert!(missing.len() >= 5, "{report}");
+    assert!(
+        missing
+            .iter()
+            .all(|p| p["object"].is_string() && p["path"].is_string()),
+        "{report}"
+    );
+    assert!(
+        missing.iter().any(|p| p["path"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("sources/"))),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_deleted_loose_blob_is_missing_with_its_source_and_version() {
+    let (env, _) = seeded();
+    let store = copy_store(&env, "deleted");
+    let (id, record) = a_second_version(&store);
+    let json = git(&store, &["show", &format!("main:{record}")]);
+    let v: serde_json::Value = serde_json::from_str(&json).expect("record");
+    // The first version's text: only the version record refers to it now.
+    let first = git(
+        &store,
+        &[
+            "show",
+            &format!("main:{}", record.replace("00000002", "00000001")),
+        ],
+    );
+    let first: serde_json::Value = serde_json::from_str(&first).expect("record");
+    let blob = first["text"]["git_blob"].as_str().expect("blob").to_owned();
+    assert_ne!(Some(blob.as_str()), v["text"]["git_blob"].as_str());
+    std::fs::remove_file(store.join("objects").join(&blob[..2]).join(&blob[2..])).expect("remove");
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    let missing = of_kind(&report, "missing_object");
+    assert!(
+        missing.iter().any(|p| p["object"] == blob.as_str()
+            && p["source"] == id.as_str()
+            && p["version"] == 1),
+        "{report}"
+    );
+}
+
+/// Commits a change made with stock git in a clone of `store`, and force-updates the store's
+/// branch to it, as someone rewriting the record would.
+fn tamper(store: &Path, change: impl FnOnce(&Path)) {
+    let work = store.with_extension("work");
+    let out = Command::new("git")
+        .arg("clone")
+        .arg("--quiet")
+        .arg(store)
+        .arg(&work)
+        .output()
+        .expect("clone");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    change(&work);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "--quiet", "-m", "tamper"]);
+    git(
+        &work,
+        &["push", "--quiet", "--force", "origin", "HEAD:main"],
+    );
+}
+
+#[test]
+fn an_edited_text_recommitted_with_the_old_metadata_is_detected() {
+    let (env, _) = seeded();
+    let store = copy_store(&env, "edited");
+    let (id, record) = a_second_version(&store);
+    let dir = record.rsplit_once("/versions/").expect("dir").0.to_owned();
+    tamper(&store, |work| {
+        let text = work.join(&dir).join("text.txt");
+        let old = std::fs::read_to_string(&text).expect("text");
+        std::fs::write(&text, old.replacen("the", "THE", 1)).expect("write");
+    });
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    let found = of_kind(&report, "inconsistent");
+    assert!(
+        found.iter().any(|p| p["source"] == id.as_str()
+            && p["path"].as_str().is_some_and(|s| s.ends_with("text.txt"))),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_version_record_pointed_at_other_bytes_breaks_the_digest_and_the_chain() {
+    let (env, _) = seeded();
+    let store = copy_store(&env, "repointed");
+    let (id, record) = a_second_version(&store);
+    let first_path = record.replace("00000002", "00000001");
+    tamper(&store, |work| {
+        // Point version 1's bytes at version 2's blob, keeping its recorded SHA-256: the digest
+        // no longer matches, and version 2's chain no longer names version 1's record.
+        let v1: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(work.join(&first_path)).expect("v1"))
+                .expect("json");
+        let v2: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(work.join(&record)).expect("v2"))
+                .expect("json");
+        let mut v1 = v1;
+        v1["raw"]["git_blob"] = v2["raw"]["git_blob"].clone();
+        std::fs::write(
+            work.join(&first_path),
+            serde_json::to_vec_pretty(&v1).expect("json"),
+        )
+        .expect("write");
+    });
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        of_kind(&report, "digest_mismatch")
+            .iter()
+            .any(|p| p["source"] == id.as_str() && p["version"] == 1),
+        "{report}"
+    );
+    assert!(
+        of_kind(&report, "inconsistent")
+            .iter()
+            .any(|p| p["source"] == id.as_str()
+                && p["version"] == 2
+                && p["detail"].as_str().is_some_and(|d| d.contains("chain"))),
+        "{report}"
+    );
+    assert!(
+        of_kind(&report, "history_rewritten")
+            .iter()
+            .any(|p| p["path"] == first_path.as_str()),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_removed_observation_and_a_removed_version_are_detected_in_one_run() {
+    let (env, _) = seeded();
+    let store = copy_store(&env, "removed");
+    let (id, record) = a_second_version(&store);
+    let listing = git(&store, &["ls-tree", "-r", "--name-only", "main"]);
+    let run_file = listing
+        .lines()
+        .rfind(|l| l.starts_with("observations/"))
+        .expect("a run file")
+        .to_owned();
+    tamper(&store, |work| {
+        // Drop the check's last observation line, and version 2 of one source.
+        let path = work.join(&run_file);
+        let text = std::fs::read_to_string(&path).expect("run file");
+        let kept: Vec<&str> = text.lines().collect();
+        let kept = &kept[..kept.len().saturating_sub(1)];
+        std::fs::write(&path, format!("{}\n", kept.join("\n"))).expect("write");
+        std::fs::remove_file(work.join(&record)).expect("remove version");
+    });
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    let rewritten = of_kind(&report, "history_rewritten");
+    assert!(
+        rewritten.iter().any(|p| p["path"] == run_file.as_str()),
+        "{report}"
+    );
+    assert!(
+        rewritten
+            .iter()
+            .any(|p| p["path"] == record.as_str() && p["source"] == id.as_str()),
+        "{report}"
+    );
+    // Version 2's loss also shows as a dangling reference from its observations and the index.
+    assert!(
+        !of_kind(&report, "dangling_reference").is_empty()
+            || !of_kind(&report, "inconsistent").is_empty(),
+        "{report}"
+    );
+    let human = env.run(&["--store", &store.display().to_string(), "verify"]);
+    assert_eq!(human.code, 1);
+    assert!(human.stdout.lines().count() >= 3, "{}", human.stdout);
+    assert!(human.stdout.contains(&id), "{}", human.stdout);
+}
