@@ -51,11 +51,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
-    // check speaks grep's exit codes, as CI scripts expect: anything that stops it is 2.
-    run_checked(ctx, args).map_err(|mut e| {
-        e.code = exit::USAGE;
-        e
-    })
+    exit::grep_style(run_checked(ctx, args))
 }
 
 fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {

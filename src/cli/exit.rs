@@ -12,3 +12,14 @@ pub const STORE: u8 = 3;
 pub const FETCH: u8 = 4;
 /// An unexpected failure: I/O or git errors inside the store. Please report it.
 pub const INTERNAL: u8 = 5;
+
+/// The exit codes of grep, which check and verify speak as CI scripts expect: 0 nothing found, 1
+/// found, and 2 for anything that stopped the command, whatever its usual code.
+pub fn grep_style(
+    result: Result<u8, super::error::CommandError>,
+) -> Result<u8, super::error::CommandError> {
+    result.map_err(|mut e| {
+        e.code = USAGE;
+        e
+    })
+}

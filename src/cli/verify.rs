@@ -26,11 +26,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
-    // verify speaks grep's exit codes, as check does: anything that stops it is 2.
-    run_verify(ctx, args).map_err(|mut e| {
-        e.code = exit::USAGE;
-        e
-    })
+    exit::grep_style(run_verify(ctx, args))
 }
 
 fn run_verify(ctx: &Context, args: Args) -> Result<u8, CommandError> {
