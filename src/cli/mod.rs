@@ -2,6 +2,7 @@
 //! its own file with its `Args` struct (whose doc comment is its help) and a `run` function.
 
 mod add;
+mod anchor;
 mod check;
 mod configure;
 mod demo;
@@ -75,6 +76,7 @@ enum Format {
 enum Command {
     Init(init::Args),
     Add(add::Args),
+    Anchor(anchor::Args),
     Check(check::Args),
     Configure(configure::Args),
     Demo(demo::Args),
@@ -140,6 +142,7 @@ fn dispatch(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Add(args) => add::run(&ctx, args),
+        Command::Anchor(args) => anchor::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Configure(args) => configure::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),

@@ -20,6 +20,10 @@ pub struct Args {
     /// history]
     #[arg(value_name = "SOURCE")]
     sources: Vec<String>,
+    /// Also prove that the store still holds exactly the records it held when `verbatim
+    /// anchor` printed this (later additions allowed)
+    #[arg(long, value_name = "ANCHOR")]
+    anchor: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -41,7 +45,11 @@ fn run_verify(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                 }
             }
             let bar = ctx.ui.counter("verifying", "objects");
-            let report = verify::verify(&store, &Options { sources }, &mut |n| {
+            let options = Options {
+                sources,
+                anchor: args.anchor.clone(),
+            };
+            let report = verify::verify(&store, &options, &mut |n| {
                 if n % 256 == 0 {
                     bar.set_position(n as u64);
                 }
@@ -53,7 +61,13 @@ fn run_verify(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         Err(verbatim::store::Error::Damaged { .. }) => verify::verify_unreadable(&path),
         Err(e) => return Err(e.into()),
     }
-    .map_err(|e| CommandError::new(exit::STORE, format!("{}: {e}", path.display())))?;
+    .map_err(|e| match e {
+        verify::Error::Anchor(verify::anchor::Error::Malformed(_)) => {
+            CommandError::usage(e.to_string())
+                .hint("give the anchor exactly as `verbatim anchor` printed it")
+        }
+        e => CommandError::new(exit::STORE, format!("{}: {e}", path.display())),
+    })?;
     let mut out = ctx.ui.stdout();
     let written = match args.format {
         Format::Human => printer::verify_human(&mut out, &report, &ctx.ui.styles()),

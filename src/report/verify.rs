@@ -17,6 +17,7 @@ fn kind_name(kind: ProblemKind) -> &'static str {
         ProblemKind::Inconsistent => "inconsistent",
         ProblemKind::DanglingReference => "dangling",
         ProblemKind::HistoryRewritten => "rewritten",
+        ProblemKind::AnchorMismatch => "anchor",
     }
 }
 
@@ -41,9 +42,14 @@ pub fn verify_human(out: &mut dyn Write, r: &Report, s: &Styles) -> io::Result<(
         n(c.commits, "commit", "commits"),
     );
     if r.ok() {
+        let anchor = r
+            .anchor
+            .as_ref()
+            .map(|a| format!("; the store holds everything anchor {a} anchored"))
+            .unwrap_or_default();
         writeln!(
             out,
-            "{}verified{:#} {scope}: everything holds",
+            "{}verified{:#} {scope}: everything holds{anchor}",
             s.added, s.added
         )
     } else {
@@ -67,13 +73,17 @@ fn write_problem(out: &mut dyn Write, p: &Problem, s: &Styles) -> io::Result<()>
     if let Some(object) = &p.object {
         at.push(format!("object {}", &object[..object.len().min(12)]));
     }
+    let at = if at.is_empty() {
+        String::new()
+    } else {
+        format!("{}: ", at.join(" "))
+    };
     writeln!(
         out,
-        "{}{:<12}{:#} {}: {}",
+        "{}{:<12}{:#} {at}{}",
         s.removed,
         kind_name(p.kind),
         s.removed,
-        at.join(" "),
         p.detail
     )
 }
@@ -82,6 +92,7 @@ fn write_problem(out: &mut dyn Write, p: &Problem, s: &Styles) -> io::Result<()>
 struct VerifyJson<'a> {
     ok: bool,
     commit: &'a str,
+    anchor: Option<&'a str>,
     checked: &'a crate::verify::Counts,
     problems: &'a [Problem],
 }
@@ -91,6 +102,7 @@ pub fn verify_json(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     let doc = VerifyJson {
         ok: r.ok(),
         commit: &r.commit,
+        anchor: r.anchor.as_deref(),
         checked: &r.checked,
         problems: &r.problems,
     };

@@ -400,3 +400,131 @@ fn a_removed_observation_and_a_removed_version_are_detected_in_one_run() {
     assert!(human.stdout.lines().count() >= 3, "{}", human.stdout);
     assert!(human.stdout.contains(&id), "{}", human.stdout);
 }
+
+fn anchor_of(env: &TestEnv, store: &Path) -> String {
+    let run = env
+        .run(&["--store", &store.display().to_string(), "anchor"])
+        .ok();
+    let token = run.stdout.trim().to_owned();
+    assert!(token.starts_with("va1-"), "{token}");
+    token
+}
+
+fn verify_anchor(env: &TestEnv, store: &Path, anchor: &str) -> (i32, serde_json::Value) {
+    let run = env.run(&[
+        "--store",
+        &store.display().to_string(),
+        "verify",
+        "--anchor",
+        anchor,
+        "--format",
+        "json",
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    (run.code, serde_json::from_str(&run.stdout).expect("json"))
+}
+
+#[test]
+fn an_anchor_holds_through_later_additions() {
+    let (env, paths) = seeded();
+    let anchor = anchor_of(&env, &env.store());
+    // The same state gives the same anchor.
+    assert_eq!(anchor_of(&env, &env.store()), anchor);
+    let json = env.run(&["anchor", "--format", "json"]).ok();
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(json["anchor"], anchor.as_str());
+    assert!(json["records"].as_u64() > Some(7), "{json}");
+    // New versions and observations since are allowed.
+    let text = std::fs::read_to_string(&paths[2]).expect("read");
+    std::fs::write(&paths[2], format!("{text}\nLater.\n")).expect("write");
+    env.run(&["check"]);
+    assert_ne!(anchor_of(&env, &env.store()), anchor);
+    let (code, report) = verify_anchor(&env, &env.store(), &anchor);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["anchor"], anchor.as_str());
+    let human = env.run(&["verify", "--anchor", &anchor]).ok();
+    assert!(human.stdout.contains("anchored"), "{}", human.stdout);
+    // A malformed anchor is an input error, in one line.
+    env.run(&["verify", "--anchor", "va1-xyz"]).fails_with(2);
+}
+
+#[test]
+fn an_anchor_catches_a_force_rewritten_branch_and_a_removed_observation() {
+    let (env, _) = seeded();
+    let anchor = anchor_of(&env, &env.store());
+
+    // History rewritten: the last commit amended (its observations edited) and force-pushed.
+    let rewritten = copy_store(&env, "rewritten");
+    let work = rewritten.with_extension("work");
+    let out = Command::new("git")
+        .arg("clone")
+        .arg("--quiet")
+        .arg(&rewritten)
+        .arg(&work)
+        .output()
+        .expect("clone");
+    assert!(out.status.success());
+    let listing = git(&work, &["ls-files", "observations"]);
+    let run_file = listing.lines().next_back().expect("run file").to_owned();
+    let path = work.join(&run_file);
+    let text = std::fs::read_to_string(&path).expect("run file");
+    std::fs::write(&path, text.replacen("\"unchanged\"", "\"captured\"", 1)).expect("write");
+    git(&work, &["commit", "--quiet", "-a", "--amend", "--no-edit"]);
+    git(
+        &work,
+        &["push", "--quiet", "--force", "origin", "HEAD:main"],
+    );
+    let (code, report) = verify_anchor(&env, &rewritten, &anchor);
+    assert_eq!(code, 1, "{report}");
+    let mismatches = of_kind(&report, "anchor_mismatch");
+    assert!(
+        mismatches.iter().any(|p| p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("history was rewritten"))),
+        "{report}"
+    );
+    assert!(
+        mismatches.iter().any(|p| p["path"] == run_file.as_str()),
+        "{report}"
+    );
+    // Once git collects the old commit, the anchor's commit is gone altogether.
+    git(&rewritten, &["reflog", "expire", "--expire=now", "--all"]);
+    git(&rewritten, &["gc", "--quiet", "--prune=now"]);
+    let (code, report) = verify_anchor(&env, &rewritten, &anchor);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        of_kind(&report, "anchor_mismatch")
+            .iter()
+            .any(|p| p["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("not in this store"))),
+        "{report}"
+    );
+
+    // An observation removed by a new commit: the anchor names the record.
+    let removed = copy_store(&env, "removed-observation");
+    tamper(&removed, |work| {
+        let path = work.join(&run_file);
+        let text = std::fs::read_to_string(&path).expect("run file");
+        let lines: Vec<&str> = text.lines().collect();
+        std::fs::write(&path, format!("{}\n", lines[..lines.len() - 1].join("\n"))).expect("write");
+    });
+    let (code, report) = verify_anchor(&env, &removed, &anchor);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        of_kind(&report, "anchor_mismatch")
+            .iter()
+            .any(|p| p["path"] == run_file.as_str()),
+        "{report}"
+    );
+
+    // Another store, even of the same files, does not hold this anchor.
+    let other = TestEnv::with_store();
+    for (i, seed) in seed_files().iter().enumerate() {
+        let text = std::fs::read_to_string(seed).expect("seed");
+        other.write(&format!("a{i}.txt"), text.as_bytes());
+        other.run(&["add", &format!("a{i}.txt")]).ok();
+    }
+    let (code, _) = verify_anchor(&other, &other.store(), &anchor);
+    assert_eq!(code, 1);
+}

@@ -8,6 +8,8 @@
 //! History is checked too: version records and observation run files are written once, so a
 //! later commit that changes or removes one is reported as a rewrite.
 
+pub mod anchor;
+
 use std::collections::{BTreeMap, HashSet};
 
 use git2::{ObjectType, Oid, Repository, Tree};
@@ -36,6 +38,8 @@ pub enum ProblemKind {
     DanglingReference,
     /// A record that is written once was changed or removed by a later commit.
     HistoryRewritten,
+    /// The store no longer holds the state an anchor was made of.
+    AnchorMismatch,
 }
 
 /// One problem, with where it was found.
@@ -83,6 +87,8 @@ pub struct Report {
     pub checked: Counts,
     /// Every problem found, in the order found.
     pub problems: Vec<Problem>,
+    /// The anchor checked, if one was given.
+    pub anchor: Option<String>,
 }
 
 impl Report {
@@ -98,6 +104,8 @@ pub struct Options {
     /// Only these sources (with their objects and observations); the whole store when empty. The
     /// history of the whole branch is checked only for the whole store.
     pub sources: Vec<SourceId>,
+    /// An anchor (from [`anchor::anchor`]) whose state the store must still hold.
+    pub anchor: Option<String>,
 }
 
 /// Errors that stop a verification before it can say anything (the store cannot be opened or
@@ -110,6 +118,9 @@ pub enum Error {
     /// git failed outside any object (the branch, the object database).
     #[error("cannot read the store's history: {0}")]
     Git(#[from] git2::Error),
+    /// The anchor given is not one, or could not be checked.
+    #[error(transparent)]
+    Anchor(#[from] anchor::Error),
 }
 
 /// Verifies the store at its current commit; `progress` is called with objects checked so far
@@ -141,6 +152,10 @@ pub fn verify(
     };
     let versions = v.sources(&tree, wanted.as_ref());
     v.observations(&tree, &versions, wanted.as_ref());
+    if let Some(token) = &options.anchor {
+        v.anchor(commit, token)?;
+        v.report.anchor = Some(token.trim().to_owned());
+    }
     Ok(v.report)
 }
 
@@ -387,6 +402,42 @@ impl<'r> Verifier<'r, '_> {
         }
     }
 
+    /// Checks that the store still holds the state `token` anchors.
+    fn anchor(&mut self, head: Oid, token: &str) -> Result<(), Error> {
+        for finding in anchor::check(self.repo, head, token)? {
+            let (path, detail) = match finding {
+                anchor::Finding::CommitMissing => (
+                    None,
+                    "the anchored commit is not in this store: a different store, or its history was rewritten".to_owned(),
+                ),
+                anchor::Finding::NotInHistory => (
+                    None,
+                    "the anchored commit is not in the branch's history: the history was rewritten".to_owned(),
+                ),
+                anchor::Finding::DigestMismatch { actual } => (
+                    None,
+                    format!("the anchored commit's records hash to {actual}, not to the anchor's digest: they were altered"),
+                ),
+                anchor::Finding::Removed { path } => {
+                    (Some(path), "an anchored record is gone".to_owned())
+                }
+                anchor::Finding::Changed { path } => {
+                    (Some(path), "an anchored record was changed".to_owned())
+                }
+            };
+            let source = path.as_deref().and_then(source_of_path);
+            let version = path.as_deref().and_then(version_of_path);
+            self.problem(
+                ProblemKind::AnchorMismatch,
+                source.as_ref(),
+                version,
+                path.as_deref(),
+                detail,
+            );
+        }
+        Ok(())
+    }
+
     /// Reports version records and observation run files that `commit` changed or removed.
     fn immutable_records(&mut self, parent: &Tree<'_>, tree: &Tree<'_>, commit: Oid) {
         let Ok(diff) = self.repo.diff_tree_to_tree(Some(parent), Some(tree), None) else {
@@ -408,9 +459,7 @@ impl<'r> Verifier<'r, '_> {
             let Some(path) = delta.old_file().path().and_then(|p| p.to_str()) else {
                 continue;
             };
-            let write_once = (path.starts_with("sources/") && path.contains("/versions/"))
-                || path.starts_with(&format!("{}/", store::OBSERVATIONS_DIR));
-            if write_once {
+            if anchor::write_once(path) {
                 let what = if status == git2::Delta::Deleted {
                     "removed"
                 } else {
