@@ -50,6 +50,8 @@ use crate::source::{self, SourceId};
 
 /// Where observations are kept, by month and run.
 pub const OBSERVATIONS_DIR: &str = "observations";
+/// The manifest of each run of observations, beside its shard files.
+pub const RUN_MANIFEST: &str = "run.json";
 /// Where the observation that began each source's current state is kept.
 pub const STATE_DIR: &str = "state";
 /// Where each source's index entry is kept.
@@ -374,6 +376,7 @@ impl Store {
             summary: Vec::new(),
             started_at: capture::now(),
             observed: BTreeMap::new(),
+            run_files: BTreeMap::new(),
             states: BTreeMap::new(),
             indexed: BTreeMap::new(),
             deferred_sync: defer_sync(),
@@ -730,6 +733,39 @@ fn shard_may_match(shard: &str, prefix: &str, offset: usize) -> bool {
     shard[..n] == want[..n]
 }
 
+impl Snapshot<'_> {
+    /// The latest run before `run` that has a manifest: its name (`YYYY-MM/<run>`) and the
+    /// SHA-256 of its manifest's bytes. Reads the last months' trees only.
+    fn last_run_manifest(&self, run: &str) -> Result<Option<(String, String)>, Error> {
+        let Some(months) = self.tree_at(OBSERVATIONS_DIR)? else {
+            return Ok(None);
+        };
+        let this = run
+            .strip_prefix(&format!("{OBSERVATIONS_DIR}/"))
+            .unwrap_or(run);
+        for month in months.iter().rev() {
+            let Some(runs) = self.entry_tree(&month)? else {
+                continue;
+            };
+            let month_name = month.name().unwrap_or("?");
+            for entry in runs.iter().rev() {
+                let name = format!("{month_name}/{}", entry.name().unwrap_or("?"));
+                if name.as_str() >= this {
+                    continue;
+                }
+                let Some(files) = self.entry_tree(&entry)? else {
+                    continue;
+                };
+                if let Some(manifest) = files.get_name(RUN_MANIFEST) {
+                    let blob = self.repo.find_blob(manifest.id())?;
+                    return Ok(Some((name, sha256_hex(blob.content()))));
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// The tree path of a source's directory.
 pub fn source_dir(id: &SourceId) -> String {
     let s = id.as_str();
@@ -812,6 +848,8 @@ pub struct Transaction<'s> {
     started_at: Timestamp,
     /// Observations made in this transaction and not yet written, as run-file lines by shard.
     observed: BTreeMap<String, Vec<u8>>,
+    /// The run files written so far (file name → SHA-256 of its bytes), for the run's manifest.
+    run_files: BTreeMap<String, String>,
     /// State shards read so far, updated with this transaction's observations, and whether
     /// any line of each changed.
     states: BTreeMap<String, (BTreeMap<SourceId, Observation>, bool)>,
@@ -1051,6 +1089,8 @@ impl Transaction<'_> {
                 None => Vec::new(),
             };
             content.extend(new_lines);
+            self.run_files
+                .insert(format!("{shard}.jsonl"), sha256_hex(&content));
             self.put(path, &content)?;
             if let Some((states, true)) = self.states.remove(&shard) {
                 let mut content = Vec::new();
@@ -1061,6 +1101,38 @@ impl Transaction<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Writes this run's manifest, `run.json`: the SHA-256 of each of its files, and the path
+    /// and SHA-256 of the previous run's manifest, so that the runs form a SHA-256 chain in
+    /// which a removed or edited observation, or a removed run, shows without trusting git.
+    fn write_run_manifest(&mut self) -> Result<(), Error> {
+        if self.run_files.is_empty() {
+            return Ok(());
+        }
+        let run = run_dir(self.started_at);
+        let path = format!("{run}/{RUN_MANIFEST}");
+        // Two writes in one microsecond share a run; the first one's manifest stays (a
+        // manifest is written once), and the second's lines are covered by the next run's.
+        if self.snapshot.blob_at(&path)?.is_some() {
+            return Ok(());
+        }
+        let previous = self.snapshot.last_run_manifest(&run)?;
+        let manifest = record::RunManifest {
+            run: run
+                .strip_prefix(&format!("{OBSERVATIONS_DIR}/"))
+                .unwrap_or(&run)
+                .to_owned(),
+            files: std::mem::take(&mut self.run_files),
+            previous: previous.map(|(run, sha256)| record::PreviousRun { run, sha256 }),
+        };
+        let mut bytes =
+            serde_json::to_vec_pretty(&manifest).map_err(|source| Error::CorruptRecord {
+                path: path.clone(),
+                source,
+            })?;
+        bytes.push(b'\n');
+        self.put(path, &bytes)
     }
 
     /// Rewrites the index shards of the sources this transaction changed. A store without an
@@ -1147,6 +1219,7 @@ impl Transaction<'_> {
     pub fn commit(mut self, subject: &str) -> Result<Option<Oid>, Error> {
         self.write_index()?;
         self.flush_observations()?;
+        self.write_run_manifest()?;
         if self.edits.is_empty() {
             return Ok(None);
         }
@@ -1337,6 +1410,8 @@ sources/<id[0..2]>/<id[2..4]>/<id>/
     versions/00000001.json      one immutable record per version (hashes, fetch metadata)
 observations/YYYY-MM/<run>/<aa>.jsonl
                                 every observation one write made, for ids starting with aa
+observations/YYYY-MM/<run>/run.json
+                                the run's manifest: SHA-256 of its files, chained to the run before
 state/<aa>.jsonl                the observation that began the current state of each source
                                 whose id starts with aa
 index/<aa>.jsonl                each source's locator and current version (derived, for speed)

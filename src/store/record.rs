@@ -233,3 +233,25 @@ impl Observation {
             .map(|p| p.since)
     }
 }
+
+/// A run's manifest, `observations/YYYY-MM/<run>/run.json`: its files' SHA-256s and the previous
+/// run's manifest, chaining the runs by SHA-256. Written once, with the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunManifest {
+    /// The run, `YYYY-MM/<run>`.
+    pub run: String,
+    /// Each file of the run (`<aa>.jsonl`) and the SHA-256 of its bytes.
+    pub files: std::collections::BTreeMap<String, String>,
+    /// The latest earlier run that has a manifest; absent for the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousRun>,
+}
+
+/// The link from a run's manifest to the one before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousRun {
+    /// That run, `YYYY-MM/<run>`.
+    pub run: String,
+    /// SHA-256 of its manifest's bytes.
+    pub sha256: String,
+}

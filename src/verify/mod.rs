@@ -865,6 +865,8 @@ impl<'r> Verifier<'r, '_> {
         wanted: Option<&HashSet<&SourceId>>,
     ) {
         let mut seen_lines: HashSet<Vec<u8>> = HashSet::new();
+        // The last run with a manifest so far: its name and its manifest's SHA-256.
+        let mut chain: Option<(String, String)> = None;
         if let Some(months) =
             self.child_tree(tree, store::OBSERVATIONS_DIR, store::OBSERVATIONS_DIR)
         {
@@ -882,11 +884,19 @@ impl<'r> Verifier<'r, '_> {
                     let Some(files) = self.child_tree_entry(&run, &rpath) else {
                         continue;
                     };
+                    let mut contents: BTreeMap<String, String> = BTreeMap::new();
+                    let mut manifest: Option<Vec<u8>> = None;
                     for file in files.iter() {
-                        let path = format!("{rpath}/{}", file.name().unwrap_or("?"));
+                        let name = file.name().unwrap_or("?").to_owned();
+                        let path = format!("{rpath}/{name}");
                         let Some(data) = self.object(file.id(), ObjectType::Blob, &path) else {
                             continue;
                         };
+                        if name == store::RUN_MANIFEST {
+                            manifest = Some(data);
+                            continue;
+                        }
+                        contents.insert(name, sha256_hex(&data));
                         for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
                             let Ok(observation) = serde_json::from_slice::<Observation>(line)
                             else {
@@ -906,6 +916,9 @@ impl<'r> Verifier<'r, '_> {
                             seen_lines.insert(line.to_vec());
                             self.observation(&observation, versions, &path);
                         }
+                    }
+                    if wanted.is_none() {
+                        self.run_chain(&rpath, manifest.as_deref(), &contents, &mut chain);
                     }
                 }
             }
@@ -947,6 +960,106 @@ impl<'r> Verifier<'r, '_> {
                 }
             }
         }
+    }
+
+    /// Checks a run against its manifest and the chain of manifests: the manifest lists exactly
+    /// the run's files with their SHA-256s and names the last run with a manifest before it.
+    /// Runs written before manifests existed are allowed only before the first manifest.
+    fn run_chain(
+        &mut self,
+        rpath: &str,
+        manifest: Option<&[u8]>,
+        contents: &BTreeMap<String, String>,
+        chain: &mut Option<(String, String)>,
+    ) {
+        let run = rpath
+            .strip_prefix(&format!("{}/", store::OBSERVATIONS_DIR))
+            .unwrap_or(rpath)
+            .to_owned();
+        let manifest_path = format!("{rpath}/{}", store::RUN_MANIFEST);
+        let Some(bytes) = manifest else {
+            if chain.is_some() {
+                self.problem(
+                    ProblemKind::Inconsistent,
+                    None,
+                    None,
+                    Some(rpath),
+                    "a run without a manifest after the chain of runs began: it was inserted, or its manifest removed",
+                );
+            }
+            return;
+        };
+        let sha = sha256_hex(bytes);
+        let Some(parsed) =
+            self.record::<store::record::RunManifest>(bytes, None, None, &manifest_path)
+        else {
+            *chain = Some((run, sha));
+            return;
+        };
+        if parsed.run != run {
+            self.problem(
+                ProblemKind::Inconsistent,
+                None,
+                None,
+                Some(&manifest_path),
+                format!("the manifest is of run {}, not of this one", parsed.run),
+            );
+        }
+        if parsed.files != *contents {
+            let mut differ: Vec<&str> = Vec::new();
+            for (name, sha) in &parsed.files {
+                if contents.get(name) != Some(sha) {
+                    differ.push(name);
+                }
+            }
+            for name in contents.keys() {
+                if !parsed.files.contains_key(name) {
+                    differ.push(name);
+                }
+            }
+            self.problem(
+                ProblemKind::DigestMismatch,
+                None,
+                None,
+                Some(&manifest_path),
+                format!(
+                    "the run's files do not match its manifest ({}): an observation was changed, added or removed",
+                    differ.join(", ")
+                ),
+            );
+        }
+        let expected = chain.as_ref().map(|(r, s)| (r.as_str(), s.as_str()));
+        let named = parsed
+            .previous
+            .as_ref()
+            .map(|p| (p.run.as_str(), p.sha256.as_str()));
+        if named != expected {
+            let what = match (expected, named) {
+                (Some((r, _)), Some((n, _))) if r != n => format!(
+                    "the manifest follows run {n}, but the run before it with a manifest is {r}: a run was removed or inserted"
+                ),
+                (Some((r, _)), Some(_)) => format!(
+                    "the manifest of run {r} before it was changed: its SHA-256 is not the one this manifest names"
+                ),
+                (Some((r, _)), None) => format!(
+                    "the manifest names no run before it, but run {r} has one: the chain was cut"
+                ),
+                (None, Some((n, _))) => {
+                    format!(
+                        "the manifest follows run {n}, which is not in the store: a run was removed"
+                    )
+                }
+                (None, None) => String::new(),
+            };
+            self.problem(
+                ProblemKind::Inconsistent,
+                None,
+                None,
+                Some(&manifest_path),
+                what,
+            );
+        }
+        *chain = Some((run, sha));
     }
 
     fn observation(&mut self, o: &Observation, versions: &Versions, path: &str) {

@@ -385,7 +385,7 @@ fn a_large_add_is_stored_in_bounded_batches() {
         .0;
     let lines: usize = runs
         .lines()
-        .filter(|path| path.starts_with(last_run))
+        .filter(|path| path.starts_with(last_run) && path.ends_with(".jsonl"))
         .map(|path| {
             env.git(&["show", &format!("main:{path}")])
                 .ok()

@@ -364,7 +364,7 @@ fn a_removed_observation_and_a_removed_version_are_detected_in_one_run() {
     let listing = git(&store, &["ls-tree", "-r", "--name-only", "main"]);
     let run_file = listing
         .lines()
-        .rfind(|l| l.starts_with("observations/"))
+        .rfind(|l| l.starts_with("observations/") && l.ends_with(".jsonl"))
         .expect("a run file")
         .to_owned();
     tamper(&store, |work| {
@@ -465,7 +465,14 @@ fn an_anchor_catches_a_force_rewritten_branch_and_a_removed_observation() {
         .expect("clone");
     assert!(out.status.success());
     let listing = git(&work, &["ls-files", "observations"]);
-    let run_file = listing.lines().next_back().expect("run file").to_owned();
+    // A run file with an observation of an unchanged source (which shard holds one depends on
+    // the ids, which depend on the temporary directory's name).
+    let run_file = listing
+        .lines()
+        .filter(|l| l.ends_with(".jsonl"))
+        .rfind(|l| std::fs::read_to_string(work.join(l)).is_ok_and(|t| t.contains("\"unchanged\"")))
+        .expect("run file")
+        .to_owned();
     let path = work.join(&run_file);
     let text = std::fs::read_to_string(&path).expect("run file");
     std::fs::write(&path, text.replacen("\"unchanged\"", "\"captured\"", 1)).expect("write");
@@ -527,4 +534,114 @@ fn an_anchor_catches_a_force_rewritten_branch_and_a_removed_observation() {
     }
     let (code, _) = verify_anchor(&other, &other.store(), &anchor);
     assert_eq!(code, 1);
+}
+
+/// The runs of observations (`observations/YYYY-MM/<run>`), oldest first.
+fn runs_of(store: &Path) -> Vec<String> {
+    let listing = git(
+        store,
+        &["ls-tree", "-r", "--name-only", "main", "observations"],
+    );
+    let mut runs: Vec<String> = listing
+        .lines()
+        .filter_map(|l| l.rsplit_once('/').map(|(dir, _)| dir.to_owned()))
+        .collect();
+    runs.dedup();
+    runs
+}
+
+#[test]
+fn the_chain_of_runs_catches_observations_removed_by_a_consistent_rewrite() {
+    let (env, _) = seeded();
+    env.run(&["check"]);
+    let runs = runs_of(&env.store());
+    assert_eq!(runs.len(), 3, "add, check, check: {runs:?}");
+
+    // A middle run removed from the whole history, as `git filter-branch` does: no commit shows a
+    // record changing, but the next run's manifest names the run that is gone.
+    let removed = copy_store(&env, "removed-run");
+    let work = removed.with_extension("work");
+    let out = Command::new("git")
+        .args(["clone", "--quiet"])
+        .arg(&removed)
+        .arg(&work)
+        .output()
+        .expect("clone");
+    assert!(out.status.success());
+    let out = Command::new("git")
+        .current_dir(&work)
+        .args(["filter-branch", "--index-filter"])
+        .arg(format!(
+            "git rm -r -q --cached --ignore-unmatch {}",
+            runs[1]
+        ))
+        .arg("HEAD")
+        .env("GIT_FILTER_BRANCH_SQUELCH_WARNING", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .output()
+        .expect("filter-branch");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(
+        &work,
+        &["push", "--quiet", "--force", "origin", "HEAD:main"],
+    );
+    let (code, report) = verify_json(&env, &removed);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        of_kind(&report, "history_rewritten").is_empty(),
+        "the rewrite left no trace in the history itself: {report}"
+    );
+    let manifest = format!("{}/run.json", runs[2]);
+    assert!(
+        of_kind(&report, "inconsistent")
+            .iter()
+            .any(|p| p["path"] == manifest.as_str()
+                && p["detail"].as_str().is_some_and(|d| d.contains("removed"))),
+        "{report}"
+    );
+
+    // One observation dropped from the last run by amending its commit: the run's manifest no
+    // longer matches its files.
+    let amended = copy_store(&env, "amended");
+    let work = amended.with_extension("work");
+    let out = Command::new("git")
+        .args(["clone", "--quiet"])
+        .arg(&amended)
+        .arg(&work)
+        .output()
+        .expect("clone");
+    assert!(out.status.success());
+    let listing = git(&work, &["ls-files", &runs[2]]);
+    let shard = listing
+        .lines()
+        .find(|l| l.ends_with(".jsonl"))
+        .expect("a shard")
+        .to_owned();
+    let text = std::fs::read_to_string(work.join(&shard)).expect("shard");
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(
+        work.join(&shard),
+        format!("{}\n", lines[1..].join("\n")).trim_start(),
+    )
+    .expect("write");
+    git(&work, &["commit", "--quiet", "-a", "--amend", "--no-edit"]);
+    git(
+        &work,
+        &["push", "--quiet", "--force", "origin", "HEAD:main"],
+    );
+    let (code, report) = verify_json(&env, &amended);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        of_kind(&report, "digest_mismatch")
+            .iter()
+            .any(|p| p["path"] == manifest.as_str()),
+        "{report}"
+    );
 }
