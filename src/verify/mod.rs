@@ -136,6 +136,7 @@ pub fn verify(
     let mut v = Verifier {
         repo,
         seen: HashSet::new(),
+        digests: std::collections::HashMap::new(),
         report: Report {
             commit: commit.to_string(),
             ..Report::default()
@@ -170,6 +171,7 @@ pub fn verify_unreadable(path: &std::path::Path) -> Result<Report, Error> {
         let mut v = Verifier {
             repo: &repo,
             seen: HashSet::new(),
+            digests: std::collections::HashMap::new(),
             report: Report {
                 commit: commit.to_string(),
                 ..Report::default()
@@ -220,6 +222,9 @@ struct Verifier<'r, 'p> {
     repo: &'r Repository,
     /// Objects already re-hashed (each is read once however often it is referenced).
     seen: HashSet<Oid>,
+    /// SHA-256 and length of each blob read, so that a byte stream read while walking the
+    /// history is not read again to check its record.
+    digests: std::collections::HashMap<Oid, (String, u64)>,
     report: Report,
     progress: &'p mut dyn FnMut(usize),
 }
@@ -276,6 +281,10 @@ impl<'r> Verifier<'r, '_> {
         };
         let data = object.data().to_vec();
         if self.seen.insert(oid) {
+            if object.kind() == ObjectType::Blob {
+                self.digests
+                    .insert(oid, (sha256_hex(&data), data.len() as u64));
+            }
             self.report.checked.objects += 1;
             self.report.checked.object_bytes += data.len() as u64;
             (self.progress)(self.report.checked.objects);
@@ -833,12 +842,18 @@ impl<'r> Verifier<'r, '_> {
             );
             return;
         };
-        let Some(data) = self.object(oid, ObjectType::Blob, &path) else {
+        // Read (and re-hashed) once: while walking the history, or now.
+        let digest = match self.digests.get(&oid) {
+            Some(digest) => Some(digest.clone()),
+            None => self
+                .object(oid, ObjectType::Blob, &path)
+                .and_then(|_| self.digests.get(&oid).cloned()),
+        };
+        let Some((actual, len)) = digest else {
             return;
         };
         self.report.checked.streams += 1;
-        let actual = sha256_hex(&data);
-        if actual != blob.sha256 || data.len() as u64 != blob.bytes {
+        if actual != blob.sha256 || len != blob.bytes {
             self.problem(
                 ProblemKind::DigestMismatch,
                 Some(id),
@@ -847,7 +862,7 @@ impl<'r> Verifier<'r, '_> {
                 format!(
                     "the stored {what} hash to {} ({} bytes); the record says {} ({} bytes)",
                     short(&actual),
-                    data.len(),
+                    len,
                     short(&blob.sha256),
                     blob.bytes
                 ),
