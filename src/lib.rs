@@ -10,6 +10,7 @@ pub mod capture;
 pub mod check;
 pub mod classify;
 pub mod diff;
+pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod hash;

@@ -9,6 +9,7 @@ mod demo;
 mod diff;
 mod error;
 mod exit;
+mod export;
 mod init;
 mod list;
 mod log;
@@ -81,6 +82,7 @@ enum Command {
     Configure(configure::Args),
     Demo(demo::Args),
     Diff(diff::Args),
+    Export(export::Args),
     List(list::Args),
     Log(log::Args),
     Show(show::Args),
@@ -147,6 +149,7 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Configure(args) => configure::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),
+        Command::Export(args) => export::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

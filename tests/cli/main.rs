@@ -6,6 +6,7 @@ mod test_check;
 mod test_demo;
 mod test_diff;
 mod test_encoding;
+mod test_export;
 mod test_fetching;
 mod test_git;
 mod test_history;

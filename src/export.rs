@@ -1,0 +1,282 @@
+//! Exporting stored versions in the formats archivists check with their own tools. This module
+//! writes BagIt bags (RFC 8493, version 1.0).
+//!
+//! A bag is written into a new directory beside its destination and renamed into place only
+//! when complete, so an interrupted export leaves nothing that looks like a bag. Each payload
+//! file is read from the store once and hashed with SHA-256 and SHA-512 as it is written, so
+//! memory stays flat whatever the store's size.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use sha2::Digest as _;
+
+use crate::hash::to_hex;
+use crate::source::SourceId;
+use crate::store::record::{SourceRecord, VersionRecord};
+use crate::store::{self, Snapshot};
+
+/// Errors that stop an export. Nothing is left at the destination when one occurs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The destination exists and is not an empty directory.
+    #[error("{0} already exists")]
+    Exists(PathBuf),
+    /// Writing the bag failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// A record could not be serialised (a bug).
+    #[error("cannot write a record: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Which versions to export.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// These sources only; all when empty.
+    pub sources: Vec<SourceId>,
+    /// Only the version of each source current at this time; every version when absent.
+    pub at: Option<Timestamp>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Sources with at least one version exported.
+    pub sources: usize,
+    /// Versions exported.
+    pub versions: usize,
+    /// Payload files written.
+    pub files: usize,
+    /// Payload bytes written.
+    pub bytes: u64,
+}
+
+/// The tag file holding verbatim's metadata for every exported version, one JSON object a line.
+pub const METADATA_TAG_FILE: &str = "verbatim-metadata.jsonl";
+
+/// Writes a BagIt bag of the selected versions at `dest` (which must not exist, or be an empty
+/// directory): each version's exact bytes and extracted text as payload
+/// (`data/<source id>/<version, 8 digits>/raw` and `…/text.txt`), SHA-256 and SHA-512 manifests,
+/// `bag-info.txt` with the locators as `External-Identifier`, and verbatim's records as a tag
+/// file, all covered by a SHA-256 tag manifest.
+pub fn bagit(
+    snapshot: &Snapshot<'_>,
+    selection: &Selection,
+    dest: &Path,
+    now: Timestamp,
+) -> Result<Summary, Error> {
+    if dest.exists() && std::fs::read_dir(dest).map_or(true, |mut d| d.next().is_some()) {
+        return Err(Error::Exists(dest.to_path_buf()));
+    }
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = dest
+        .file_name()
+        .map_or("bag".into(), |n| n.to_string_lossy().into_owned());
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.partial-"))
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
+    let summary = write_bag(snapshot, selection, staging.path(), now)?;
+    if dest.exists() {
+        std::fs::remove_dir(dest).map_err(io(dest))?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, dest).map_err(io(dest))?;
+    Ok(summary)
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One payload or tag file's digests.
+struct Digests {
+    sha256: String,
+    sha512: String,
+}
+
+/// Writes `bytes` to `path`, returning its digests.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<Digests, Error> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let mut file = std::fs::File::create(path).map_err(io(path))?;
+    file.write_all(bytes).map_err(io(path))?;
+    file.sync_all().map_err(io(path))?;
+    Ok(Digests {
+        sha256: to_hex(&sha2::Sha256::digest(bytes)),
+        sha512: to_hex(&sha2::Sha512::digest(bytes)),
+    })
+}
+
+/// A manifest line's path: `/`-separated, with CR, LF and `%` percent-encoded (RFC 8493 §2.1.3).
+fn manifest_path(path: &str) -> String {
+    path.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn write_bag(
+    snapshot: &Snapshot<'_>,
+    selection: &Selection,
+    root: &Path,
+    now: Timestamp,
+) -> Result<Summary, Error> {
+    let sources: Vec<SourceRecord> = if selection.sources.is_empty() {
+        snapshot.sources()?
+    } else {
+        let mut out = Vec::new();
+        for id in &selection.sources {
+            out.extend(snapshot.source(id)?);
+        }
+        out
+    };
+    let mut summary = Summary::default();
+    let mut manifest256 = String::new();
+    let mut manifest512 = String::new();
+    let mut metadata = Vec::new();
+    let mut identifiers = Vec::new();
+    for source in &sources {
+        let versions = snapshot.versions(&source.id)?;
+        let chosen: Vec<&VersionRecord> = match selection.at {
+            Some(at) => versions
+                .iter()
+                .filter(|v| v.captured_at <= at)
+                .max_by_key(|v| (v.captured_at, v.version))
+                .into_iter()
+                .collect(),
+            None => versions.iter().collect(),
+        };
+        if chosen.is_empty() {
+            continue;
+        }
+        summary.sources += 1;
+        identifiers.push(source.locator.clone());
+        for version in chosen {
+            summary.versions += 1;
+            let dir = format!("data/{}/{:08}", source.id, version.version);
+            for (file, blob) in [("raw", &version.raw), ("text.txt", &version.text)] {
+                let rel = format!("{dir}/{file}");
+                let bytes = snapshot.read(blob)?;
+                let digests = write_file(&root.join(&rel), &bytes)?;
+                manifest256.push_str(&format!("{}  {}\n", digests.sha256, manifest_path(&rel)));
+                manifest512.push_str(&format!("{}  {}\n", digests.sha512, manifest_path(&rel)));
+                summary.files += 1;
+                summary.bytes += bytes.len() as u64;
+            }
+            serde_json::to_writer(
+                &mut metadata,
+                &serde_json::json!({
+                    "payload": dir,
+                    "source": source,
+                    "version": version,
+                }),
+            )?;
+            metadata.push(b'\n');
+        }
+    }
+    let mut tags = Vec::new();
+    let bagit_txt = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+    tags.push((
+        "bagit.txt",
+        write_file(&root.join("bagit.txt"), bagit_txt.as_bytes())?,
+    ));
+    tags.push((
+        "manifest-sha256.txt",
+        write_file(&root.join("manifest-sha256.txt"), manifest256.as_bytes())?,
+    ));
+    tags.push((
+        "manifest-sha512.txt",
+        write_file(&root.join("manifest-sha512.txt"), manifest512.as_bytes())?,
+    ));
+    let mut info = format!(
+        "Bag-Software-Agent: verbatim {}\n\
+         Bagging-Date: {}\n\
+         Payload-Oxum: {}.{}\n\
+         Bag-Size: {}\n\
+         Verbatim-Store-Commit: {}\n",
+        env!("CARGO_PKG_VERSION"),
+        now.strftime("%Y-%m-%d"),
+        summary.bytes,
+        summary.files,
+        human_size(summary.bytes),
+        snapshot.commit_id(),
+    );
+    if let Some(at) = selection.at {
+        info.push_str(&format!("Verbatim-Versions-Current-At: {at}\n"));
+    }
+    for id in &identifiers {
+        info.push_str(&format!("External-Identifier: {}\n", one_line(id)));
+    }
+    tags.push((
+        "bag-info.txt",
+        write_file(&root.join("bag-info.txt"), info.as_bytes())?,
+    ));
+    tags.push((
+        METADATA_TAG_FILE,
+        write_file(&root.join(METADATA_TAG_FILE), &metadata)?,
+    ));
+    let mut tagmanifest = String::new();
+    for (name, digests) in &tags {
+        tagmanifest.push_str(&format!("{}  {name}\n", digests.sha256));
+    }
+    write_file(&root.join("tagmanifest-sha256.txt"), tagmanifest.as_bytes())?;
+    // The directory entries of the bag reach the disk with it.
+    std::fs::File::open(root)
+        .and_then(|d| d.sync_all())
+        .map_err(io(root))?;
+    Ok(summary)
+}
+
+/// A value for a bag-info line: no line breaks.
+fn one_line(text: &str) -> String {
+    text.replace(['\r', '\n'], " ")
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_paths_are_percent_encoded() {
+        assert_eq!(manifest_path("data/a b/c"), "data/a b/c");
+        assert_eq!(manifest_path("data/100%\n"), "data/100%25%0A");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(999), "999 bytes");
+        assert_eq!(human_size(1_500_000), "1.5 MB");
+    }
+}
