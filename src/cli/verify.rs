@@ -24,6 +24,9 @@ pub struct Args {
     /// anchor` printed this (later additions allowed)
     #[arg(long, value_name = "ANCHOR")]
     anchor: Option<String>,
+    /// Validate the BagIt bag at DIR instead (any bag, not only verbatim's; no store needed)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["sources", "anchor"])]
+    bagit: Option<std::path::PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -34,6 +37,9 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
 }
 
 fn run_verify(ctx: &Context, args: Args) -> Result<u8, CommandError> {
+    if let Some(bag) = &args.bagit {
+        return verify_bag(ctx, &ctx.cwd.join(bag), args.format);
+    }
     let path = ctx.store_path()?;
     let report = match verbatim::store::Store::open(&path) {
         Ok(store) => {
@@ -72,6 +78,25 @@ fn run_verify(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let written = match args.format {
         Format::Human => printer::verify_human(&mut out, &report, &ctx.ui.styles()),
         Format::Json => printer::verify_json(&mut out, &report),
+    };
+    let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
+    if code != exit::SUCCESS {
+        return Ok(code);
+    }
+    Ok(if report.ok() {
+        exit::SUCCESS
+    } else {
+        exit::FINDINGS
+    })
+}
+
+fn verify_bag(ctx: &Context, bag: &std::path::Path, format: Format) -> Result<u8, CommandError> {
+    let report = verify::bagit::validate(bag)
+        .map_err(|e| CommandError::usage(e.to_string()).hint("name the bag's top directory"))?;
+    let mut out = ctx.ui.stdout();
+    let written = match format {
+        Format::Human => printer::bag_human(&mut out, &report, bag, &ctx.ui.styles()),
+        Format::Json => printer::bag_json(&mut out, &report),
     };
     let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
     if code != exit::SUCCESS {

@@ -109,3 +109,72 @@ pub fn verify_json(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
+
+/// Prints a bag's problems, a line each, then a summary.
+pub fn bag_human(
+    out: &mut dyn Write,
+    r: &crate::verify::bagit::BagReport,
+    bag: &std::path::Path,
+    s: &Styles,
+) -> io::Result<()> {
+    use crate::verify::bagit::BagProblemKind as K;
+    for p in &r.problems {
+        let kind = match p.kind {
+            K::Declaration => "declaration",
+            K::Manifest => "manifest",
+            K::Changed => "changed",
+            K::Missing => "missing",
+            K::Extra => "extra",
+            K::Oxum => "oxum",
+            K::Hostile => "hostile",
+            K::Fetch => "fetch",
+        };
+        let at = p
+            .path
+            .as_deref()
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{}{kind:<12}{:#} {at}{}",
+            s.removed, s.removed, p.detail
+        )?;
+    }
+    let scope = format!(
+        "{} (BagIt {}, {} payload files, {} bytes, manifests: {})",
+        bag.display(),
+        r.version.as_deref().unwrap_or("?"),
+        r.payload_files,
+        r.payload_bytes,
+        if r.algorithms.is_empty() {
+            "none".to_owned()
+        } else {
+            r.algorithms.join(", ")
+        }
+    );
+    if r.ok() {
+        writeln!(out, "{}valid{:#} {scope}", s.added, s.added)
+    } else {
+        let n = r.problems.len();
+        let what = if n == 1 { "problem" } else { "problems" };
+        writeln!(out, "{}{n} {what}{:#} in {scope}", s.removed, s.removed)
+    }
+}
+
+/// Prints a bag's validation as one JSON document.
+pub fn bag_json(out: &mut dyn Write, r: &crate::verify::bagit::BagReport) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct BagJson<'a> {
+        ok: bool,
+        #[serde(flatten)]
+        report: &'a crate::verify::bagit::BagReport,
+    }
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &BagJson {
+            ok: r.ok(),
+            report: r,
+        },
+    )?;
+    writeln!(out)
+}

@@ -9,6 +9,7 @@
 //! later commit that changes or removes one is reported as a rewrite.
 
 pub mod anchor;
+pub mod bagit;
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -168,3 +168,168 @@ fn a_bag_at_a_time_holds_the_versions_current_then_and_never_overwrites() {
     env.run(&["export", "--bagit", "empty"]).ok();
     assert!(bagit_validate(&env.path().join("empty")).0);
 }
+
+/// A bag made by bagit.py itself, with all four algorithms, of files with spaces and a percent
+/// sign in their names.
+fn bag_made_by_bagit_py(env: &TestEnv) -> std::path::PathBuf {
+    let dir = env.path().join("theirs");
+    std::fs::create_dir_all(dir.join("sub dir")).expect("mkdir");
+    std::fs::write(dir.join("a file.txt"), "first\n").expect("write");
+    std::fs::write(dir.join("sub dir/100% sure.txt"), "second\n").expect("write");
+    std::fs::write(dir.join("plain"), vec![0u8, 1, 2, 3]).expect("write");
+    let out = Command::new("python3")
+        .args(["-m", "bagit", "--md5", "--sha1", "--sha256", "--sha512"])
+        .arg(&dir)
+        .output()
+        .expect("python3 -m bagit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn verify_bag(env: &TestEnv, bag: &Path) -> (i32, serde_json::Value) {
+    let run = env.run(&[
+        "verify",
+        "--bagit",
+        &bag.display().to_string(),
+        "--format",
+        "json",
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    (run.code, serde_json::from_str(&run.stdout).expect("json"))
+}
+
+fn kinds(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap_or_default().to_owned(),
+                p["path"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn any_bag_is_validated_and_every_failing_file_listed() {
+    let env = TestEnv::new();
+    let bag = bag_made_by_bagit_py(&env);
+    let (code, report) = verify_bag(&env, &bag);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["algorithms"],
+        serde_json::json!(["md5", "sha1", "sha256", "sha512"])
+    );
+    assert_eq!(report["payload_files"], 3);
+    // verbatim's own bags too, and both tools agree on them.
+    let store = TestEnv::with_store();
+    store.write("x.txt", b"x\n");
+    store.run(&["add", "x.txt"]).ok();
+    store.run(&["export", "--bagit", "ours"]).ok();
+    assert_eq!(verify_bag(&store, &store.path().join("ours")).0, 0);
+
+    // CRLF line endings in the tag files are allowed.
+    for name in ["manifest-sha256.txt", "bagit.txt", "bag-info.txt"] {
+        let text = std::fs::read_to_string(bag.join(name)).expect("read");
+        std::fs::write(bag.join(name), text.replace('\n', "\r\n")).expect("write");
+    }
+    // The tag manifests now disagree with the files rewritten: those are listed, nothing else.
+    let (code, report) = verify_bag(&env, &bag);
+    assert_eq!(code, 1);
+    assert!(
+        kinds(&report).iter().all(|(k, p)| k == "changed"
+            && ["manifest-sha256.txt", "bagit.txt", "bag-info.txt"].contains(&p.as_str())),
+        "{report}"
+    );
+
+    // Several failures at once: a changed file, a missing one, an extra one, a wrong Oxum.
+    let bag = {
+        let env2 = env.path().join("second");
+        std::fs::create_dir(&env2).expect("mkdir");
+        let dir = env2.join("b");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("one.txt"), "one\n").expect("write");
+        std::fs::write(dir.join("two.txt"), "two\n").expect("write");
+        let out = Command::new("python3")
+            .args(["-m", "bagit"])
+            .arg(&dir)
+            .output()
+            .expect("bagit");
+        assert!(out.status.success());
+        dir
+    };
+    std::fs::write(bag.join("data/one.txt"), "ONE\n").expect("write");
+    std::fs::remove_file(bag.join("data/two.txt")).expect("rm");
+    std::fs::write(bag.join("data/three.txt"), "three\n").expect("write");
+    let (code, report) = verify_bag(&env, &bag);
+    assert_eq!(code, 1);
+    let found = kinds(&report);
+    for want in [
+        ("changed", "data/one.txt"),
+        ("missing", "data/two.txt"),
+        ("extra", "data/three.txt"),
+        ("oxum", "bag-info.txt"),
+    ] {
+        assert!(
+            found.contains(&(want.0.to_owned(), want.1.to_owned())),
+            "{want:?} in {found:?}"
+        );
+    }
+    // bagit.py agrees that it is invalid.
+    assert!(!bagit_validate(&bag).0);
+}
+
+#[test]
+fn a_hostile_bag_is_rejected_without_reading_outside_it() {
+    let env = TestEnv::new();
+    let bag = bag_made_by_bagit_py(&env);
+    // A secret outside the bag, and a manifest that names it three ways.
+    let secret = env.path().join("secret.txt");
+    std::fs::write(&secret, "secret\n").expect("write");
+    let digest = {
+        use sha2::Digest as _;
+        verbatim::hash::to_hex(&sha2::Sha256::digest(b"secret\n"))
+    };
+    std::os::unix::fs::symlink(&secret, bag.join("data/link.txt")).expect("symlink");
+    let mut manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt")).expect("read");
+    manifest.push_str(&format!("{digest}  data/../../secret.txt\n"));
+    manifest.push_str(&format!("{digest}  {}\n", secret.display()));
+    manifest.push_str(&format!("{digest}  data/link.txt\n"));
+    std::fs::write(bag.join("manifest-sha256.txt"), manifest).expect("write");
+    std::fs::write(
+        bag.join("fetch.txt"),
+        "http://example.org/x 12 data/x.txt\n",
+    )
+    .expect("write");
+    let (code, report) = verify_bag(&env, &bag);
+    assert_eq!(code, 1, "{report}");
+    let found = kinds(&report);
+    let hostile: Vec<&String> = found
+        .iter()
+        .filter(|(k, _)| k == "hostile")
+        .map(|(_, p)| p)
+        .collect();
+    assert!(hostile.iter().any(|p| p.contains("..")), "{found:?}");
+    assert!(hostile.iter().any(|p| p.starts_with('/')), "{found:?}");
+    assert!(
+        hostile.iter().any(|p| p.as_str() == "data/link.txt"),
+        "{found:?}"
+    );
+    // Nothing outside was read: no digest of the secret was reported as matching or not.
+    assert!(
+        !found
+            .iter()
+            .any(|(k, p)| k == "changed" && p.contains("secret")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("fetch".to_owned(), "fetch.txt".to_owned())),
+        "{found:?}"
+    );
+}
