@@ -79,15 +79,21 @@ fn run_verify(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         Format::Human => printer::verify_human(&mut out, &report, &ctx.ui.styles()),
         Format::Json => printer::verify_json(&mut out, &report),
     };
-    let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
+    finish(&mut out, written, report.ok())
+}
+
+/// The exit status once the report is written: 0 when everything held, 1 when not (a closed
+/// pipe counts as written).
+fn finish(
+    out: &mut dyn std::io::Write,
+    written: std::io::Result<()>,
+    ok: bool,
+) -> Result<u8, CommandError> {
+    let code = output(written.and_then(|()| out.flush()))?;
     if code != exit::SUCCESS {
         return Ok(code);
     }
-    Ok(if report.ok() {
-        exit::SUCCESS
-    } else {
-        exit::FINDINGS
-    })
+    Ok(if ok { exit::SUCCESS } else { exit::FINDINGS })
 }
 
 fn verify_bag(ctx: &Context, bag: &std::path::Path, format: Format) -> Result<u8, CommandError> {
@@ -98,13 +104,5 @@ fn verify_bag(ctx: &Context, bag: &std::path::Path, format: Format) -> Result<u8
         Format::Human => printer::bag_human(&mut out, &report, bag, &ctx.ui.styles()),
         Format::Json => printer::bag_json(&mut out, &report),
     };
-    let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
-    if code != exit::SUCCESS {
-        return Ok(code);
-    }
-    Ok(if report.ok() {
-        exit::SUCCESS
-    } else {
-        exit::FINDINGS
-    })
+    finish(&mut out, written, report.ok())
 }
