@@ -1,10 +1,12 @@
-//! Exporting stored versions in the formats archivists check with their own tools. This module
-//! writes BagIt bags (RFC 8493, version 1.0).
+//! Exporting stored versions in the formats archivists check with their own tools: BagIt bags
+//! (RFC 8493, version 1.0) here, WARC files in [`warc`].
 //!
 //! A bag is written into a new directory beside its destination and renamed into place only
 //! when complete, so an interrupted export leaves nothing that looks like a bag. Each payload
 //! file is read from the store once and hashed with SHA-256 and SHA-512 as it is written, so
 //! memory stays flat whatever the store's size.
+
+pub mod warc;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -138,37 +140,16 @@ fn write_bag(
     root: &Path,
     now: Timestamp,
 ) -> Result<Summary, Error> {
-    let sources: Vec<SourceRecord> = if selection.sources.is_empty() {
-        snapshot.sources()?
-    } else {
-        let mut out = Vec::new();
-        for id in &selection.sources {
-            out.extend(snapshot.source(id)?);
-        }
-        out
-    };
     let mut summary = Summary::default();
     let mut manifest256 = String::new();
     let mut manifest512 = String::new();
     let mut metadata = Vec::new();
     let mut identifiers = Vec::new();
-    for source in &sources {
-        let versions = snapshot.versions(&source.id)?;
-        let chosen: Vec<&VersionRecord> = match selection.at {
-            Some(at) => versions
-                .iter()
-                .filter(|v| v.captured_at <= at)
-                .max_by_key(|v| (v.captured_at, v.version))
-                .into_iter()
-                .collect(),
-            None => versions.iter().collect(),
-        };
-        if chosen.is_empty() {
-            continue;
-        }
+    for (source, chosen) in selected(snapshot, selection)? {
+        let source = &source;
         summary.sources += 1;
         identifiers.push(source.locator.clone());
-        for version in chosen {
+        for version in &chosen {
             summary.versions += 1;
             let dir = format!("data/{}/{:08}", source.id, version.version);
             for (file, blob) in [("raw", &version.raw), ("text.txt", &version.text)] {
@@ -242,6 +223,39 @@ fn write_bag(
         .and_then(|d| d.sync_all())
         .map_err(io(root))?;
     Ok(summary)
+}
+
+/// The sources selected and, for each, its versions selected (sources with none are left
+/// out), in id order. Reads one source's records at a time.
+fn selected<'s>(
+    snapshot: &'s Snapshot<'_>,
+    selection: &'s Selection,
+) -> Result<impl Iterator<Item = (SourceRecord, Vec<VersionRecord>)> + 's, Error> {
+    let ids: Vec<SourceId> = if selection.sources.is_empty() {
+        snapshot.source_ids()?
+    } else {
+        selection.sources.clone()
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(source) = snapshot.source(&id)? else {
+            continue;
+        };
+        let versions = snapshot.versions(&id)?;
+        let chosen: Vec<VersionRecord> = match selection.at {
+            Some(at) => versions
+                .into_iter()
+                .filter(|v| v.captured_at <= at)
+                .max_by_key(|v| (v.captured_at, v.version))
+                .into_iter()
+                .collect(),
+            None => versions,
+        };
+        if !chosen.is_empty() {
+            out.push((source, chosen));
+        }
+    }
+    Ok(out.into_iter())
 }
 
 /// A value for a bag-info line: no line breaks.

@@ -8,20 +8,30 @@ use verbatim::export::{self, Selection};
 use super::error::CommandError;
 use super::{Context, exit};
 
-/// Write stored versions as a BagIt bag, for archivists' own tools
+/// Write stored versions as a BagIt bag or a WARC file, for archivists' own tools
 ///
-/// The bag (BagIt 1.0, RFC 8493) holds each version's exact bytes and extracted text as payload,
+/// A bag (BagIt 1.0, RFC 8493) holds each version's exact bytes and extracted text as payload,
 /// SHA-256 and SHA-512 manifests, bag-info.txt (with the sources' locators as
-/// External-Identifier) and verbatim's records as a tag file. It is written beside DIR and
-/// renamed into place when complete.
+/// External-Identifier) and verbatim's records as a tag file. A WARC file (1.1, gzip per record)
+/// holds a response record for each version of a web page (a resource record for a file), with
+/// SHA-256 block and payload digests, and verbatim's record of it in a metadata record. Either is
+/// written beside its destination and renamed into place when complete.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Sources to export (ids, id prefixes, paths or URLs) [default: all]
     #[arg(value_name = "SOURCE")]
     sources: Vec<String>,
     /// Write a BagIt bag at DIR (which must not exist, or be empty)
-    #[arg(long, value_name = "DIR", required = true)]
-    bagit: PathBuf,
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "warc",
+        conflicts_with = "warc"
+    )]
+    bagit: Option<PathBuf>,
+    /// Write a gzip-compressed WARC file at FILE (which must not exist)
+    #[arg(long, value_name = "FILE")]
+    warc: Option<PathBuf>,
     /// Only the version of each source current at this time [default: every version]
     #[arg(long, value_name = "DATETIME", value_parser = super::show::parse_datetime)]
     at: Option<Timestamp>,
@@ -34,27 +44,39 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     for query in &args.sources {
         sources.push(snapshot.resolve(query, &ctx.cwd)?.id);
     }
-    let dest = ctx.cwd.join(&args.bagit);
-    let summary = export::bagit(
-        &snapshot,
-        &Selection {
-            sources,
-            at: args.at,
-        },
-        &dest,
-        verbatim::capture::now(),
-    )
-    .map_err(|e| match e {
-        export::Error::Exists(_) => CommandError::usage(e.to_string())
-            .hint("name a new directory (or an empty one) for the bag"),
-        export::Error::Io { .. } => CommandError::new(exit::INTERNAL, e.to_string()),
+    let selection = Selection {
+        sources,
+        at: args.at,
+    };
+    let now = verbatim::capture::now();
+    let (dest, what, result) = match (&args.bagit, &args.warc) {
+        (_, Some(file)) => {
+            let dest = ctx.cwd.join(file);
+            let result = export::warc::warc(&snapshot, &selection, &dest, now);
+            (dest, "a WARC file", result)
+        }
+        (Some(dir), None) => {
+            let dest = ctx.cwd.join(dir);
+            let result = export::bagit(&snapshot, &selection, &dest, now);
+            (dest, "a BagIt bag", result)
+        }
+        (None, None) => {
+            return Err(CommandError::usage(
+                "say what to write: --bagit DIR or --warc FILE",
+            ));
+        }
+    };
+    let summary = result.map_err(|e| match e {
+        export::Error::Exists(_) => {
+            CommandError::usage(e.to_string()).hint("name a new file or directory to write")
+        }
         other => CommandError::new(exit::INTERNAL, other.to_string()),
     })?;
     let n = |count: usize, one: &str, many: &str| {
         format!("{count} {}", if count == 1 { one } else { many })
     };
     ctx.ui.note(&format!(
-        "exported {} of {} ({}, {} bytes) to {} as a BagIt bag",
+        "exported {} of {} ({}, {} bytes) to {} as {what}",
         n(summary.versions, "version", "versions"),
         n(summary.sources, "source", "sources"),
         n(summary.files, "file", "files"),

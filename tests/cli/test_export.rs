@@ -333,3 +333,96 @@ fn a_hostile_bag_is_rejected_without_reading_outside_it() {
         "{found:?}"
     );
 }
+
+/// Runs a Python snippet with `warcio` (pip package, which `.ci/run` installs).
+fn python(script: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.contains("No module named 'warcio'"),
+        "the WARC tests need warcio: pip install warcio"
+    );
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    )
+}
+
+#[test]
+fn an_exported_warc_passes_warcio_check_and_holds_the_exact_bytes() {
+    let env = seeded();
+    let page = b"<html><head><title>Hello</title></head><body><article><p>An article paragraph long enough to be read as the article itself, with words.</p></article></body></html>".to_vec();
+    let server = crate::common::Server::with(&[(
+        "/news/1",
+        crate::common::Reply::ok("text/html; charset=utf-8", page.clone()).header("ETag", "\"v1\""),
+    )]);
+    let url = server.url("/news/1");
+    env.run(&["add", "--no-learn", &url]).ok();
+    let run = env.run(&["export", "--warc", "out.warc.gz"]).ok();
+    assert!(
+        run.stderr.contains("7 versions of 6 sources"),
+        "{}",
+        run.stderr
+    );
+    let warc = env.path().join("out.warc.gz");
+    let path = warc.display().to_string();
+
+    let (ok, out, err) = python(
+        "import sys; from warcio.cli import main; main(['check', '-v', sys.argv[1]])",
+        &[&path],
+    );
+    assert!(ok, "warcio check: {out}{err}");
+    assert!(out.contains("digest pass"), "{out}");
+    assert!(!out.contains("fail"), "{out}");
+
+    // Every record, as warcio reads it: type, target, payload SHA-256.
+    let (ok, out, err) = python(
+        "import sys, hashlib\n\
+         from warcio.archiveiterator import ArchiveIterator\n\
+         with open(sys.argv[1], 'rb') as f:\n\
+         \x20   for r in ArchiveIterator(f):\n\
+         \x20       body = r.content_stream().read()\n\
+         \x20       print(r.rec_type, r.rec_headers.get_header('WARC-Target-URI'), hashlib.sha256(body).hexdigest(), r.http_headers.get_statuscode() if r.http_headers else '-')\n",
+        &[&path],
+    );
+    assert!(ok, "{err}");
+    let records: Vec<Vec<&str>> = out.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(records[0][0], "warcinfo");
+    assert_eq!(
+        records.iter().filter(|r| r[0] == "resource").count(),
+        6,
+        "{out}"
+    );
+    assert_eq!(
+        records.iter().filter(|r| r[0] == "metadata").count(),
+        7,
+        "{out}"
+    );
+    let response: Vec<&Vec<&str>> = records.iter().filter(|r| r[0] == "response").collect();
+    assert_eq!(response.len(), 1, "{out}");
+    assert_eq!(response[0][1], url);
+    assert_eq!(response[0][3], "200");
+    let page_sha = {
+        use sha2::Digest as _;
+        verbatim::hash::to_hex(&sha2::Sha256::digest(&page))
+    };
+    assert_eq!(
+        response[0][2], page_sha,
+        "the payload is the exact bytes served"
+    );
+    // Every stored version's bytes are in the WARC.
+    let list = env.run(&["list", "--format", "json"]).ok();
+    let list: serde_json::Value = serde_json::from_str(&list.stdout).expect("json");
+    for source in list.as_array().expect("sources") {
+        let sha = source["sha256"].as_str().expect("sha");
+        assert!(records.iter().any(|r| r[2] == sha), "{sha} in {out}");
+    }
+    // Never written over.
+    env.run(&["export", "--warc", "out.warc.gz"]).fails_with(2);
+}
