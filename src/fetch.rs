@@ -444,6 +444,16 @@ enum DecodeError {
     Corrupt(String),
 }
 
+/// Undoes a `Content-Encoding` (gzip, deflate, br; a comma list is undone in reverse), reading at
+/// most `limit` decoded bytes, as fetching does: for bodies that arrive another way (a WARC
+/// record). Returns why it failed.
+pub fn decode_content(body: Vec<u8>, encoding: &str, limit: u64) -> Result<Vec<u8>, String> {
+    decode(body, encoding, limit).map_err(|e| match e {
+        DecodeError::TooLarge => format!("the decoded body is over {limit} bytes"),
+        DecodeError::Corrupt(detail) => detail,
+    })
+}
+
 /// Undoes a `Content-Encoding` (a comma list, applied in order, so undone in reverse), reading at
 /// most `limit` decoded bytes. Unknown codings are left as they are.
 fn decode(mut body: Vec<u8>, encoding: &str, limit: u64) -> Result<Vec<u8>, DecodeError> {

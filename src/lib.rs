@@ -14,6 +14,7 @@ pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod hash;
+pub mod import;
 pub mod report;
 pub mod source;
 pub mod store;

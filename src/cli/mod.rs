@@ -10,6 +10,7 @@ mod diff;
 mod error;
 mod exit;
 mod export;
+mod import;
 mod init;
 mod list;
 mod log;
@@ -76,6 +77,7 @@ enum Format {
 #[derive(Debug, Subcommand)]
 enum Command {
     Init(init::Args),
+    Import(import::Args),
     Add(add::Args),
     Anchor(anchor::Args),
     Check(check::Args),
@@ -143,6 +145,7 @@ fn dispatch(cli: Cli) -> u8 {
     };
     let result = match cli.command {
         Command::Init(args) => init::run(&ctx, args),
+        Command::Import(args) => import::run(&ctx, args),
         Command::Add(args) => add::run(&ctx, args),
         Command::Anchor(args) => anchor::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),

@@ -426,3 +426,212 @@ fn an_exported_warc_passes_warcio_check_and_holds_the_exact_bytes() {
     // Never written over.
     env.run(&["export", "--warc", "out.warc.gz"]).fails_with(2);
 }
+
+/// `list --format json` as (locator, versions, sha256), sorted.
+fn listing(env: &TestEnv, store: &Path) -> Vec<(String, u64, String)> {
+    let run = env
+        .run(&[
+            "--store",
+            &store.display().to_string(),
+            "list",
+            "--format",
+            "json",
+        ])
+        .ok();
+    let list: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let mut out: Vec<(String, u64, String)> = list
+        .as_array()
+        .expect("sources")
+        .iter()
+        .map(|s| {
+            (
+                s["locator"].as_str().unwrap_or_default().to_owned(),
+                s["versions"].as_u64().unwrap_or_default(),
+                s["sha256"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_warc_imports_back_losslessly_and_check_reports_drift_since_the_archive() {
+    let env = seeded();
+    let served = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let article = "<html><head><title>Report</title></head><body><article><p>The agency spent 12 million dollars on the contract, according to the documents published on Monday.</p></article></body></html>";
+    served.lock().expect("routes").insert(
+        "/news/1".to_owned(),
+        crate::common::Reply::ok("text/html; charset=utf-8", article),
+    );
+    let server = crate::common::Server::start(served.clone());
+    let url = server.url("/news/1");
+    env.run(&["add", "--no-learn", &url]).ok();
+    env.run(&["export", "--warc", "a.warc.gz"]).ok();
+
+    // Into a new store: the same sources, versions and bytes.
+    let other = env.path().join("other");
+    env.run(&["--store", &other.display().to_string(), "init"])
+        .ok();
+    let run = env
+        .run(&[
+            "--store",
+            &other.display().to_string(),
+            "import",
+            "a.warc.gz",
+        ])
+        .ok();
+    assert!(run.stderr.contains("6 sources added"), "{}", run.stderr);
+    assert_eq!(listing(&env, &other), listing(&env, &env.store()));
+    env.run(&["--store", &other.display().to_string(), "verify"])
+        .ok();
+    // Importing again adds nothing.
+    let before = listing(&env, &other);
+    let again = env
+        .run(&[
+            "--store",
+            &other.display().to_string(),
+            "import",
+            "a.warc.gz",
+        ])
+        .ok();
+    assert!(
+        again.stderr.contains("7 already in the store"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(listing(&env, &other), before);
+
+    // A whole-file gzip of the same WARC, with a malformed record in the middle: reported with
+    // its offset, the others imported.
+    let plain = {
+        let mut d = flate2::read::MultiGzDecoder::new(
+            std::fs::File::open(env.path().join("a.warc.gz")).expect("open"),
+        );
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut d, &mut out).expect("gunzip");
+        out
+    };
+    let cut = plain
+        .windows(8)
+        .enumerate()
+        .skip(100)
+        .find(|(_, w)| *w == b"WARC/1.1")
+        .map(|(i, _)| i)
+        .expect("a second record");
+    let mut damaged = plain[..cut].to_vec();
+    damaged.extend_from_slice(b"NOT A RECORD\r\n");
+    damaged.extend_from_slice(&plain[cut..]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &damaged).expect("gzip");
+    env.write("damaged.warc.gz", &gz.finish().expect("gzip"));
+    let third = env.path().join("third");
+    env.run(&["--store", &third.display().to_string(), "init"])
+        .ok();
+    let run = env.run(&[
+        "--store",
+        &third.display().to_string(),
+        "import",
+        "damaged.warc.gz",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("offset {cut}")) && run.stderr.contains("NOT A RECORD"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(listing(&env, &third), listing(&env, &env.store()));
+
+    // After an import, check re-fetches the archived URL and reports the drift since.
+    served.lock().expect("routes").insert(
+        "/news/1".to_owned(),
+        crate::common::Reply::ok(
+            "text/html; charset=utf-8",
+            article.replace("12 million", "15 million"),
+        ),
+    );
+    let run = env.run(&[
+        "--store",
+        &other.display().to_string(),
+        "check",
+        "--format",
+        "json",
+        &url,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(json["results"][0]["verdict"], "edited", "{json}");
+    assert!(
+        json["results"][0]["change_summary"]["figures"][0]["new"]
+            .as_str()
+            .is_some_and(|f| f.contains("15")),
+        "{json}"
+    );
+}
+
+/// One WARC record, as another tool would write it.
+fn warc_record(kind: &str, uri: &str, date: &str, content_type: &str, block: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Record-ID: <urn:uuid:{kind}-{date}>\r\nWARC-Date: {date}\r\nWARC-Target-URI: {uri}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        block.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(block);
+    out.extend_from_slice(b"\r\n\r\n");
+    out
+}
+
+#[test]
+fn another_tool_s_warc_with_chunked_gzip_bodies_revisits_and_requests() {
+    let env = TestEnv::with_store();
+    let uri = "https://example.org/story";
+    let body = b"<html><head><title>Story</title></head><body><p>A story of some length to be read as an article by the extractor here.</p></body></html>";
+    let gz = {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut e, body).expect("gzip");
+        e.finish().expect("gzip")
+    };
+    let mut chunked = format!("{:x}\r\n", gz.len()).into_bytes();
+    chunked.extend_from_slice(&gz);
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let mut http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\nSet-Cookie: session=secret\r\n\r\n".to_vec();
+    http.extend_from_slice(&chunked);
+    let mut warc = Vec::new();
+    warc.extend(warc_record(
+        "request",
+        uri,
+        "2020-01-01T00:00:00Z",
+        "application/http;msgtype=request",
+        b"GET /story HTTP/1.1\r\n\r\n",
+    ));
+    warc.extend(warc_record(
+        "response",
+        uri,
+        "2020-01-01T00:00:01Z",
+        "application/http;msgtype=response",
+        &http,
+    ));
+    warc.extend(warc_record(
+        "revisit",
+        uri,
+        "2021-06-01T00:00:00Z",
+        "application/http;msgtype=response",
+        b"",
+    ));
+    env.write("theirs.warc", &warc);
+    let run = env.run(&["import", "theirs.warc"]).ok();
+    assert!(run.stderr.contains("1 sources added"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 revisits recorded"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 request record"), "{}", run.stderr);
+    // The body is stored decoded, with its capture date, and no cookie reaches the store.
+    let raw = env.run(&["show", uri, "--raw"]).ok();
+    assert_eq!(raw.stdout_bytes, body);
+    let log = env.run(&["log", uri, "--format", "json"]).ok();
+    let log: serde_json::Value = serde_json::from_str(&log.stdout).expect("json");
+    assert_eq!(log[0]["captured_at"], "2020-01-01T00:00:01Z");
+    assert_eq!(log[0]["origin"]["status"], 200);
+    assert!(!log.to_string().contains("secret"), "{log}");
+    let everything = env.git(&["log", "-p", "--all"]).ok().stdout;
+    assert!(!everything.contains("session=secret"));
+    env.run(&["verify"]).ok();
+}
