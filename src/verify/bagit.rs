@@ -106,8 +106,9 @@ pub fn validate(root: &Path) -> Result<BagReport, Error> {
     }
     let mut report = BagReport::default();
     declaration(root, &mut report);
-    // Payload manifests: every algorithm the bag has one for.
-    let mut listed: BTreeSet<String> = BTreeSet::new();
+    // Payload manifests: every algorithm the bag has one for, gathered by file so that each file
+    // is read once for all its digests.
+    let mut wanted: BTreeMap<String, Vec<(&'static str, String)>> = BTreeMap::new();
     for alg in ALGORITHMS {
         let name = format!("manifest-{alg}.txt");
         if !root.join(&name).is_file() {
@@ -135,11 +136,10 @@ pub fn validate(root: &Path) -> Result<BagReport, Error> {
                 );
                 continue;
             }
-            if check_file(root, &path, alg, &expected, &mut report) {
-                listed.insert(path);
-            }
+            wanted.entry(path).or_default().push((alg, expected));
         }
     }
+    let listed = check_files(root, &wanted, &mut report);
     if report.algorithms.is_empty() {
         report.problem(
             BagProblemKind::Manifest,
@@ -305,6 +305,152 @@ fn inside(root: &Path, path: &str) -> Result<PathBuf, &'static str> {
         }
     }
     Ok(at)
+}
+
+/// Checks every listed payload file against all its digests, on two threads, each file read
+/// once. Returns the files that exist (inside the bag). Problems are reported in path order.
+fn check_files(
+    root: &Path,
+    wanted: &BTreeMap<String, Vec<(&'static str, String)>>,
+    report: &mut BagReport,
+) -> BTreeSet<String> {
+    let files: Vec<(&String, &Vec<(&'static str, String)>)> = wanted.iter().collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<(usize, FileCheck)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((path, digests)) = files.get(i) else {
+                            break;
+                        };
+                        out.push((i, check_one(root, path, digests)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let mut results = results;
+    results.sort_by_key(|(i, _)| *i);
+    // A worker that died (a bug) leaves its files unchecked: say so rather than pass them.
+    let done: BTreeSet<usize> = results.iter().map(|(i, _)| *i).collect();
+    for (i, (path, _)) in files.iter().enumerate() {
+        if !done.contains(&i) {
+            report.problem(BagProblemKind::Changed, Some(path), "could not be checked");
+        }
+    }
+    let mut listed = BTreeSet::new();
+    for (i, check) in results {
+        let path = files[i].0;
+        match check {
+            FileCheck::Hostile(why) => report.problem(
+                BagProblemKind::Hostile,
+                Some(path),
+                format!("{why}: not read"),
+            ),
+            FileCheck::Missing => {
+                for (alg, _) in files[i].1 {
+                    report.problem(
+                        BagProblemKind::Missing,
+                        Some(path),
+                        format!("listed in the {alg} manifest, not in the bag"),
+                    );
+                }
+            }
+            FileCheck::Read(problems) => {
+                listed.insert(path.clone());
+                for detail in problems {
+                    report.problem(BagProblemKind::Changed, Some(path), detail);
+                }
+            }
+        }
+    }
+    listed
+}
+
+/// What checking one payload file found.
+enum FileCheck {
+    /// The path leads out of the bag.
+    Hostile(&'static str),
+    /// The file is not there.
+    Missing,
+    /// The file was read; each digest that differs, in words.
+    Read(Vec<String>),
+}
+
+fn check_one(root: &Path, path: &str, digests: &[(&'static str, String)]) -> FileCheck {
+    let full = match inside(root, path) {
+        Ok(full) => full,
+        Err(why) => return FileCheck::Hostile(why),
+    };
+    let Ok(file) = std::fs::File::open(&full) else {
+        return FileCheck::Missing;
+    };
+    let algorithms: Vec<&str> = digests.iter().map(|(a, _)| *a).collect();
+    match digest_all(file, &algorithms) {
+        Ok(actual) => FileCheck::Read(
+            digests
+                .iter()
+                .zip(actual)
+                .filter(|((_, expected), actual)| expected != actual)
+                .map(|((alg, expected), actual)| {
+                    format!("its {alg} is {actual}, the manifest says {expected}")
+                })
+                .collect(),
+        ),
+        Err(e) => FileCheck::Read(vec![format!("cannot be read: {e}")]),
+    }
+}
+
+/// A file's digests in the algorithms asked, in one read, in blocks so memory stays flat.
+fn digest_all(mut file: std::fs::File, algorithms: &[&str]) -> std::io::Result<Vec<String>> {
+    enum Hasher {
+        Md5(md5::Md5),
+        Sha1(sha1::Sha1),
+        Sha256(sha2::Sha256),
+        Sha512(sha2::Sha512),
+    }
+    use sha2::Digest as _;
+    let mut hashers: Vec<Hasher> = algorithms
+        .iter()
+        .map(|alg| match *alg {
+            "md5" => Hasher::Md5(md5::Md5::new()),
+            "sha1" => Hasher::Sha1(sha1::Sha1::new()),
+            "sha256" => Hasher::Sha256(sha2::Sha256::new()),
+            _ => Hasher::Sha512(sha2::Sha512::new()),
+        })
+        .collect();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for h in &mut hashers {
+            match h {
+                Hasher::Md5(d) => d.update(&buf[..n]),
+                Hasher::Sha1(d) => d.update(&buf[..n]),
+                Hasher::Sha256(d) => d.update(&buf[..n]),
+                Hasher::Sha512(d) => d.update(&buf[..n]),
+            }
+        }
+    }
+    Ok(hashers
+        .into_iter()
+        .map(|h| match h {
+            Hasher::Md5(d) => to_hex(&d.finalize()),
+            Hasher::Sha1(d) => to_hex(&d.finalize()),
+            Hasher::Sha256(d) => to_hex(&d.finalize()),
+            Hasher::Sha512(d) => to_hex(&d.finalize()),
+        })
+        .collect())
 }
 
 /// Checks one file against its digest; returns whether the file exists (inside the bag).
