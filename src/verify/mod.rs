@@ -359,6 +359,9 @@ impl<'r> Verifier<'r, '_> {
         // a missing commit is a problem to report, and the rest of the history still counts.
         let mut stack = vec![head];
         let mut visited = HashSet::new();
+        // Blobs are queued while the trees are walked, and re-hashed afterwards on two threads.
+        let mut blobs: Vec<(Oid, String)> = Vec::new();
+        let mut queued: HashSet<Oid> = HashSet::new();
         while let Some(commit) = stack.pop() {
             if !visited.insert(commit) {
                 continue;
@@ -367,7 +370,7 @@ impl<'r> Verifier<'r, '_> {
             let Some(tree) = self.commit_tree(commit) else {
                 continue;
             };
-            self.walk_tree(&tree, "");
+            self.walk_tree(&tree, "", &mut blobs, &mut queued);
             let Ok(found) = self.repo.find_commit(commit) else {
                 continue;
             };
@@ -383,11 +386,136 @@ impl<'r> Verifier<'r, '_> {
                 }
             }
         }
+        self.hash_blobs(blobs);
         Ok(())
     }
 
-    /// Re-hashes every object below a tree (each object once).
-    fn walk_tree(&mut self, tree: &Tree<'r>, path: &str) {
+    /// Reads and re-hashes blobs on two threads (each with its own handle on the repository,
+    /// which is not shared between threads), then records what they found in order.
+    fn hash_blobs(&mut self, blobs: Vec<(Oid, String)>) {
+        enum Read {
+            Missing,
+            Unreadable(String),
+            Blob {
+                kind: ObjectType,
+                id: Option<Oid>,
+                sha256: String,
+                len: u64,
+            },
+        }
+        let path = self.repo.path().to_path_buf();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let blobs_ref = &blobs;
+        let mut results: Vec<(usize, Read)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    let path = path.clone();
+                    let next = &next;
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        let Ok(repo) = Repository::open_bare(&path) else {
+                            return out;
+                        };
+                        let Ok(odb) = repo.odb() else { return out };
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some((oid, _)) = blobs_ref.get(i) else {
+                                break;
+                            };
+                            let read = match odb.read(*oid) {
+                                Err(e) if e.code() == git2::ErrorCode::NotFound => Read::Missing,
+                                Err(e) => Read::Unreadable(e.message().to_owned()),
+                                Ok(object) => Read::Blob {
+                                    kind: object.kind(),
+                                    id: git_id(object.kind(), object.data()).ok(),
+                                    sha256: sha256_hex(object.data()),
+                                    len: object.data().len() as u64,
+                                },
+                            };
+                            out.push((i, read));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        results.sort_by_key(|(i, _)| *i);
+        let mut done = vec![false; blobs.len()];
+        for (i, read) in results {
+            done[i] = true;
+            let (oid, path) = &blobs[i];
+            match read {
+                Read::Missing => self.object_problem(
+                    ProblemKind::MissingObject,
+                    *oid,
+                    path,
+                    "the object is missing from the store",
+                ),
+                Read::Unreadable(why) => self.object_problem(
+                    ProblemKind::CorruptObject,
+                    *oid,
+                    path,
+                    format!("the object cannot be read: {why}"),
+                ),
+                Read::Blob {
+                    kind,
+                    id,
+                    sha256,
+                    len,
+                } => {
+                    if !self.seen.insert(*oid) {
+                        continue;
+                    }
+                    self.report.checked.objects += 1;
+                    self.report.checked.object_bytes += len;
+                    (self.progress)(self.report.checked.objects);
+                    if kind == ObjectType::Blob {
+                        self.digests.insert(*oid, (sha256, len));
+                    }
+                    match id {
+                        Some(actual) if actual == *oid && kind == ObjectType::Blob => {}
+                        Some(actual) if actual != *oid => self.object_problem(
+                            ProblemKind::CorruptObject,
+                            *oid,
+                            path,
+                            format!("the object's content hashes to {actual}, not to its id"),
+                        ),
+                        Some(_) => self.object_problem(
+                            ProblemKind::CorruptObject,
+                            *oid,
+                            path,
+                            format!("the object is a {kind}, not a blob"),
+                        ),
+                        None => self.object_problem(
+                            ProblemKind::CorruptObject,
+                            *oid,
+                            path,
+                            "the object's id cannot be computed",
+                        ),
+                    }
+                }
+            }
+        }
+        // A thread that could not open the repository leaves blobs unread: read them here.
+        for (i, (oid, path)) in blobs.iter().enumerate() {
+            if !done[i] {
+                self.object(*oid, ObjectType::Blob, path);
+            }
+        }
+    }
+
+    /// Re-hashes every tree below a tree (each once) and queues its blobs for [`Self::hash_blobs`].
+    fn walk_tree(
+        &mut self,
+        tree: &Tree<'r>,
+        path: &str,
+        blobs: &mut Vec<(Oid, String)>,
+        queued: &mut HashSet<Oid>,
+    ) {
         for entry in tree.iter() {
             let name = entry.name().unwrap_or("?");
             let child = if path.is_empty() {
@@ -401,11 +529,11 @@ impl<'r> Verifier<'r, '_> {
             match entry.kind() {
                 Some(ObjectType::Tree) => {
                     if let Some(sub) = self.tree(entry.id(), &child) {
-                        self.walk_tree(&sub, &child);
+                        self.walk_tree(&sub, &child, blobs, queued);
                     }
                 }
-                Some(ObjectType::Blob) => {
-                    self.object(entry.id(), ObjectType::Blob, &child);
+                Some(ObjectType::Blob) if queued.insert(entry.id()) => {
+                    blobs.push((entry.id(), child));
                 }
                 _ => {}
             }
