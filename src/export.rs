@@ -227,10 +227,10 @@ fn write_bag(
 
 /// The sources selected and, for each, its versions selected (sources with none are left
 /// out), in id order. Reads one source's records at a time.
-fn selected<'s>(
-    snapshot: &'s Snapshot<'_>,
-    selection: &'s Selection,
-) -> Result<impl Iterator<Item = (SourceRecord, Vec<VersionRecord>)> + 's, Error> {
+fn selected(
+    snapshot: &Snapshot<'_>,
+    selection: &Selection,
+) -> Result<Vec<(SourceRecord, Vec<VersionRecord>)>, Error> {
     let ids: Vec<SourceId> = if selection.sources.is_empty() {
         snapshot.source_ids()?
     } else {
@@ -255,7 +255,7 @@ fn selected<'s>(
             out.push((source, chosen));
         }
     }
-    Ok(out.into_iter())
+    Ok(out)
 }
 
 /// A value for a bag-info line: no line breaks.

@@ -503,6 +503,12 @@ mod tests {
     }
 
     #[test]
+    fn the_patterns_compile() {
+        // They are constants; this makes their `expect` a test failure, never a user's crash.
+        warm_up();
+    }
+
+    #[test]
     fn amounts_dates_and_percentages() {
         let s = summary(
             "Headline\n\nThe contract is worth $49,874,018.14 and runs until September 5, 2020.\n\nTurnout rose 12%.",

@@ -135,64 +135,27 @@ impl<'a> TextDiff<'a> {
     /// Compares `old` with `new`.
     pub fn new(old: &'a str, new: &'a str, options: &Options) -> TextDiff<'a> {
         let deadline = Instant::now() + options.timeout;
-        let mut raw = Vec::new();
-        if options.granularity == Granularity::Line {
+        let mut passes = Passes {
+            old,
+            new,
+            granularity: options.granularity,
+            limits: Limits::new(deadline),
+            ops: Vec::new(),
+            cut_short: false,
+        };
+        let blocks = if options.granularity == Granularity::Line {
             // Lines are coarse already, and a unified diff needs every op to hold whole lines,
             // which a paragraph pass would not give (a paragraph's last line has no newline).
-            let cut_short = fine(
-                old,
-                0..old.len(),
-                new,
-                0..new.len(),
-                Granularity::Line,
-                &mut Limits::new(deadline),
-                &mut raw,
-            );
-            let approximate = cut_short || Instant::now() >= deadline;
-            return TextDiff {
-                old,
-                new,
-                ops: tidy(old, raw),
-                blocks: Vec::new(),
-                granularity: options.granularity,
-                approximate,
-            };
-        }
-        // First pass: paragraphs and the separators between them.
-        let old_blocks = blocks(old);
-        let new_blocks = blocks(new);
-        let (old_ids, new_ids) = intern(old, &old_blocks, new, &new_blocks);
-        let mut blocks = Vec::new();
-        let mut cut_short = false;
-        let mut limits = Limits::new(deadline);
-        for run in align_within(&old_ids, &new_ids, &mut limits) {
-            let o = byte_span(&old_blocks, &run.old, old.len());
-            let n = byte_span(&new_blocks, &run.new, new.len());
-            blocks.push(BlockRun {
-                equal: run.equal,
-                old: o.clone(),
-                new: n.clone(),
-            });
-            if run.equal {
-                raw.push(Op {
-                    tag: Tag::Equal,
-                    old: o,
-                    new: n,
-                });
-            } else if run.approximate {
-                // Paragraphs that could not be aligned are not worth aligning word by word.
-                cut_short = true;
-                push_change(&mut raw, o, n);
-            } else {
-                let fine_cut = fine(old, o, new, n, options.granularity, &mut limits, &mut raw);
-                cut_short |= fine_cut;
-            }
-        }
-        let approximate = cut_short || Instant::now() >= deadline;
+            passes.fine(0..old.len(), 0..new.len());
+            Vec::new()
+        } else {
+            passes.paragraphs()
+        };
+        let approximate = passes.cut_short || Instant::now() >= deadline;
         TextDiff {
             old,
             new,
-            ops: tidy(old, raw),
+            ops: tidy(old, passes.ops),
             blocks,
             granularity: options.granularity,
             approximate,
@@ -424,60 +387,103 @@ fn intern<'t>(
     (a, b)
 }
 
-/// The second pass: aligns one changed run of paragraphs token by token. Returns whether time
-/// ran out for some of it (it is then shown replaced whole).
-fn fine(
-    old: &str,
-    o: Range<usize>,
-    new: &str,
-    n: Range<usize>,
+/// The two passes of a diff over two texts, with the limits they share and the ops so far.
+struct Passes<'t> {
+    old: &'t str,
+    new: &'t str,
     granularity: Granularity,
-    limits: &mut Limits,
-    out: &mut Vec<Op>,
-) -> bool {
-    if o.is_empty() || n.is_empty() {
-        push_change(out, o, n);
-        return false;
-    }
-    if limits.expired() {
-        push_change(out, o, n);
-        return true;
-    }
-    // Text both sides share at the start and end, cut at a space so that no token is split,
-    // is equal without being tokenized: most changed paragraphs change in a few words.
-    if granularity == Granularity::Word {
-        let (a, b) = (&old[o.clone()], &new[n.clone()]);
-        let pre = space_before(a, common_prefix(a.as_bytes(), b.as_bytes()));
-        let suf = common_suffix(&a.as_bytes()[pre..], &b.as_bytes()[pre..]);
-        let suf = space_after_from_end(a, suf);
-        if pre > 0 || suf > 0 {
-            if pre > 0 {
-                out.push(Op {
-                    tag: Tag::Equal,
-                    old: o.start..o.start + pre,
-                    new: n.start..n.start + pre,
-                });
+    limits: Limits,
+    ops: Vec<Op>,
+    /// Whether time ran out for some run (it is then shown replaced whole).
+    cut_short: bool,
+}
+
+impl Passes<'_> {
+    /// The first pass: paragraphs and the separators between them, each changed run then
+    /// aligned by [`Passes::fine`]. Returns the runs.
+    fn paragraphs(&mut self) -> Vec<BlockRun> {
+        let (old, new) = (self.old, self.new);
+        let old_blocks = blocks(old);
+        let new_blocks = blocks(new);
+        let (old_ids, new_ids) = intern(old, &old_blocks, new, &new_blocks);
+        let mut runs = Vec::new();
+        for run in align_within(&old_ids, &new_ids, &mut self.limits) {
+            let o = byte_span(&old_blocks, &run.old, old.len());
+            let n = byte_span(&new_blocks, &run.new, new.len());
+            runs.push(BlockRun {
+                equal: run.equal,
+                old: o.clone(),
+                new: n.clone(),
+            });
+            if run.equal {
+                self.equal(o, n);
+            } else if run.approximate {
+                // Paragraphs that could not be aligned are not worth aligning word by word.
+                self.cut_short = true;
+                push_change(&mut self.ops, o, n);
+            } else {
+                self.fine(o, n);
             }
-            let cut = fine_tokens(
-                old,
-                o.start + pre..o.end - suf,
-                new,
-                n.start + pre..n.end - suf,
-                granularity,
-                limits,
-                out,
-            );
-            if suf > 0 {
-                out.push(Op {
-                    tag: Tag::Equal,
-                    old: o.end - suf..o.end,
-                    new: n.end - suf..n.end,
-                });
-            }
-            return cut;
+        }
+        runs
+    }
+
+    fn equal(&mut self, old: Range<usize>, new: Range<usize>) {
+        self.ops.push(Op {
+            tag: Tag::Equal,
+            old,
+            new,
+        });
+    }
+
+    /// The second pass: aligns one changed run of paragraphs token by token.
+    fn fine(&mut self, o: Range<usize>, n: Range<usize>) {
+        if o.is_empty() || n.is_empty() {
+            return push_change(&mut self.ops, o, n);
+        }
+        if self.limits.expired() {
+            self.cut_short = true;
+            return push_change(&mut self.ops, o, n);
+        }
+        // Text both sides share at the start and end, cut at a space so that no token is
+        // split, is equal without being tokenized: most changed paragraphs change in a few
+        // words.
+        let (pre, suf) = if self.granularity == Granularity::Word {
+            let (a, b) = (&self.old[o.clone()], &self.new[n.clone()]);
+            let pre = space_before(a, common_prefix(a.as_bytes(), b.as_bytes()));
+            let suf = common_suffix(&a.as_bytes()[pre..], &b.as_bytes()[pre..]);
+            (pre, space_after_from_end(a, suf))
+        } else {
+            (0, 0)
+        };
+        if pre > 0 {
+            self.equal(o.start..o.start + pre, n.start..n.start + pre);
+        }
+        self.tokens(o.start + pre..o.end - suf, n.start + pre..n.end - suf);
+        if suf > 0 {
+            self.equal(o.end - suf..o.end, n.end - suf..n.end);
         }
     }
-    fine_tokens(old, o, new, n, granularity, limits, out)
+
+    /// The second pass proper: tokenizes a changed run and aligns its tokens.
+    fn tokens(&mut self, o: Range<usize>, n: Range<usize>) {
+        if o.is_empty() || n.is_empty() {
+            return push_change(&mut self.ops, o, n);
+        }
+        let old_tokens = tokens(&self.old[o.clone()], self.granularity, o.start);
+        let new_tokens = tokens(&self.new[n.clone()], self.granularity, n.start);
+        let (old_ids, new_ids) = intern(self.old, &old_tokens, self.new, &new_tokens);
+        for run in align_within(&old_ids, &new_ids, &mut self.limits) {
+            self.cut_short |= run.approximate;
+            let or = byte_span(&old_tokens, &run.old, o.end);
+            let nr = byte_span(&new_tokens, &run.new, n.end);
+            if run.equal {
+                self.equal(or, nr);
+            } else {
+                push_change(&mut self.ops, or, nr);
+            }
+        }
+    }
 }
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
@@ -509,41 +515,6 @@ fn space_after_from_end(text: &str, len: usize) -> usize {
         .iter()
         .position(u8::is_ascii_whitespace)
         .map_or(0, |i| len - i)
-}
-
-/// The second pass proper: tokenizes a changed run and aligns its tokens.
-fn fine_tokens(
-    old: &str,
-    o: Range<usize>,
-    new: &str,
-    n: Range<usize>,
-    granularity: Granularity,
-    limits: &mut Limits,
-    out: &mut Vec<Op>,
-) -> bool {
-    if o.is_empty() || n.is_empty() {
-        push_change(out, o, n);
-        return false;
-    }
-    let old_tokens = tokens(&old[o.clone()], granularity, o.start);
-    let new_tokens = tokens(&new[n.clone()], granularity, n.start);
-    let (old_ids, new_ids) = intern(old, &old_tokens, new, &new_tokens);
-    let mut cut = false;
-    for run in align_within(&old_ids, &new_ids, limits) {
-        cut |= run.approximate;
-        let or = byte_span(&old_tokens, &run.old, o.end);
-        let nr = byte_span(&new_tokens, &run.new, n.end);
-        if run.equal {
-            out.push(Op {
-                tag: Tag::Equal,
-                old: or,
-                new: nr,
-            });
-        } else {
-            push_change(out, or, nr);
-        }
-    }
-    cut
 }
 
 /// The byte range of a run of tokens; an empty run sits where its token would start (`end`

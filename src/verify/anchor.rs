@@ -92,12 +92,7 @@ fn collect(
     out: &mut BTreeMap<String, String>,
 ) -> Result<(), Error> {
     for entry in tree.iter() {
-        let name = entry.name().unwrap_or("?");
-        let child = if path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{path}/{name}")
-        };
+        let child = super::child_path(path, entry.name().unwrap_or("?"));
         match entry.kind() {
             Some(ObjectType::Tree) => {
                 // Only the directories that can hold write-once records are descended.

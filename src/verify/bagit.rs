@@ -170,15 +170,17 @@ pub fn validate(root: &Path) -> Result<BagReport, Error> {
     report.payload_bytes = bytes;
     oxum(root, &payload, &mut report);
     // Tag manifests cover the tag files.
+    let mut tags: BTreeMap<String, Vec<(&'static str, String)>> = BTreeMap::new();
     for alg in ALGORITHMS {
         let name = format!("tagmanifest-{alg}.txt");
         if !root.join(&name).is_file() {
             continue;
         }
         for (path, expected) in manifest(root, &name, &mut report) {
-            check_file(root, &path, alg, &expected, &mut report);
+            tags.entry(path).or_default().push((alg, expected));
         }
     }
+    check_files(root, &tags, &mut report);
     let fetch = root.join("fetch.txt");
     if fetch.is_file() {
         let lines = std::fs::read_to_string(&fetch).unwrap_or_default();
@@ -315,48 +317,23 @@ fn check_files(
     report: &mut BagReport,
 ) -> BTreeSet<String> {
     let files: Vec<(&String, &Vec<(&'static str, String)>)> = wanted.iter().collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<(usize, FileCheck)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((path, digests)) = files.get(i) else {
-                            break;
-                        };
-                        out.push((i, check_one(root, path, digests)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
-    let mut results = results;
-    results.sort_by_key(|(i, _)| *i);
-    // A worker that died (a bug) leaves its files unchecked: say so rather than pass them.
-    let done: BTreeSet<usize> = results.iter().map(|(i, _)| *i).collect();
-    for (i, (path, _)) in files.iter().enumerate() {
-        if !done.contains(&i) {
-            report.problem(BagProblemKind::Changed, Some(path), "could not be checked");
-        }
-    }
+    let results = super::on_two_threads(
+        &files,
+        || Some(()),
+        |(), (path, digests)| check_one(root, path, digests),
+    );
     let mut listed = BTreeSet::new();
-    for (i, check) in results {
-        let path = files[i].0;
+    for ((path, digests), check) in files.iter().zip(results) {
         match check {
-            FileCheck::Hostile(why) => report.problem(
+            // A worker that died (a bug) leaves its files unchecked: say so rather than pass them.
+            None => report.problem(BagProblemKind::Changed, Some(path), "could not be checked"),
+            Some(FileCheck::Hostile(why)) => report.problem(
                 BagProblemKind::Hostile,
                 Some(path),
                 format!("{why}: not read"),
             ),
-            FileCheck::Missing => {
-                for (alg, _) in files[i].1 {
+            Some(FileCheck::Missing) => {
+                for (alg, _) in digests.iter() {
                     report.problem(
                         BagProblemKind::Missing,
                         Some(path),
@@ -364,8 +341,8 @@ fn check_files(
                     );
                 }
             }
-            FileCheck::Read(problems) => {
-                listed.insert(path.clone());
+            Some(FileCheck::Read(problems)) => {
+                listed.insert((*path).clone());
                 for detail in problems {
                     report.problem(BagProblemKind::Changed, Some(path), detail);
                 }
@@ -451,65 +428,6 @@ fn digest_all(mut file: std::fs::File, algorithms: &[&str]) -> std::io::Result<V
             Hasher::Sha512(d) => to_hex(&d.finalize()),
         })
         .collect())
-}
-
-/// Checks one file against its digest; returns whether the file exists (inside the bag).
-fn check_file(root: &Path, path: &str, alg: &str, expected: &str, report: &mut BagReport) -> bool {
-    let full = match inside(root, path) {
-        Ok(full) => full,
-        Err(why) => {
-            report.problem(
-                BagProblemKind::Hostile,
-                Some(path),
-                format!("{why}: not read"),
-            );
-            return false;
-        }
-    };
-    let Ok(file) = std::fs::File::open(&full) else {
-        report.problem(
-            BagProblemKind::Missing,
-            Some(path),
-            format!("listed in the {alg} manifest, not in the bag"),
-        );
-        return false;
-    };
-    match digest(file, alg) {
-        Ok(actual) if actual == expected => {}
-        Ok(actual) => report.problem(
-            BagProblemKind::Changed,
-            Some(path),
-            format!("its {alg} is {actual}, the manifest says {expected}"),
-        ),
-        Err(e) => report.problem(
-            BagProblemKind::Changed,
-            Some(path),
-            format!("cannot be read: {e}"),
-        ),
-    }
-    true
-}
-
-/// A file's digest, read in blocks so memory stays flat.
-fn digest(mut file: std::fs::File, alg: &str) -> std::io::Result<String> {
-    fn run<D: sha2::Digest>(file: &mut std::fs::File) -> std::io::Result<String> {
-        let mut hasher = D::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        Ok(to_hex(&hasher.finalize()))
-    }
-    match alg {
-        "md5" => run::<md5::Md5>(&mut file),
-        "sha1" => run::<sha1::Sha1>(&mut file),
-        "sha256" => run::<sha2::Sha256>(&mut file),
-        _ => run::<sha2::Sha512>(&mut file),
-    }
 }
 
 /// Every regular file below `dir` (relative path, size); links are reported, never followed.

@@ -134,16 +134,7 @@ pub fn verify(
     let repo = store.repo();
     let snapshot = store.snapshot()?;
     let commit = snapshot.commit_id();
-    let mut v = Verifier {
-        repo,
-        seen: HashSet::new(),
-        digests: std::collections::HashMap::new(),
-        report: Report {
-            commit: commit.to_string(),
-            ..Report::default()
-        },
-        progress,
-    };
+    let mut v = Verifier::new(repo, commit, progress);
     let wanted: Option<HashSet<&SourceId>> =
         (!options.sources.is_empty()).then(|| options.sources.iter().collect());
     if wanted.is_none() {
@@ -169,16 +160,7 @@ pub fn verify_unreadable(path: &std::path::Path) -> Result<Report, Error> {
     let commit = repo.refname_to_id(store::BRANCH)?;
     if repo.find_commit(commit).is_ok() {
         let mut nothing = |_| {};
-        let mut v = Verifier {
-            repo: &repo,
-            seen: HashSet::new(),
-            digests: std::collections::HashMap::new(),
-            report: Report {
-                commit: commit.to_string(),
-                ..Report::default()
-            },
-            progress: &mut nothing,
-        };
+        let mut v = Verifier::new(&repo, commit, &mut nothing);
         v.history(commit)?;
         if let Some(tree) = v.commit_tree(commit) {
             let versions = v.sources(&tree, None);
@@ -230,7 +212,20 @@ struct Verifier<'r, 'p> {
     progress: &'p mut dyn FnMut(usize),
 }
 
-impl<'r> Verifier<'r, '_> {
+impl<'r, 'p> Verifier<'r, 'p> {
+    fn new(repo: &'r Repository, commit: Oid, progress: &'p mut dyn FnMut(usize)) -> Self {
+        Verifier {
+            repo,
+            seen: HashSet::new(),
+            digests: std::collections::HashMap::new(),
+            report: Report {
+                commit: commit.to_string(),
+                ..Report::default()
+            },
+            progress,
+        }
+    }
+
     fn problem(
         &mut self,
         kind: ProblemKind,
@@ -404,50 +399,32 @@ impl<'r> Verifier<'r, '_> {
             },
         }
         let path = self.repo.path().to_path_buf();
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let blobs_ref = &blobs;
-        let mut results: Vec<(usize, Read)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..2)
-                .map(|_| {
-                    let path = path.clone();
-                    let next = &next;
-                    scope.spawn(move || {
-                        let mut out = Vec::new();
-                        let Ok(repo) = Repository::open_bare(&path) else {
-                            return out;
-                        };
-                        let Ok(odb) = repo.odb() else { return out };
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some((oid, _)) = blobs_ref.get(i) else {
-                                break;
-                            };
-                            let read = match odb.read(*oid) {
-                                Err(e) if e.code() == git2::ErrorCode::NotFound => Read::Missing,
-                                Err(e) => Read::Unreadable(e.message().to_owned()),
-                                Ok(object) => Read::Blob {
-                                    kind: object.kind(),
-                                    id: git_id(object.kind(), object.data()).ok(),
-                                    sha256: sha256_hex(object.data()),
-                                    len: object.data().len() as u64,
-                                },
-                            };
-                            out.push((i, read));
-                        }
-                        out
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
-        results.sort_by_key(|(i, _)| *i);
-        let mut done = vec![false; blobs.len()];
-        for (i, read) in results {
-            done[i] = true;
-            let (oid, path) = &blobs[i];
+        let results = on_two_threads(
+            &blobs,
+            || Repository::open_bare(&path).ok(),
+            |repo, (oid, _)| {
+                let odb = match repo.odb() {
+                    Ok(odb) => odb,
+                    Err(e) => return Read::Unreadable(e.message().to_owned()),
+                };
+                match odb.read(*oid) {
+                    Err(e) if e.code() == git2::ErrorCode::NotFound => Read::Missing,
+                    Err(e) => Read::Unreadable(e.message().to_owned()),
+                    Ok(object) => Read::Blob {
+                        kind: object.kind(),
+                        id: git_id(object.kind(), object.data()).ok(),
+                        sha256: sha256_hex(object.data()),
+                        len: object.data().len() as u64,
+                    },
+                }
+            },
+        );
+        let mut undone = Vec::new();
+        for ((oid, path), read) in blobs.iter().zip(results) {
+            let Some(read) = read else {
+                undone.push((*oid, path.clone()));
+                continue;
+            };
             match read {
                 Read::Missing => self.object_problem(
                     ProblemKind::MissingObject,
@@ -501,10 +478,8 @@ impl<'r> Verifier<'r, '_> {
             }
         }
         // A thread that could not open the repository leaves blobs unread: read them here.
-        for (i, (oid, path)) in blobs.iter().enumerate() {
-            if !done[i] {
-                self.object(*oid, ObjectType::Blob, path);
-            }
+        for (oid, path) in undone {
+            self.object(oid, ObjectType::Blob, &path);
         }
     }
 
@@ -517,12 +492,7 @@ impl<'r> Verifier<'r, '_> {
         queued: &mut HashSet<Oid>,
     ) {
         for entry in tree.iter() {
-            let name = entry.name().unwrap_or("?");
-            let child = if path.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{path}/{name}")
-            };
+            let child = child_path(path, entry.name().unwrap_or("?"));
             if self.seen.contains(&entry.id()) {
                 continue;
             }
@@ -1252,6 +1222,53 @@ impl<'r> Verifier<'r, '_> {
                 ),
             );
         }
+    }
+}
+
+/// Runs `work` over `items` on two threads, each with its own state from `state` (a libgit2
+/// repository handle, say, which is not shared between threads; a thread whose state cannot be
+/// made does nothing). Returns each item's result by index: `None` for an item no thread did.
+pub(crate) fn on_two_threads<T: Sync, S, R: Send>(
+    items: &[T],
+    state: impl Fn() -> Option<S> + Sync,
+    work: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    let Some(mut state) = state() else {
+                        return out;
+                    };
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        out.push((i, work(&mut state, item)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    for (i, r) in done {
+        results[i] = Some(r);
+    }
+    results
+}
+
+/// The path of `name` in the directory `path` of a store's tree (`""` for the root).
+pub(crate) fn child_path(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}/{name}")
     }
 }
 

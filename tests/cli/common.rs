@@ -127,6 +127,14 @@ impl TestEnv {
         Run::from_output(self.command().args(args).output().expect("run verbatim"))
     }
 
+    /// Runs the binary on the store at `store` (`--store`) with `args`.
+    pub fn run_on(&self, store: &Path, args: &[&str]) -> Run {
+        let store = store.display().to_string();
+        let mut all = vec!["--store", store.as_str()];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
     /// Writes a file in the temp dir and returns its path.
     pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let path = self.path().join(name);

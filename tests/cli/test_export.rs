@@ -429,15 +429,7 @@ fn an_exported_warc_passes_warcio_check_and_holds_the_exact_bytes() {
 
 /// `list --format json` as (locator, versions, sha256), sorted.
 fn listing(env: &TestEnv, store: &Path) -> Vec<(String, u64, String)> {
-    let run = env
-        .run(&[
-            "--store",
-            &store.display().to_string(),
-            "list",
-            "--format",
-            "json",
-        ])
-        .ok();
+    let run = env.run_on(store, &["list", "--format", "json"]).ok();
     let list: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     let mut out: Vec<(String, u64, String)> = list
         .as_array()
@@ -471,30 +463,14 @@ fn a_warc_imports_back_losslessly_and_check_reports_drift_since_the_archive() {
 
     // Into a new store: the same sources, versions and bytes.
     let other = env.path().join("other");
-    env.run(&["--store", &other.display().to_string(), "init"])
-        .ok();
-    let run = env
-        .run(&[
-            "--store",
-            &other.display().to_string(),
-            "import",
-            "a.warc.gz",
-        ])
-        .ok();
+    env.run_on(&other, &["init"]).ok();
+    let run = env.run_on(&other, &["import", "a.warc.gz"]).ok();
     assert!(run.stderr.contains("6 sources added"), "{}", run.stderr);
     assert_eq!(listing(&env, &other), listing(&env, &env.store()));
-    env.run(&["--store", &other.display().to_string(), "verify"])
-        .ok();
+    env.run_on(&other, &["verify"]).ok();
     // Importing again adds nothing.
     let before = listing(&env, &other);
-    let again = env
-        .run(&[
-            "--store",
-            &other.display().to_string(),
-            "import",
-            "a.warc.gz",
-        ])
-        .ok();
+    let again = env.run_on(&other, &["import", "a.warc.gz"]).ok();
     assert!(
         again.stderr.contains("7 already in the store"),
         "{}",
@@ -526,14 +502,8 @@ fn a_warc_imports_back_losslessly_and_check_reports_drift_since_the_archive() {
     std::io::Write::write_all(&mut gz, &damaged).expect("gzip");
     env.write("damaged.warc.gz", &gz.finish().expect("gzip"));
     let third = env.path().join("third");
-    env.run(&["--store", &third.display().to_string(), "init"])
-        .ok();
-    let run = env.run(&[
-        "--store",
-        &third.display().to_string(),
-        "import",
-        "damaged.warc.gz",
-    ]);
+    env.run_on(&third, &["init"]).ok();
+    let run = env.run_on(&third, &["import", "damaged.warc.gz"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!("offset {cut}")) && run.stderr.contains("NOT A RECORD"),
@@ -550,14 +520,7 @@ fn a_warc_imports_back_losslessly_and_check_reports_drift_since_the_archive() {
             article.replace("12 million", "15 million"),
         ),
     );
-    let run = env.run(&[
-        "--store",
-        &other.display().to_string(),
-        "check",
-        "--format",
-        "json",
-        &url,
-    ]);
+    let run = env.run_on(&other, &["check", "--format", "json", &url]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(json["results"][0]["verdict"], "edited", "{json}");

@@ -30,13 +30,7 @@ fn seeded() -> (TestEnv, Vec<PathBuf>) {
 }
 
 fn verify_json(env: &TestEnv, store: &Path) -> (i32, serde_json::Value) {
-    let run = env.run(&[
-        "--store",
-        &store.display().to_string(),
-        "verify",
-        "--format",
-        "json",
-    ]);
+    let run = env.run_on(store, &["verify", "--format", "json"]);
     assert!(
         run.code == 0 || run.code == 1,
         "verify could not run: {}",
@@ -187,9 +181,7 @@ fn a_deleted_pack_leaves_the_branch_unreadable_and_verify_says_so() {
     assert_eq!(missing.len(), 1, "{report}");
     assert_eq!(missing[0]["path"], "refs/heads/main", "{report}");
     // Other commands refuse the store in one line, pointing at verify.
-    let list = env
-        .run(&["--store", &store.display().to_string(), "list"])
-        .fails_with(3);
+    let list = env.run_on(&store, &["list"]).fails_with(3);
     assert!(
         list.stderr.contains("damaged") && list.stderr.contains("verify"),
         "{}",
@@ -206,8 +198,7 @@ fn a_deleted_pack_under_newer_loose_objects_is_reported_object_by_object() {
     // the store is in the pack.
     let text = std::fs::read_to_string(&paths[1]).expect("read");
     std::fs::write(&paths[1], format!("{text}\nAnother line.\n")).expect("write");
-    env.run(&["--store", &store.display().to_string(), "add", "a1.txt"])
-        .ok();
+    env.run_on(&store, &["add", "a1.txt"]).ok();
     for entry in std::fs::read_dir(store.join("objects/pack")).expect("pack dir") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "pack") {
@@ -395,31 +386,21 @@ fn a_removed_observation_and_a_removed_version_are_detected_in_one_run() {
             || !of_kind(&report, "inconsistent").is_empty(),
         "{report}"
     );
-    let human = env.run(&["--store", &store.display().to_string(), "verify"]);
+    let human = env.run_on(&store, &["verify"]);
     assert_eq!(human.code, 1);
     assert!(human.stdout.lines().count() >= 3, "{}", human.stdout);
     assert!(human.stdout.contains(&id), "{}", human.stdout);
 }
 
 fn anchor_of(env: &TestEnv, store: &Path) -> String {
-    let run = env
-        .run(&["--store", &store.display().to_string(), "anchor"])
-        .ok();
+    let run = env.run_on(store, &["anchor"]).ok();
     let token = run.stdout.trim().to_owned();
     assert!(token.starts_with("va1-"), "{token}");
     token
 }
 
 fn verify_anchor(env: &TestEnv, store: &Path, anchor: &str) -> (i32, serde_json::Value) {
-    let run = env.run(&[
-        "--store",
-        &store.display().to_string(),
-        "verify",
-        "--anchor",
-        anchor,
-        "--format",
-        "json",
-    ]);
+    let run = env.run_on(store, &["verify", "--anchor", anchor, "--format", "json"]);
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     (run.code, serde_json::from_str(&run.stdout).expect("json"))
 }
