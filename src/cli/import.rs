@@ -68,25 +68,40 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             .iter()
             .map(|(what, n)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
             .collect();
-        ctx.ui.note(&format!(
-            "{}: {} sources added, {} new versions, {} captures unchanged, {} already in the store, {} revisits recorded{}{}",
-            path.display(),
-            stored.0,
-            stored.1,
-            stored.2,
-            stored.3,
-            revisits.0,
-            if revisits.1 > 0 {
-                format!(" ({} of captures not in the store, skipped)", revisits.1)
-            } else {
-                String::new()
-            },
-            if skipped.is_empty() {
-                String::new()
-            } else {
-                format!("; skipped {}", skipped.join(", "))
-            }
-        ));
+        // Only what happened, each count with its noun in the right number.
+        let count = |n: usize, one: &str, many: &str| {
+            (n > 0).then(|| format!("{n} {}", if n == 1 { one } else { many }))
+        };
+        let parts: Vec<String> = [
+            count(stored.0, "source added", "sources added"),
+            count(stored.1, "new version", "new versions"),
+            count(stored.2, "capture unchanged", "captures unchanged"),
+            count(
+                stored.3,
+                "capture already in the store",
+                "captures already in the store",
+            ),
+            count(revisits.0, "revisit recorded", "revisits recorded"),
+            count(
+                revisits.1,
+                "revisit of a capture not in the store skipped",
+                "revisits of captures not in the store skipped",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let done = if parts.is_empty() {
+            "nothing to import".to_owned()
+        } else {
+            parts.join(", ")
+        };
+        let skipped = if skipped.is_empty() {
+            String::new()
+        } else {
+            format!("; skipped {}", skipped.join(", "))
+        };
+        ctx.ui.note(&format!("{}: {done}{skipped}", path.display()));
     }
     Ok(if failed { exit::USAGE } else { exit::SUCCESS })
 }

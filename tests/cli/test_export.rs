@@ -472,7 +472,7 @@ fn a_warc_imports_back_losslessly_and_check_reports_drift_since_the_archive() {
     let before = listing(&env, &other);
     let again = env.run_on(&other, &["import", "a.warc.gz"]).ok();
     assert!(
-        again.stderr.contains("7 already in the store"),
+        again.stderr.contains("7 captures already in the store"),
         "{}",
         again.stderr
     );
@@ -583,8 +583,8 @@ fn another_tool_s_warc_with_chunked_gzip_bodies_revisits_and_requests() {
     ));
     env.write("theirs.warc", &warc);
     let run = env.run(&["import", "theirs.warc"]).ok();
-    assert!(run.stderr.contains("1 sources added"), "{}", run.stderr);
-    assert!(run.stderr.contains("1 revisits recorded"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 source added"), "{}", run.stderr);
+    assert!(run.stderr.contains("1 revisit recorded"), "{}", run.stderr);
     assert!(run.stderr.contains("1 request record"), "{}", run.stderr);
     // The body is stored decoded, with its capture date, and no cookie reaches the store.
     let raw = env.run(&["show", uri, "--raw"]).ok();
