@@ -197,7 +197,7 @@ fn extract_cow(
             (decoded, used)
         }
     };
-    let decoded = if decoded.contains('\r') {
+    let decoded = if memchr::memchr(b'\r', decoded.as_bytes()).is_some() {
         std::borrow::Cow::Owned(decoded.replace("\r\n", "\n").replace('\r', "\n"))
     } else {
         decoded
@@ -256,7 +256,7 @@ fn has_bom(bytes: &[u8]) -> bool {
 
 /// NUL bytes in the first 8 KiB mark binary content, as git and grep decide.
 fn looks_binary(bytes: &[u8]) -> bool {
-    bytes[..bytes.len().min(8192)].contains(&0)
+    memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
 }
 
 fn is_textual(media_type: &str) -> bool {
@@ -304,7 +304,8 @@ fn decide_charset<'b>(
     if is_html && let Some(encoding) = meta_charset(bytes) {
         return (encoding, CharsetSource::Meta, None);
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    // SIMD validation: on a long text file the check is otherwise a large part of the work.
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
         return (encoding_rs::UTF_8, CharsetSource::Utf8, Some(text));
     }
     let mut detector = chardetng::EncodingDetector::new();
