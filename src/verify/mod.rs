@@ -10,10 +10,14 @@
 
 pub mod anchor;
 pub mod bagit;
+mod objects;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
-use git2::{ObjectType, Oid, Repository, Tree};
+use git2::{ObjectType, Oid, Repository};
+
+use objects::{Entry, Objects, Read, Tree};
 use serde::Serialize;
 
 use crate::hash::sha256_hex;
@@ -203,6 +207,12 @@ type Versions = BTreeMap<SourceId, BTreeMap<u32, VersionRecord>>;
 
 struct Verifier<'r, 'p> {
     repo: &'r Repository,
+    objects: Objects,
+    /// Trees read so far, parsed: the history walk reads every tree, the later checks and the
+    /// comparison of each commit with its parent find them here.
+    trees: HashMap<Oid, Rc<Tree>>,
+    /// Commits read so far: their tree and parents.
+    commits: HashMap<Oid, (Oid, Vec<Oid>)>,
     /// Objects already re-hashed (each is read once however often it is referenced).
     seen: HashSet<Oid>,
     /// SHA-256 and length of each blob read, so that a byte stream read while walking the
@@ -216,6 +226,9 @@ impl<'r, 'p> Verifier<'r, 'p> {
     fn new(repo: &'r Repository, commit: Oid, progress: &'p mut dyn FnMut(usize)) -> Self {
         Verifier {
             repo,
+            objects: Objects::new(repo.path()),
+            trees: HashMap::new(),
+            commits: HashMap::new(),
             seen: HashSet::new(),
             digests: std::collections::HashMap::new(),
             report: Report {
@@ -247,16 +260,9 @@ impl<'r, 'p> Verifier<'r, 'p> {
     /// Reads an object and checks that it hashes to its id; `None` (with the problem recorded)
     /// when it is missing or damaged.
     fn object(&mut self, oid: Oid, kind: ObjectType, path: &str) -> Option<Vec<u8>> {
-        let odb = match self.repo.odb() {
-            Ok(odb) => odb,
-            Err(e) => {
-                self.object_problem(ProblemKind::CorruptObject, oid, path, e.message());
-                return None;
-            }
-        };
-        let object = match odb.read(oid) {
-            Ok(object) => object,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => {
+        let object = match self.objects.read(oid) {
+            Read::Found(object) => object,
+            Read::Missing => {
                 self.object_problem(
                     ProblemKind::MissingObject,
                     oid,
@@ -265,49 +271,48 @@ impl<'r, 'p> Verifier<'r, 'p> {
                 );
                 return None;
             }
-            Err(e) => {
+            Read::Unreadable(why) => {
                 self.object_problem(
                     ProblemKind::CorruptObject,
                     oid,
                     path,
-                    format!("the object cannot be read: {}", e.message()),
+                    format!("the object cannot be read: {why}"),
                 );
                 return None;
             }
         };
-        let data = object.data().to_vec();
         if self.seen.insert(oid) {
-            if object.kind() == ObjectType::Blob {
+            let data = object.data();
+            if object.kind == ObjectType::Blob {
                 self.digests
-                    .insert(oid, (sha256_hex(&data), data.len() as u64));
+                    .insert(oid, (sha256_hex(data), data.len() as u64));
             }
             self.report.checked.objects += 1;
             self.report.checked.object_bytes += data.len() as u64;
             (self.progress)(self.report.checked.objects);
-            let actual = git_id(object.kind(), &data);
-            match actual {
-                Ok(actual) if actual == oid && object.kind() == kind => {}
-                Ok(actual) if actual != oid => self.object_problem(
-                    ProblemKind::CorruptObject,
-                    oid,
-                    path,
-                    format!("the object's content hashes to {actual}, not to its id"),
-                ),
-                Ok(_) => self.object_problem(
-                    ProblemKind::CorruptObject,
-                    oid,
-                    path,
-                    format!("the object is a {}, not a {kind}", object.kind()),
-                ),
-                Err(e) => self.object_problem(
-                    ProblemKind::CorruptObject,
-                    oid,
-                    path,
-                    e.message().to_owned(),
-                ),
-            }
+            self.check_id(oid, object.actual_id, object.kind, kind, path);
         }
-        Some(data)
+        Some(object.into_data())
+    }
+
+    /// Records a problem when an object's content does not hash to its id, or is not of the
+    /// kind that refers to it.
+    fn check_id(&mut self, oid: Oid, actual: Oid, found: ObjectType, kind: ObjectType, path: &str) {
+        if actual != oid {
+            self.object_problem(
+                ProblemKind::CorruptObject,
+                oid,
+                path,
+                format!("the object's content hashes to {actual}, not to its id"),
+            );
+        } else if found != kind {
+            self.object_problem(
+                ProblemKind::CorruptObject,
+                oid,
+                path,
+                format!("the object is a {found}, not a {kind}"),
+            );
+        }
     }
 
     fn object_problem(
@@ -328,23 +333,58 @@ impl<'r, 'p> Verifier<'r, 'p> {
         });
     }
 
-    /// The tree of a commit, its object and the tree's checked.
-    fn commit_tree(&mut self, commit: Oid) -> Option<Tree<'r>> {
-        self.object(commit, ObjectType::Commit, "(commit)")?;
-        let found = match self.repo.find_commit(commit) {
-            Ok(c) => c.tree_id(),
-            Err(e) => {
-                self.object_problem(ProblemKind::CorruptObject, commit, "(commit)", e.message());
-                return None;
+    /// A commit's tree and parents, its object checked (once).
+    fn commit(&mut self, oid: Oid) -> Option<(Oid, Vec<Oid>)> {
+        if let Some(found) = self.commits.get(&oid) {
+            return Some(found.clone());
+        }
+        let data = self.object(oid, ObjectType::Commit, "(commit)")?;
+        match objects::parse_commit(&data) {
+            Ok(found) => {
+                self.commits.insert(oid, found.clone());
+                Some(found)
             }
-        };
-        self.tree(found, "")
+            Err(why) => {
+                self.object_problem(
+                    ProblemKind::CorruptObject,
+                    oid,
+                    "(commit)",
+                    format!("the commit does not parse: {why}"),
+                );
+                None
+            }
+        }
     }
 
-    fn tree(&mut self, oid: Oid, path: &str) -> Option<Tree<'r>> {
+    /// The tree of a commit, its object and the tree's checked.
+    fn commit_tree(&mut self, commit: Oid) -> Option<Rc<Tree>> {
+        let (tree, _) = self.commit(commit)?;
+        self.tree(tree, "")
+    }
+
+    /// A tree, its object checked (once) and parsed.
+    fn tree(&mut self, oid: Oid, path: &str) -> Option<Rc<Tree>> {
+        if let Some(tree) = self.trees.get(&oid) {
+            return Some(Rc::clone(tree));
+        }
         let label = if path.is_empty() { "(root tree)" } else { path };
-        self.object(oid, ObjectType::Tree, label)?;
-        self.repo.find_tree(oid).ok()
+        let data = self.object(oid, ObjectType::Tree, label)?;
+        match Tree::parse(&data) {
+            Ok(tree) => {
+                let tree = Rc::new(tree);
+                self.trees.insert(oid, Rc::clone(&tree));
+                Some(tree)
+            }
+            Err(why) => {
+                self.object_problem(
+                    ProblemKind::CorruptObject,
+                    oid,
+                    label,
+                    format!("the tree does not parse: {why}"),
+                );
+                None
+            }
+        }
     }
 
     /// Checks every object of every commit on the branch, and that no commit changed or removed
@@ -357,29 +397,31 @@ impl<'r, 'p> Verifier<'r, 'p> {
         // Blobs are queued while the trees are walked, and re-hashed afterwards on two threads.
         let mut blobs: Vec<(Oid, String)> = Vec::new();
         let mut queued: HashSet<Oid> = HashSet::new();
+        // Each commit and a parent, compared once every tree is read.
+        let mut pairs: Vec<(Oid, Oid, Oid)> = Vec::new();
         while let Some(commit) = stack.pop() {
             if !visited.insert(commit) {
                 continue;
             }
             self.report.checked.commits += 1;
-            let Some(tree) = self.commit_tree(commit) else {
+            let Some((tree_id, parents)) = self.commit(commit) else {
+                continue;
+            };
+            let Some(tree) = self.tree(tree_id, "") else {
                 continue;
             };
             self.walk_tree(&tree, "", &mut blobs, &mut queued);
-            let Ok(found) = self.repo.find_commit(commit) else {
+            for parent in parents {
+                stack.push(parent);
+                pairs.push((commit, tree_id, parent));
+            }
+        }
+        for (commit, tree, parent) in pairs {
+            // A parent that cannot be read is reported where it is visited.
+            let Some(parent_tree) = self.commits.get(&parent).map(|(t, _)| *t) else {
                 continue;
             };
-            for parent in found.parent_ids() {
-                stack.push(parent);
-                let parent_tree = self
-                    .repo
-                    .find_commit(parent)
-                    .ok()
-                    .and_then(|p| self.repo.find_tree(p.tree_id()).ok());
-                if let Some(parent_tree) = parent_tree {
-                    self.immutable_records(&parent_tree, &tree, commit);
-                }
-            }
+            self.immutable_records(parent_tree, tree, commit);
         }
         self.hash_blobs(blobs);
         Ok(())
@@ -388,12 +430,12 @@ impl<'r, 'p> Verifier<'r, 'p> {
     /// Reads and re-hashes blobs on two threads (each with its own handle on the repository,
     /// which is not shared between threads), then records what they found in order.
     fn hash_blobs(&mut self, blobs: Vec<(Oid, String)>) {
-        enum Read {
+        enum Hashed {
             Missing,
             Unreadable(String),
             Blob {
                 kind: ObjectType,
-                id: Option<Oid>,
+                id: Oid,
                 sha256: String,
                 len: u64,
             },
@@ -401,22 +443,16 @@ impl<'r, 'p> Verifier<'r, 'p> {
         let path = self.repo.path().to_path_buf();
         let results = on_two_threads(
             &blobs,
-            || Repository::open_bare(&path).ok(),
-            |repo, (oid, _)| {
-                let odb = match repo.odb() {
-                    Ok(odb) => odb,
-                    Err(e) => return Read::Unreadable(e.message().to_owned()),
-                };
-                match odb.read(*oid) {
-                    Err(e) if e.code() == git2::ErrorCode::NotFound => Read::Missing,
-                    Err(e) => Read::Unreadable(e.message().to_owned()),
-                    Ok(object) => Read::Blob {
-                        kind: object.kind(),
-                        id: git_id(object.kind(), object.data()).ok(),
-                        sha256: sha256_hex(object.data()),
-                        len: object.data().len() as u64,
-                    },
-                }
+            || Some(Objects::new(&path)),
+            |objects, (oid, _)| match objects.read(*oid) {
+                objects::Read::Missing => Hashed::Missing,
+                objects::Read::Unreadable(why) => Hashed::Unreadable(why),
+                objects::Read::Found(object) => Hashed::Blob {
+                    kind: object.kind,
+                    id: object.actual_id,
+                    sha256: sha256_hex(object.data()),
+                    len: object.data().len() as u64,
+                },
             },
         );
         let mut undone = Vec::new();
@@ -426,19 +462,19 @@ impl<'r, 'p> Verifier<'r, 'p> {
                 continue;
             };
             match read {
-                Read::Missing => self.object_problem(
+                Hashed::Missing => self.object_problem(
                     ProblemKind::MissingObject,
                     *oid,
                     path,
                     "the object is missing from the store",
                 ),
-                Read::Unreadable(why) => self.object_problem(
+                Hashed::Unreadable(why) => self.object_problem(
                     ProblemKind::CorruptObject,
                     *oid,
                     path,
                     format!("the object cannot be read: {why}"),
                 ),
-                Read::Blob {
+                Hashed::Blob {
                     kind,
                     id,
                     sha256,
@@ -453,27 +489,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
                     if kind == ObjectType::Blob {
                         self.digests.insert(*oid, (sha256, len));
                     }
-                    match id {
-                        Some(actual) if actual == *oid && kind == ObjectType::Blob => {}
-                        Some(actual) if actual != *oid => self.object_problem(
-                            ProblemKind::CorruptObject,
-                            *oid,
-                            path,
-                            format!("the object's content hashes to {actual}, not to its id"),
-                        ),
-                        Some(_) => self.object_problem(
-                            ProblemKind::CorruptObject,
-                            *oid,
-                            path,
-                            format!("the object is a {kind}, not a blob"),
-                        ),
-                        None => self.object_problem(
-                            ProblemKind::CorruptObject,
-                            *oid,
-                            path,
-                            "the object's id cannot be computed",
-                        ),
-                    }
+                    self.check_id(*oid, id, kind, ObjectType::Blob, path);
                 }
             }
         }
@@ -486,24 +502,24 @@ impl<'r, 'p> Verifier<'r, 'p> {
     /// Re-hashes every tree below a tree (each once) and queues its blobs for [`Self::hash_blobs`].
     fn walk_tree(
         &mut self,
-        tree: &Tree<'r>,
+        tree: &Tree,
         path: &str,
         blobs: &mut Vec<(Oid, String)>,
         queued: &mut HashSet<Oid>,
     ) {
         for entry in tree.iter() {
-            let child = child_path(path, entry.name().unwrap_or("?"));
-            if self.seen.contains(&entry.id()) {
+            let child = child_path(path, entry.name.as_str());
+            if self.seen.contains(&entry.id) {
                 continue;
             }
             match entry.kind() {
                 Some(ObjectType::Tree) => {
-                    if let Some(sub) = self.tree(entry.id(), &child) {
+                    if let Some(sub) = self.tree(entry.id, &child) {
                         self.walk_tree(&sub, &child, blobs, queued);
                     }
                 }
-                Some(ObjectType::Blob) if queued.insert(entry.id()) => {
-                    blobs.push((entry.id(), child));
+                Some(ObjectType::Blob) if queued.insert(entry.id) => {
+                    blobs.push((entry.id, child));
                 }
                 _ => {}
             }
@@ -546,36 +562,12 @@ impl<'r, 'p> Verifier<'r, 'p> {
         Ok(())
     }
 
-    /// Reports version records and observation run files that `commit` changed or removed.
-    fn immutable_records(&mut self, parent: &Tree<'_>, tree: &Tree<'_>, commit: Oid) {
-        let Ok(diff) = self.repo.diff_tree_to_tree(Some(parent), Some(tree), None) else {
-            self.problem(
-                ProblemKind::CorruptObject,
-                None,
-                None,
-                None,
-                format!("cannot compare commit {commit} with its parent"),
-            );
-            return;
-        };
+    /// Reports version records and observation run files that `commit` changed or removed,
+    /// comparing its tree with its parent's (both already read by the history walk): only the
+    /// subtrees whose ids differ are descended.
+    fn immutable_records(&mut self, parent: Oid, tree: Oid, commit: Oid) {
         let mut rewrites = Vec::new();
-        for delta in diff.deltas() {
-            let status = delta.status();
-            if !matches!(status, git2::Delta::Modified | git2::Delta::Deleted) {
-                continue;
-            }
-            let Some(path) = delta.old_file().path().and_then(|p| p.to_str()) else {
-                continue;
-            };
-            if anchor::write_once(path) {
-                let what = if status == git2::Delta::Deleted {
-                    "removed"
-                } else {
-                    "changed"
-                };
-                rewrites.push((path.to_owned(), what));
-            }
-        }
+        self.compare_trees(parent, tree, "", &mut rewrites);
         for (path, what) in rewrites {
             let source = source_of_path(&path);
             self.problem(
@@ -590,9 +582,59 @@ impl<'r, 'p> Verifier<'r, 'p> {
         }
     }
 
+    /// The write-once files below `path` that are in tree `old` and changed or gone in `new`.
+    fn compare_trees(&self, old: Oid, new: Oid, path: &str, out: &mut Vec<(String, &'static str)>) {
+        // Trees that could not be read are reported where they were read.
+        let (Some(old), Some(new)) = (self.trees.get(&old), self.trees.get(&new)) else {
+            return;
+        };
+        // Large trees (`sources/`'s shards) are looked up by name; small ones scanned.
+        let by_name: Option<HashMap<&str, &Entry>> =
+            (new.len() > 16).then(|| new.iter().map(|e| (e.name.as_str(), e)).collect());
+        for entry in old.iter() {
+            let child = child_path(path, &entry.name);
+            let counterpart = match &by_name {
+                Some(map) => map.get(entry.name.as_str()).copied(),
+                None => new.get_name(&entry.name),
+            };
+            match counterpart {
+                Some(now) if now.id == entry.id => {}
+                Some(now)
+                    if entry.kind() == Some(ObjectType::Tree)
+                        && now.kind() == Some(ObjectType::Tree) =>
+                {
+                    self.compare_trees(entry.id, now.id, &child, out);
+                }
+                Some(now) if now.kind() == Some(ObjectType::Blob) => {
+                    if entry.kind() == Some(ObjectType::Blob) && anchor::write_once(&child) {
+                        out.push((child, "changed"));
+                    } else {
+                        self.removed_below(entry, &child, out);
+                    }
+                }
+                _ => self.removed_below(entry, &child, out),
+            }
+        }
+    }
+
+    /// Every write-once file at or below a removed entry.
+    fn removed_below(&self, entry: &Entry, path: &str, out: &mut Vec<(String, &'static str)>) {
+        match entry.kind() {
+            Some(ObjectType::Tree) => {
+                if let Some(tree) = self.trees.get(&entry.id) {
+                    for sub in tree.iter() {
+                        self.removed_below(sub, &child_path(path, &sub.name), out);
+                    }
+                }
+            }
+            _ if anchor::write_once(path) => out.push((path.to_owned(), "removed")),
+            _ => {}
+        }
+    }
+
     /// Checks every source (or those wanted) at the commit: records, chain, byte streams,
     /// current copies and index. Returns their versions for the observation checks.
-    fn sources(&mut self, tree: &Tree<'r>, wanted: Option<&HashSet<&SourceId>>) -> Versions {
+    fn sources(&mut self, tree: &Tree, wanted: Option<&HashSet<&SourceId>>) -> Versions {
         let mut out = Versions::new();
         let index = self.index(tree);
         let dirs = self.source_dirs(tree);
@@ -632,23 +674,23 @@ impl<'r, 'p> Verifier<'r, 'p> {
     }
 
     /// Every source directory below `sources/`, by id.
-    fn source_dirs(&mut self, tree: &Tree<'r>) -> BTreeMap<SourceId, String> {
+    fn source_dirs(&mut self, tree: &Tree) -> BTreeMap<SourceId, String> {
         let mut out = BTreeMap::new();
         let Some(sources) = self.child_tree(tree, "sources", "sources") else {
             return out;
         };
         for l1 in sources.iter() {
-            let n1 = l1.name().unwrap_or("?").to_owned();
-            let Some(t1) = self.child_tree_entry(&l1, &format!("sources/{n1}")) else {
+            let n1 = l1.name.as_str().to_owned();
+            let Some(t1) = self.child_tree_entry(l1, &format!("sources/{n1}")) else {
                 continue;
             };
             for l2 in t1.iter() {
-                let n2 = l2.name().unwrap_or("?").to_owned();
-                let Some(t2) = self.child_tree_entry(&l2, &format!("sources/{n1}/{n2}")) else {
+                let n2 = l2.name.as_str().to_owned();
+                let Some(t2) = self.child_tree_entry(l2, &format!("sources/{n1}/{n2}")) else {
                     continue;
                 };
                 for dir in t2.iter() {
-                    let name = dir.name().unwrap_or("?");
+                    let name = dir.name.as_str();
                     let path = format!("sources/{n1}/{n2}/{name}");
                     match SourceId::parse(name) {
                         Some(id) if id.as_str().starts_with(&format!("{n1}{n2}")) => {
@@ -668,27 +710,41 @@ impl<'r, 'p> Verifier<'r, 'p> {
         out
     }
 
-    fn child_tree(&mut self, tree: &Tree<'r>, name: &str, path: &str) -> Option<Tree<'r>> {
-        let entry = tree.get_name(name)?;
+    /// The tree at a path below `tree`, each tree on the way checked.
+    fn tree_at(&mut self, tree: &Tree, path: &str) -> Option<Rc<Tree>> {
+        let mut parts = path.split('/');
+        let first = parts.next()?;
+        let mut at = self.child_tree(tree, first, first)?;
+        let mut walked = first.to_owned();
+        for part in parts {
+            walked = child_path(&walked, part);
+            at = self.child_tree(&at, part, &walked)?;
+        }
+        Some(at)
+    }
+
+    fn child_tree(&mut self, tree: &Tree, name: &str, path: &str) -> Option<Rc<Tree>> {
+        let entry = tree.get_name(name)?.clone();
         self.child_tree_entry(&entry, path)
     }
 
-    fn child_tree_entry(&mut self, entry: &git2::TreeEntry<'_>, path: &str) -> Option<Tree<'r>> {
+    fn child_tree_entry(&mut self, entry: &Entry, path: &str) -> Option<Rc<Tree>> {
         if entry.kind() != Some(ObjectType::Tree) {
             return None;
         }
-        self.tree(entry.id(), path)
+        self.tree(entry.id, path)
     }
 
     /// A blob at a path below `tree`, read and re-hashed: `None` when there is no such entry,
     /// `Some(None)` when there is one but its object cannot be read (a problem already
     /// recorded).
-    fn blob(&mut self, tree: &Tree<'r>, rel: &str, path: &str) -> Option<Option<Vec<u8>>> {
-        let entry = tree.get_path(std::path::Path::new(rel)).ok()?;
+    fn blob(&mut self, tree: &Tree, rel: &str, path: &str) -> Option<Option<Vec<u8>>> {
+        let entry = tree.get_name(rel)?;
         if entry.kind() != Some(ObjectType::Blob) {
             return None;
         }
-        Some(self.object(entry.id(), ObjectType::Blob, path))
+        let id = entry.id;
+        Some(self.object(id, ObjectType::Blob, path))
     }
 
     /// Parses a JSON record, recording a problem when it does not parse.
@@ -714,14 +770,14 @@ impl<'r, 'p> Verifier<'r, 'p> {
         }
     }
 
-    fn index(&mut self, tree: &Tree<'r>) -> BTreeMap<SourceId, IndexEntry> {
+    fn index(&mut self, tree: &Tree) -> BTreeMap<SourceId, IndexEntry> {
         let mut out = BTreeMap::new();
         let Some(index) = self.child_tree(tree, store::INDEX_DIR, store::INDEX_DIR) else {
             return out;
         };
         for entry in index.iter() {
-            let path = format!("{}/{}", store::INDEX_DIR, entry.name().unwrap_or("?"));
-            let Some(data) = self.object(entry.id(), ObjectType::Blob, &path) else {
+            let path = format!("{}/{}", store::INDEX_DIR, entry.name.as_str());
+            let Some(data) = self.object(entry.id, ObjectType::Blob, &path) else {
                 continue;
             };
             for line in self.lines::<IndexEntry>(&data, &path) {
@@ -754,17 +810,13 @@ impl<'r, 'p> Verifier<'r, 'p> {
 
     fn source(
         &mut self,
-        tree: &Tree<'r>,
+        tree: &Tree,
         id: &SourceId,
         dir: &str,
         indexed: Option<&IndexEntry>,
     ) -> BTreeMap<u32, VersionRecord> {
         let mut versions = BTreeMap::new();
-        let Some(dir_tree) = tree
-            .get_path(std::path::Path::new(dir))
-            .ok()
-            .and_then(|e| self.child_tree_entry(&e, dir))
-        else {
+        let Some(dir_tree) = self.tree_at(tree, dir) else {
             return versions;
         };
         let source_path = format!("{dir}/source.json");
@@ -803,7 +855,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
             .child_tree(&dir_tree, "versions", &versions_dir)
             .map(|t| {
                 t.iter()
-                    .map(|e| (e.name().unwrap_or("?").to_owned(), e.id()))
+                    .map(|e| (e.name.as_str().to_owned(), e.id))
                     .collect()
             })
             .unwrap_or_default();
@@ -872,7 +924,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
             ] {
                 let path = format!("{dir}/{file}");
                 match dir_tree.get_name(file) {
-                    Some(entry) if entry.id().to_string() == blob.git_blob => {}
+                    Some(entry) if entry.id.to_string() == blob.git_blob => {}
                     Some(_) => self.problem(
                         ProblemKind::Inconsistent,
                         Some(id),
@@ -974,7 +1026,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
     /// an observation of the runs.
     fn observations(
         &mut self,
-        tree: &Tree<'r>,
+        tree: &Tree,
         versions: &Versions,
         wanted: Option<&HashSet<&SourceId>>,
     ) {
@@ -985,25 +1037,21 @@ impl<'r, 'p> Verifier<'r, 'p> {
             self.child_tree(tree, store::OBSERVATIONS_DIR, store::OBSERVATIONS_DIR)
         {
             for month in months.iter() {
-                let mpath = format!(
-                    "{}/{}",
-                    store::OBSERVATIONS_DIR,
-                    month.name().unwrap_or("?")
-                );
-                let Some(runs) = self.child_tree_entry(&month, &mpath) else {
+                let mpath = format!("{}/{}", store::OBSERVATIONS_DIR, month.name.as_str());
+                let Some(runs) = self.child_tree_entry(month, &mpath) else {
                     continue;
                 };
                 for run in runs.iter() {
-                    let rpath = format!("{mpath}/{}", run.name().unwrap_or("?"));
-                    let Some(files) = self.child_tree_entry(&run, &rpath) else {
+                    let rpath = format!("{mpath}/{}", run.name.as_str());
+                    let Some(files) = self.child_tree_entry(run, &rpath) else {
                         continue;
                     };
                     let mut contents: BTreeMap<String, String> = BTreeMap::new();
                     let mut manifest: Option<Vec<u8>> = None;
                     for file in files.iter() {
-                        let name = file.name().unwrap_or("?").to_owned();
+                        let name = file.name.as_str().to_owned();
                         let path = format!("{rpath}/{name}");
-                        let Some(data) = self.object(file.id(), ObjectType::Blob, &path) else {
+                        let Some(data) = self.object(file.id, ObjectType::Blob, &path) else {
                             continue;
                         };
                         if name == store::RUN_MANIFEST {
@@ -1042,8 +1090,8 @@ impl<'r, 'p> Verifier<'r, 'p> {
             return;
         };
         for file in state.iter() {
-            let path = format!("{}/{}", store::STATE_DIR, file.name().unwrap_or("?"));
-            let Some(data) = self.object(file.id(), ObjectType::Blob, &path) else {
+            let path = format!("{}/{}", store::STATE_DIR, file.name.as_str());
+            let Some(data) = self.object(file.id, ObjectType::Blob, &path) else {
                 continue;
             };
             for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
@@ -1272,18 +1320,6 @@ pub(crate) fn child_path(path: &str, name: &str) -> String {
     }
 }
 
-/// The git id of an object's content: SHA-1 of `<kind> <length>\0<content>`. Computed here
-/// (RustCrypto's SHA-1, which uses SHA-NI where the CPU has it) rather than by libgit2, whose
-/// collision-detecting SHA-1 took a fifth of a verification; the proof of content against
-/// tampering is the SHA-256 of each byte stream and record, not this.
-fn git_id(kind: ObjectType, data: &[u8]) -> Result<Oid, git2::Error> {
-    use sha1::Digest as _;
-    let mut hasher = sha1::Sha1::new();
-    hasher.update(format!("{} {}\0", kind.str(), data.len()).as_bytes());
-    hasher.update(data);
-    Oid::from_bytes(&hasher.finalize())
-}
-
 /// The first 12 hex digits of a hash, as the human output shows them.
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
@@ -1305,28 +1341,6 @@ fn version_of_path(path: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn object_ids_are_git_s() {
-        for (kind, data) in [
-            (ObjectType::Blob, &b""[..]),
-            (ObjectType::Blob, &b"hello\n"[..]),
-            (
-                ObjectType::Commit,
-                &b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"[..],
-            ),
-        ] {
-            assert_eq!(
-                git_id(kind, data).expect("id"),
-                Oid::hash_object(kind, data).expect("libgit2 id")
-            );
-        }
-        // The empty blob's well-known id.
-        assert_eq!(
-            git_id(ObjectType::Blob, b"").expect("id").to_string(),
-            "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
-        );
-    }
 
     #[test]
     fn paths_name_their_source_and_version() {
