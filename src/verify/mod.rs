@@ -12,12 +12,20 @@ pub mod anchor;
 pub mod bagit;
 mod objects;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use git2::{ObjectType, Oid, Repository};
 
 use objects::{Entry, Objects, Read, Tree};
+
+/// Sets and maps keyed by object ids and lines, with foldhash: SipHash was a tenth of a
+/// verification. (The keys come from the store, which `verify` reads whole anyway; foldhash is
+/// seeded per process.)
+type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use serde::Serialize;
 
 use crate::hash::sha256_hex;
@@ -141,14 +149,38 @@ pub fn verify(
     let mut v = Verifier::new(repo, commit, progress);
     let wanted: Option<HashSet<&SourceId>> =
         (!options.sources.is_empty()).then(|| options.sources.iter().collect());
-    if wanted.is_none() {
-        v.history(commit)?;
-    }
-    let Some(tree) = v.commit_tree(commit) else {
-        return Ok(v.report);
+    let blobs = if wanted.is_none() {
+        v.walk_history(commit)
+    } else {
+        Vec::new()
     };
-    let versions = v.sources(&tree, wanted.as_ref());
-    v.observations(&tree, &versions, wanted.as_ref());
+    // The blobs (most of the bytes) are re-hashed on two threads while this one checks the
+    // records, which are read again where they are parsed.
+    let done = std::sync::Arc::new(AtomicUsize::new(0));
+    v.background = Some(std::sync::Arc::clone(&done));
+    let root = v.commit_tree(commit);
+    let repo_path = repo.path().to_path_buf();
+    let hashed = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| hash_blobs(&blobs, &repo_path, &done));
+        if let Some(tree) = &root {
+            let versions = v.sources(tree, wanted.as_ref());
+            v.observations(tree, &versions, wanted.as_ref());
+        }
+        while !hashing.is_finished() {
+            v.tick();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        hashing.join()
+    });
+    v.background = None;
+    // A hashing thread that panicked (a bug) leaves its blobs to be read here.
+    let hashed =
+        hashed.unwrap_or_else(|_| std::iter::repeat_with(|| None).take(blobs.len()).collect());
+    v.record_hashes(&blobs, hashed);
+    v.check_streams();
+    if root.is_none() {
+        return Ok(v.report);
+    }
     if let Some(token) = &options.anchor {
         v.anchor(commit, token)?;
         v.report.anchor = Some(token.trim().to_owned());
@@ -165,11 +197,12 @@ pub fn verify_unreadable(path: &std::path::Path) -> Result<Report, Error> {
     if repo.find_commit(commit).is_ok() {
         let mut nothing = |_| {};
         let mut v = Verifier::new(&repo, commit, &mut nothing);
-        v.history(commit)?;
+        v.history(commit);
         if let Some(tree) = v.commit_tree(commit) {
             let versions = v.sources(&tree, None);
             v.observations(&tree, &versions, None);
         }
+        v.check_streams();
         return Ok(v.report);
     }
     let mut report = Report {
@@ -202,6 +235,13 @@ pub fn verify_unreadable(path: &std::path::Path) -> Result<Report, Error> {
     Ok(report)
 }
 
+/// A line of a state file, and where it is.
+struct StateLine {
+    path: String,
+    line: Vec<u8>,
+    observation: Observation,
+}
+
 /// Each checked source's version records, by number, for the observation checks.
 type Versions = BTreeMap<SourceId, BTreeMap<u32, VersionRecord>>;
 
@@ -210,14 +250,21 @@ struct Verifier<'r, 'p> {
     objects: Objects,
     /// Trees read so far, parsed: the history walk reads every tree, the later checks and the
     /// comparison of each commit with its parent find them here.
-    trees: HashMap<Oid, Rc<Tree>>,
+    trees: FastMap<Oid, Rc<Tree>>,
     /// Commits read so far: their tree and parents.
-    commits: HashMap<Oid, (Oid, Vec<Oid>)>,
+    commits: FastMap<Oid, (Oid, Vec<Oid>)>,
     /// Objects already re-hashed (each is read once however often it is referenced).
-    seen: HashSet<Oid>,
+    seen: FastSet<Oid>,
+    /// Objects found missing or unreadable, reported once where they were first read (and
+    /// again for each stream record that names them, with its version).
+    failed: FastMap<Oid, ProblemKind>,
+    /// Byte streams to check against their records once every blob is hashed.
+    streams: Vec<(SourceId, u32, store::record::StoredBlob, &'static str)>,
+    /// Blobs re-hashed so far by the background threads, for the progress shown.
+    background: Option<std::sync::Arc<AtomicUsize>>,
     /// SHA-256 and length of each blob read, so that a byte stream read while walking the
     /// history is not read again to check its record.
-    digests: std::collections::HashMap<Oid, (String, u64)>,
+    digests: FastMap<Oid, (String, u64)>,
     report: Report,
     progress: &'p mut dyn FnMut(usize),
 }
@@ -227,10 +274,13 @@ impl<'r, 'p> Verifier<'r, 'p> {
         Verifier {
             repo,
             objects: Objects::new(repo.path()),
-            trees: HashMap::new(),
-            commits: HashMap::new(),
-            seen: HashSet::new(),
-            digests: std::collections::HashMap::new(),
+            trees: FastMap::default(),
+            commits: FastMap::default(),
+            seen: FastSet::default(),
+            failed: FastMap::default(),
+            streams: Vec::new(),
+            background: None,
+            digests: FastMap::default(),
             report: Report {
                 commit: commit.to_string(),
                 ..Report::default()
@@ -260,9 +310,13 @@ impl<'r, 'p> Verifier<'r, 'p> {
     /// Reads an object and checks that it hashes to its id; `None` (with the problem recorded)
     /// when it is missing or damaged.
     fn object(&mut self, oid: Oid, kind: ObjectType, path: &str) -> Option<Vec<u8>> {
+        if self.failed.contains_key(&oid) {
+            return None;
+        }
         let object = match self.objects.read(oid) {
             Read::Found(object) => object,
             Read::Missing => {
+                self.failed.insert(oid, ProblemKind::MissingObject);
                 self.object_problem(
                     ProblemKind::MissingObject,
                     oid,
@@ -272,6 +326,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
                 return None;
             }
             Read::Unreadable(why) => {
+                self.failed.insert(oid, ProblemKind::CorruptObject);
                 self.object_problem(
                     ProblemKind::CorruptObject,
                     oid,
@@ -289,10 +344,19 @@ impl<'r, 'p> Verifier<'r, 'p> {
             }
             self.report.checked.objects += 1;
             self.report.checked.object_bytes += data.len() as u64;
-            (self.progress)(self.report.checked.objects);
+            self.tick();
             self.check_id(oid, object.actual_id, object.kind, kind, path);
         }
         Some(object.into_data())
+    }
+
+    /// Shows the objects checked so far, here and by the background threads.
+    fn tick(&mut self) {
+        let background = self
+            .background
+            .as_ref()
+            .map_or(0, |done| done.load(Ordering::Relaxed));
+        (self.progress)(self.report.checked.objects + background);
     }
 
     /// Records a problem when an object's content does not hash to its id, or is not of the
@@ -389,14 +453,22 @@ impl<'r, 'p> Verifier<'r, 'p> {
 
     /// Checks every object of every commit on the branch, and that no commit changed or removed
     /// a record that is written once (version records, observation run files).
-    fn history(&mut self, head: Oid) -> Result<(), Error> {
+    fn history(&mut self, head: Oid) {
+        let blobs = self.walk_history(head);
+        let hashed = hash_blobs(&blobs, self.repo.path(), &AtomicUsize::new(0));
+        self.record_hashes(&blobs, hashed);
+    }
+
+    /// Walks the history: every commit and tree re-hashed, each commit compared with its
+    /// parents; returns the blobs found, to re-hash with [`hash_blobs`].
+    fn walk_history(&mut self, head: Oid) -> Vec<(Oid, String)> {
         // Walked by hand rather than with a revwalk, which stops at the first missing commit:
         // a missing commit is a problem to report, and the rest of the history still counts.
         let mut stack = vec![head];
-        let mut visited = HashSet::new();
+        let mut visited = FastSet::default();
         // Blobs are queued while the trees are walked, and re-hashed afterwards on two threads.
         let mut blobs: Vec<(Oid, String)> = Vec::new();
-        let mut queued: HashSet<Oid> = HashSet::new();
+        let mut queued: FastSet<Oid> = FastSet::default();
         // Each commit and a parent, compared once every tree is read.
         let mut pairs: Vec<(Oid, Oid, Oid)> = Vec::new();
         while let Some(commit) = stack.pop() {
@@ -423,57 +495,40 @@ impl<'r, 'p> Verifier<'r, 'p> {
             };
             self.immutable_records(parent_tree, tree, commit);
         }
-        self.hash_blobs(blobs);
-        Ok(())
+        blobs
     }
 
-    /// Reads and re-hashes blobs on two threads (each with its own handle on the repository,
-    /// which is not shared between threads), then records what they found in order.
-    fn hash_blobs(&mut self, blobs: Vec<(Oid, String)>) {
-        enum Hashed {
-            Missing,
-            Unreadable(String),
-            Blob {
-                kind: ObjectType,
-                id: Oid,
-                sha256: String,
-                len: u64,
-            },
-        }
-        let path = self.repo.path().to_path_buf();
-        let results = on_two_threads(
-            &blobs,
-            || Some(Objects::new(&path)),
-            |objects, (oid, _)| match objects.read(*oid) {
-                objects::Read::Missing => Hashed::Missing,
-                objects::Read::Unreadable(why) => Hashed::Unreadable(why),
-                objects::Read::Found(object) => Hashed::Blob {
-                    kind: object.kind,
-                    id: object.actual_id,
-                    sha256: sha256_hex(object.data()),
-                    len: object.data().len() as u64,
-                },
-            },
-        );
+    /// Records what [`hash_blobs`] found, in the blobs' order; blobs already read (and
+    /// reported) by the other checks meanwhile are not counted twice.
+    fn record_hashes(&mut self, blobs: &[(Oid, String)], results: Vec<Option<Hashed>>) {
         let mut undone = Vec::new();
         for ((oid, path), read) in blobs.iter().zip(results) {
             let Some(read) = read else {
                 undone.push((*oid, path.clone()));
                 continue;
             };
+            if self.seen.contains(oid) || self.failed.contains_key(oid) {
+                continue;
+            }
             match read {
-                Hashed::Missing => self.object_problem(
-                    ProblemKind::MissingObject,
-                    *oid,
-                    path,
-                    "the object is missing from the store",
-                ),
-                Hashed::Unreadable(why) => self.object_problem(
-                    ProblemKind::CorruptObject,
-                    *oid,
-                    path,
-                    format!("the object cannot be read: {why}"),
-                ),
+                Hashed::Missing => {
+                    self.failed.insert(*oid, ProblemKind::MissingObject);
+                    self.object_problem(
+                        ProblemKind::MissingObject,
+                        *oid,
+                        path,
+                        "the object is missing from the store",
+                    );
+                }
+                Hashed::Unreadable(why) => {
+                    self.failed.insert(*oid, ProblemKind::CorruptObject);
+                    self.object_problem(
+                        ProblemKind::CorruptObject,
+                        *oid,
+                        path,
+                        format!("the object cannot be read: {why}"),
+                    );
+                }
                 Hashed::Blob {
                     kind,
                     id,
@@ -485,7 +540,6 @@ impl<'r, 'p> Verifier<'r, 'p> {
                     }
                     self.report.checked.objects += 1;
                     self.report.checked.object_bytes += len;
-                    (self.progress)(self.report.checked.objects);
                     if kind == ObjectType::Blob {
                         self.digests.insert(*oid, (sha256, len));
                     }
@@ -493,6 +547,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
                 }
             }
         }
+        self.tick();
         // A thread that could not open the repository leaves blobs unread: read them here.
         for (oid, path) in undone {
             self.object(oid, ObjectType::Blob, &path);
@@ -505,7 +560,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
         tree: &Tree,
         path: &str,
         blobs: &mut Vec<(Oid, String)>,
-        queued: &mut HashSet<Oid>,
+        queued: &mut FastSet<Oid>,
     ) {
         for entry in tree.iter() {
             let child = child_path(path, entry.name.as_str());
@@ -589,7 +644,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
             return;
         };
         // Large trees (`sources/`'s shards) are looked up by name; small ones scanned.
-        let by_name: Option<HashMap<&str, &Entry>> =
+        let by_name: Option<FastMap<&str, &Entry>> =
             (new.len() > 16).then(|| new.iter().map(|e| (e.name.as_str(), e)).collect());
         for entry in old.iter() {
             let child = child_path(path, &entry.name);
@@ -970,9 +1025,27 @@ impl<'r, 'p> Verifier<'r, 'p> {
         versions
     }
 
+    /// Queues a stored byte stream for [`Self::check_streams`], once every blob is hashed.
+    fn stream(
+        &mut self,
+        id: &SourceId,
+        version: u32,
+        blob: &store::record::StoredBlob,
+        what: &'static str,
+    ) {
+        self.streams.push((id.clone(), version, blob.clone(), what));
+    }
+
+    /// Checks the queued byte streams against their records.
+    fn check_streams(&mut self) {
+        for (id, version, blob, what) in std::mem::take(&mut self.streams) {
+            self.check_stream(&id, version, &blob, what);
+        }
+    }
+
     /// Checks a stored byte stream against its record: the blob exists, hashes to its id, and
     /// has the recorded length and SHA-256.
-    fn stream(
+    fn check_stream(
         &mut self,
         id: &SourceId,
         version: u32,
@@ -993,6 +1066,16 @@ impl<'r, 'p> Verifier<'r, 'p> {
             );
             return;
         };
+        if let Some(&kind) = self.failed.get(&oid) {
+            let detail = match kind {
+                ProblemKind::MissingObject => {
+                    format!("the stored {what} are missing from the store")
+                }
+                _ => format!("the stored {what} cannot be read"),
+            };
+            self.object_problem(kind, oid, &path, detail);
+            return;
+        }
         // Read (and re-hashed) once: while walking the history, or now.
         let digest = match self.digests.get(&oid) {
             Some(digest) => Some(digest.clone()),
@@ -1030,7 +1113,9 @@ impl<'r, 'p> Verifier<'r, 'p> {
         versions: &Versions,
         wanted: Option<&HashSet<&SourceId>>,
     ) {
-        let mut seen_lines: HashSet<Vec<u8>> = HashSet::new();
+        // State lines first: each must be found among the runs' lines.
+        let state = self.state_lines(tree, wanted);
+        let mut unmatched: FastSet<&[u8]> = state.iter().map(|s| s.line.as_slice()).collect();
         // The last run with a manifest so far: its name and its manifest's SHA-256.
         let mut chain: Option<(String, String)> = None;
         if let Some(months) =
@@ -1075,7 +1160,9 @@ impl<'r, 'p> Verifier<'r, 'p> {
                                 continue;
                             }
                             self.report.checked.observations += 1;
-                            seen_lines.insert(line.to_vec());
+                            if !unmatched.is_empty() {
+                                unmatched.remove(line);
+                            }
                             self.observation(&observation, versions, &path);
                         }
                     }
@@ -1085,9 +1172,29 @@ impl<'r, 'p> Verifier<'r, 'p> {
                 }
             }
         }
-        // State lines: each is the observation that began a state, so it is in the runs.
+        // Each state line is the observation that began a state, so it is in the runs.
+        for line in &state {
+            if unmatched.contains(line.line.as_slice()) {
+                self.problem(
+                    ProblemKind::DanglingReference,
+                    Some(&line.observation.source),
+                    Some(line.observation.version),
+                    Some(&line.path),
+                    format!(
+                        "the state names an observation at {} that no run holds: an observation was removed",
+                        line.observation.at
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The state files' lines (of the sources wanted) that parse; a problem for each that
+    /// does not.
+    fn state_lines(&mut self, tree: &Tree, wanted: Option<&HashSet<&SourceId>>) -> Vec<StateLine> {
+        let mut out = Vec::new();
         let Some(state) = self.child_tree(tree, store::STATE_DIR, store::STATE_DIR) else {
-            return;
+            return out;
         };
         for file in state.iter() {
             let path = format!("{}/{}", store::STATE_DIR, file.name.as_str());
@@ -1108,20 +1215,14 @@ impl<'r, 'p> Verifier<'r, 'p> {
                 if wanted.is_some_and(|w| !w.contains(&observation.source)) {
                     continue;
                 }
-                if !seen_lines.contains(line) {
-                    self.problem(
-                        ProblemKind::DanglingReference,
-                        Some(&observation.source),
-                        Some(observation.version),
-                        Some(&path),
-                        format!(
-                            "the state names an observation at {} that no run holds: an observation was removed",
-                            observation.at
-                        ),
-                    );
-                }
+                out.push(StateLine {
+                    path: path.clone(),
+                    line: line.to_vec(),
+                    observation,
+                });
             }
         }
+        out
     }
 
     /// Checks a run against its manifest and the chain of manifests: the manifest lists exactly
@@ -1271,6 +1372,40 @@ impl<'r, 'p> Verifier<'r, 'p> {
             );
         }
     }
+}
+
+/// What re-hashing a blob found.
+enum Hashed {
+    Missing,
+    Unreadable(String),
+    Blob {
+        kind: ObjectType,
+        id: Oid,
+        sha256: String,
+        len: u64,
+    },
+}
+
+/// Reads and re-hashes blobs on two threads (each with its own reader: libgit2's handles are
+/// not shared between threads), counting them in `done` as they go.
+fn hash_blobs(blobs: &[(Oid, String)], repo: &Path, done: &AtomicUsize) -> Vec<Option<Hashed>> {
+    on_two_threads(
+        blobs,
+        || Some(Objects::new(repo)),
+        |objects, (oid, _)| {
+            done.fetch_add(1, Ordering::Relaxed);
+            match objects.read(*oid) {
+                Read::Missing => Hashed::Missing,
+                Read::Unreadable(why) => Hashed::Unreadable(why),
+                Read::Found(object) => Hashed::Blob {
+                    kind: object.kind,
+                    id: object.actual_id,
+                    sha256: sha256_hex(object.data()),
+                    len: object.data().len() as u64,
+                },
+            }
+        },
+    )
 }
 
 /// Runs `work` over `items` on two threads, each with its own state from `state` (a libgit2
