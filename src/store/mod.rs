@@ -25,6 +25,7 @@
 //! point leaves either the old or the new state, plus at worst unreferenced objects.
 
 mod lock;
+mod loose;
 pub mod record;
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,9 @@ pub const INDEX_DIR: &str = "index";
 pub const DEFAULT_DIR: &str = ".verbatim";
 /// The branch holding the store's state.
 pub const BRANCH: &str = "refs/heads/main";
+
+/// Git's setting for the zlib level of loose objects, which verbatim honours for blobs.
+const LOOSE_COMPRESSION: &str = "core.looseCompression";
 const MARKER: &str = "verbatim-store.json";
 const LOCK_FILE: &str = "verbatim.lock";
 
@@ -188,6 +192,9 @@ pub fn locate(explicit: Option<&Path>, cwd: &Path) -> Result<PathBuf, Error> {
 pub struct Store {
     repo: Repository,
     path: PathBuf,
+    /// The zlib level blobs are written at, when the store's config sets one
+    /// (`core.looseCompression`; new stores set 0); else libgit2's.
+    loose_level: Option<u32>,
 }
 
 impl std::fmt::Debug for Store {
@@ -232,6 +239,8 @@ impl Store {
                 let mut config = repo.config()?;
                 config.set_i64("verbatim.formatversion", i64::from(FORMAT_VERSION))?;
                 config.set_bool("core.logAllRefUpdates", true)?;
+                // Blobs stored, not deflated: see `loose`.
+                config.set_i64(LOOSE_COMPRESSION, 0)?;
             }
             let created_at = capture::now();
             let meta = StoreMeta {
@@ -280,9 +289,16 @@ impl Store {
         };
         let repo =
             Repository::open_bare(path).map_err(|_| not_a_store("not a bare git repository"))?;
+        let loose_level = repo
+            .config()
+            .and_then(|c| c.get_i64(LOOSE_COMPRESSION))
+            .ok()
+            .and_then(|level| u32::try_from(level).ok())
+            .filter(|level| *level <= 9);
         let store = Store {
             repo,
             path: path.to_path_buf(),
+            loose_level,
         };
         let meta: StoreMeta = {
             let snapshot = store.snapshot().map_err(|e| {
@@ -792,6 +808,21 @@ pub struct Staged {
 }
 
 impl Store {
+    /// Writes a blob at the store's zlib level (see `loose`), or through libgit2 when the store
+    /// names none.
+    fn write_blob(&self, bytes: &[u8]) -> Result<Oid, Error> {
+        match self.loose_level {
+            // Where a transaction's objects are flushed at once at commit (Linux), not one by one.
+            Some(level) => loose::write_blob(
+                &self.repo,
+                bytes,
+                level,
+                FSYNC.load(std::sync::atomic::Ordering::SeqCst) && !cfg!(target_os = "linux"),
+            ),
+            None => Ok(self.repo.blob(bytes)?),
+        }
+    }
+
     /// Writes a capture's bytes and text as git blobs now and keeps only their ids and hashes.
     pub fn stage(&self, capture: Capture) -> Result<Staged, Error> {
         self.stage_borrowed(&capture)
@@ -803,7 +834,7 @@ impl Store {
             Ok(StoredBlob {
                 sha256: sha256_hex(bytes),
                 bytes: bytes.len() as u64,
-                git_blob: self.repo.blob(bytes)?.to_string(),
+                git_blob: self.write_blob(bytes)?.to_string(),
             })
         };
         let extracted = &capture.extracted;
@@ -1204,7 +1235,7 @@ impl Transaction<'_> {
     }
 
     fn put(&mut self, path: String, bytes: &[u8]) -> Result<(), Error> {
-        let oid = self.store.repo.blob(bytes)?;
+        let oid = self.store.write_blob(bytes)?;
         self.edits.insert(path, oid);
         Ok(())
     }

@@ -90,3 +90,74 @@ fn stock_git_reads_the_store() {
     env.git(&["fsck", "--full", "--strict", "--no-progress"])
         .ok();
 }
+
+/// A source's current text blob and the type of its loose object's first deflate block.
+fn text_blob_level(env: &TestEnv, doc: &str) -> (String, u8) {
+    let list: serde_json::Value =
+        serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
+    let entry = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|s| s["locator"].as_str().is_some_and(|l| l.ends_with(doc)))
+        .expect("source listed");
+    let id = entry["id"].as_str().expect("id");
+    let path = format!("main:sources/{}/{}/{id}/text.txt", &id[..2], &id[2..4]);
+    let blob = env.git(&["rev-parse", &path]).ok().stdout.trim().to_owned();
+    let file = env
+        .store()
+        .join("objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    let bytes = std::fs::read(file).expect("loose object");
+    // BTYPE, bits 1–2 of the byte after the two-byte zlib header: 0 for a stored block.
+    (blob, bytes[2] & 0b110)
+}
+
+#[test]
+fn new_stores_keep_blobs_stored_and_honour_git_s_loose_compression() {
+    let env = TestEnv::with_store();
+    let text = "A paragraph that zlib would shrink a great deal. ".repeat(200);
+    let doc = env.write("a.txt", text.as_bytes());
+    env.run(&["add", doc.to_str().expect("utf-8")]).ok();
+    let (blob, btype) = text_blob_level(&env, "a.txt");
+    assert_eq!(btype, 0, "the blob is deflated, not stored");
+    let size = std::fs::metadata(
+        env.store()
+            .join("objects")
+            .join(&blob[..2])
+            .join(&blob[2..]),
+    )
+    .expect("object")
+    .len();
+    assert!(
+        size > text.len() as u64,
+        "{size} bytes for {} of text",
+        text.len()
+    );
+    env.git(&["fsck", "--full", "--strict", "--no-progress"])
+        .ok();
+
+    // Git's own setting turns deflating back on, for the blobs written from then on.
+    env.git(&["config", "core.looseCompression", "6"]).ok();
+    let doc = env.write("b.txt", format!("Another. {text}").as_bytes());
+    env.run(&["add", doc.to_str().expect("utf-8")]).ok();
+    let (blob, btype) = text_blob_level(&env, "b.txt");
+    assert_ne!(btype, 0, "the blob is stored, not deflated");
+    let size = std::fs::metadata(
+        env.store()
+            .join("objects")
+            .join(&blob[..2])
+            .join(&blob[2..]),
+    )
+    .expect("object")
+    .len();
+    assert!(
+        size < text.len() as u64 / 10,
+        "{size} bytes for {} of text",
+        text.len()
+    );
+    env.git(&["fsck", "--full", "--strict", "--no-progress"])
+        .ok();
+    env.run(&["verify"]).ok();
+}
