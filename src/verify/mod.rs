@@ -149,33 +149,64 @@ pub fn verify(
     let mut v = Verifier::new(repo, commit, progress);
     let wanted: Option<HashSet<&SourceId>> =
         (!options.sources.is_empty()).then(|| options.sources.iter().collect());
-    let blobs = if wanted.is_none() {
-        v.walk_history(commit)
-    } else {
-        Vec::new()
-    };
-    // The blobs (most of the bytes) are re-hashed on two threads while this one checks the
-    // records, which are read again where they are parsed.
+    // Blobs (most of the bytes) are re-hashed on two threads as the history walk finds them,
+    // while this thread walks on and then checks the records, which it reads again where they
+    // are parsed.
     let done = std::sync::Arc::new(AtomicUsize::new(0));
     v.background = Some(std::sync::Arc::clone(&done));
-    let root = v.commit_tree(commit);
     let repo_path = repo.path().to_path_buf();
-    let hashed = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| hash_blobs(&blobs, &repo_path, &done));
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Oid)>();
+    let rx = std::sync::Mutex::new(rx);
+    let (blobs, root, hashed) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut objects = Objects::new(&repo_path);
+                    let mut out = Vec::new();
+                    loop {
+                        // The lock is held only to take the next blob.
+                        let next = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((i, oid)) = next else { break };
+                        out.push((i, hash_blob(&mut objects, oid)));
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    out
+                })
+            })
+            .collect();
+        let blobs = if wanted.is_none() {
+            v.walk_history(commit, &mut |i, oid| {
+                // A worker gone (it panicked) leaves its blobs to be read below.
+                let _ = tx.send((i, oid));
+            })
+        } else {
+            Vec::new()
+        };
+        drop(tx);
+        let root = v.commit_tree(commit);
         if let Some(tree) = &root {
             let versions = v.sources(tree, wanted.as_ref());
             v.observations(tree, &versions, wanted.as_ref());
         }
-        while !hashing.is_finished() {
+        while !workers.iter().all(|w| w.is_finished()) {
             v.tick();
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        hashing.join()
+        let mut hashed: Vec<Option<Hashed>> =
+            std::iter::repeat_with(|| None).take(blobs.len()).collect();
+        for worker in workers {
+            for (i, h) in worker.join().unwrap_or_default() {
+                if let Some(slot) = hashed.get_mut(i) {
+                    *slot = Some(h);
+                }
+            }
+        }
+        (blobs, root, hashed)
     });
     v.background = None;
-    // A hashing thread that panicked (a bug) leaves its blobs to be read here.
-    let hashed =
-        hashed.unwrap_or_else(|_| std::iter::repeat_with(|| None).take(blobs.len()).collect());
     v.record_hashes(&blobs, hashed);
     v.check_streams();
     if root.is_none() {
@@ -454,14 +485,15 @@ impl<'r, 'p> Verifier<'r, 'p> {
     /// Checks every object of every commit on the branch, and that no commit changed or removed
     /// a record that is written once (version records, observation run files).
     fn history(&mut self, head: Oid) {
-        let blobs = self.walk_history(head);
+        let blobs = self.walk_history(head, &mut |_, _| {});
         let hashed = hash_blobs(&blobs, self.repo.path(), &AtomicUsize::new(0));
         self.record_hashes(&blobs, hashed);
     }
 
     /// Walks the history: every commit and tree re-hashed, each commit compared with its
-    /// parents; returns the blobs found, to re-hash with [`hash_blobs`].
-    fn walk_history(&mut self, head: Oid) -> Vec<(Oid, String)> {
+    /// parents; returns the blobs found, each also given to `queue` (with its index) as it is
+    /// found, so that it can be re-hashed meanwhile.
+    fn walk_history(&mut self, head: Oid, queue: &mut dyn FnMut(usize, Oid)) -> Vec<(Oid, String)> {
         // Walked by hand rather than with a revwalk, which stops at the first missing commit:
         // a missing commit is a problem to report, and the rest of the history still counts.
         let mut stack = vec![head];
@@ -482,7 +514,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
             let Some(tree) = self.tree(tree_id, "") else {
                 continue;
             };
-            self.walk_tree(&tree, "", &mut blobs, &mut queued);
+            self.walk_tree(&tree, "", &mut blobs, &mut queued, queue);
             for parent in parents {
                 stack.push(parent);
                 pairs.push((commit, tree_id, parent));
@@ -561,6 +593,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
         path: &str,
         blobs: &mut Vec<(Oid, String)>,
         queued: &mut FastSet<Oid>,
+        queue: &mut dyn FnMut(usize, Oid),
     ) {
         for entry in tree.iter() {
             let child = child_path(path, entry.name.as_str());
@@ -570,10 +603,11 @@ impl<'r, 'p> Verifier<'r, 'p> {
             match entry.kind() {
                 Some(ObjectType::Tree) => {
                     if let Some(sub) = self.tree(entry.id, &child) {
-                        self.walk_tree(&sub, &child, blobs, queued);
+                        self.walk_tree(&sub, &child, blobs, queued, queue);
                     }
                 }
                 Some(ObjectType::Blob) if queued.insert(entry.id) => {
+                    queue(blobs.len(), entry.id);
                     blobs.push((entry.id, child));
                 }
                 _ => {}
@@ -1394,18 +1428,25 @@ fn hash_blobs(blobs: &[(Oid, String)], repo: &Path, done: &AtomicUsize) -> Vec<O
         || Some(Objects::new(repo)),
         |objects, (oid, _)| {
             done.fetch_add(1, Ordering::Relaxed);
-            match objects.read(*oid) {
-                Read::Missing => Hashed::Missing,
-                Read::Unreadable(why) => Hashed::Unreadable(why),
-                Read::Found(object) => Hashed::Blob {
-                    kind: object.kind,
-                    id: object.actual_id,
-                    sha256: sha256_hex(object.data()),
-                    len: object.data().len() as u64,
-                },
-            }
+            hash_blob(objects, *oid)
         },
     )
+}
+
+/// Reads and re-hashes one blob.
+fn hash_blob(objects: &mut Objects, oid: Oid) -> Hashed {
+    match objects.hash(oid) {
+        Ok(h) => Hashed::Blob {
+            kind: h.kind,
+            id: h.actual_id,
+            sha256: h.sha256,
+            len: h.len,
+        },
+        Err(Read::Missing) => Hashed::Missing,
+        Err(Read::Unreadable(why)) => Hashed::Unreadable(why),
+        // `hash` gives a found object as its hashes.
+        Err(Read::Found(_)) => Hashed::Unreadable("read but not hashed (a bug)".into()),
+    }
 }
 
 /// Runs `work` over `items` on two threads, each with its own state from `state` (a libgit2
