@@ -59,6 +59,10 @@ pub(crate) struct Objects {
     repo_path: PathBuf,
     raw: Vec<u8>,
     segments: Vec<std::ops::Range<usize>>,
+    /// The `objects/xx` directories opened so far, by their first byte: files are opened
+    /// relative to them, so that the kernel does not walk the whole path for every object.
+    #[cfg(unix)]
+    dirs: Vec<Option<std::fs::File>>,
 }
 
 /// What [`Objects::hash`] computes of a blob.
@@ -82,6 +86,8 @@ impl Objects {
             repo_path: repo_path.to_path_buf(),
             raw: Vec::new(),
             segments: Vec::new(),
+            #[cfg(unix)]
+            dirs: std::iter::repeat_with(|| None).take(256).collect(),
         }
     }
 
@@ -119,20 +125,61 @@ impl Objects {
     /// Reads an object's loose file into `raw`; an object that has none is read through
     /// libgit2 instead, and what that found is the error.
     fn load(&mut self, oid: Oid) -> Result<(), Read> {
-        let path = self.loose_path(oid);
         self.raw.clear();
         // Read, not mapped: unmapping on one thread stalls the other (TLB shootdowns), which
-        // cost more than the copy (measured).
-        let loaded = std::fs::File::open(&path)
-            .and_then(|mut file| io::Read::read_to_end(&mut file, &mut self.raw).map(|_| ()));
+        // cost more than the copy (measured). Read to its end without asking its size first
+        // (`Take` has no size hint): `raw` keeps its capacity from one object to the next.
+        let loaded = self.open_loose(oid).and_then(|file| {
+            io::Read::read_to_end(&mut io::Read::take(file, u64::MAX), &mut self.raw).map(|_| ())
+        });
         match loaded {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(self.read_by_libgit2(oid)),
             Err(e) => Err(Read::Unreadable(format!(
                 "cannot read {}: {e}",
-                path.display()
+                self.loose_path(oid).display()
             ))),
         }
+    }
+
+    /// Opens an object's loose file, relative to its directory's handle.
+    #[cfg(unix)]
+    fn open_loose(&mut self, oid: Oid) -> io::Result<std::fs::File> {
+        use std::os::fd::{AsRawFd as _, FromRawFd as _};
+        let bytes = oid.as_bytes();
+        let slot = usize::from(bytes[0]);
+        if self.dirs[slot].is_none() {
+            let hex = oid.to_string();
+            self.dirs[slot] = Some(std::fs::File::open(self.dir.join(&hex[..2]))?);
+        }
+        let Some(dir) = &self.dirs[slot] else {
+            return Err(io::ErrorKind::NotFound.into());
+        };
+        // The 38 hex digits after the directory's two, NUL-terminated.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut name = [0u8; 39];
+        for (i, b) in bytes[1..].iter().enumerate() {
+            name[2 * i] = HEX[usize::from(b >> 4)];
+            name[2 * i + 1] = HEX[usize::from(b & 15)];
+        }
+        // SAFETY: `name` is NUL-terminated and outlives the call; `dir` is an open directory.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr().cast(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    }
+
+    #[cfg(not(unix))]
+    fn open_loose(&mut self, oid: Oid) -> io::Result<std::fs::File> {
+        std::fs::File::open(self.loose_path(oid))
     }
 
     /// Inflates and hashes the loose object in `raw`.
@@ -206,6 +253,40 @@ fn hash_stored(
     segments: &mut Vec<std::ops::Range<usize>>,
 ) -> Option<Result<Hashes, String>> {
     use sha1::Digest as _;
+    let (kind, len, nul) = match stored_blocks(raw, segments)? {
+        Ok(found) => found,
+        Err(why) => return Some(Err(why)),
+    };
+    let mut sha1 = sha1::Sha1::new();
+    let mut sha256 = sha2::Sha256::new();
+    let mut skip = nul + 1;
+    for s in segments.iter() {
+        let bytes = &raw[s.clone()];
+        sha1.update(bytes);
+        let content = &bytes[skip.min(bytes.len())..];
+        skip -= skip.min(bytes.len());
+        sha2::Digest::update(&mut sha256, content);
+    }
+    let actual_id = match Oid::from_bytes(&sha1.finalize()) {
+        Ok(id) => id,
+        Err(e) => return Some(Err(e.message().to_owned())),
+    };
+    Some(Ok(Hashes {
+        kind,
+        actual_id,
+        sha256: crate::hash::to_hex(&sha2::Digest::finalize(sha256)),
+        len: len as u64,
+    }))
+}
+
+/// Parses a loose object made only of stored blocks: `None` when it has a deflated block (or
+/// is not a zlib stream at all: inflating will say why), else its kind, content length and
+/// where its header ends, with `segments` holding the blocks' byte ranges in `raw`, or what is
+/// damaged. The Adler-32 is checked as inflating would.
+fn stored_blocks(
+    raw: &[u8],
+    segments: &mut Vec<std::ops::Range<usize>>,
+) -> Option<Result<(ObjectType, usize, usize), String>> {
     // The zlib header: deflate, no preset dictionary, a valid check value.
     let (&cmf, &flg) = (raw.first()?, raw.get(1)?);
     if cmf & 0x0f != 8 || flg & 0x20 != 0 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 {
@@ -268,26 +349,7 @@ fn hash_stored(
             total - nul - 1
         )));
     }
-    let mut sha1 = sha1::Sha1::new();
-    let mut sha256 = sha2::Sha256::new();
-    let mut skip = nul + 1;
-    for s in segments.iter() {
-        let bytes = &raw[s.clone()];
-        sha1.update(bytes);
-        let content = &bytes[skip.min(bytes.len())..];
-        skip -= skip.min(bytes.len());
-        sha2::Digest::update(&mut sha256, content);
-    }
-    let actual_id = match Oid::from_bytes(&sha1.finalize()) {
-        Ok(id) => id,
-        Err(e) => return Some(Err(e.message().to_owned())),
-    };
-    Some(Ok(Hashes {
-        kind,
-        actual_id,
-        sha256: crate::hash::to_hex(&sha2::Digest::finalize(sha256)),
-        len: len as u64,
-    }))
+    Some(Ok((kind, len, nul)))
 }
 
 /// Parses an object header's `<kind> <length>`.
@@ -307,6 +369,16 @@ fn parse_header(header: &[u8]) -> Result<(ObjectType, usize), String> {
 
 /// Inflates a loose object: its header and content, where the content starts, and its kind.
 fn inflate(raw: &[u8]) -> Result<(Vec<u8>, usize, ObjectType), String> {
+    // Stored blocks (verbatim's blobs) are copied out, without setting up an inflater.
+    let mut segments = Vec::new();
+    if let Some(found) = stored_blocks(raw, &mut segments) {
+        let (kind, _, nul) = found?;
+        let mut buf = Vec::with_capacity(segments.iter().map(|s| s.len()).sum());
+        for s in segments {
+            buf.extend_from_slice(&raw[s]);
+        }
+        return Ok((buf, nul + 1, kind));
+    }
     let mut z = Decompress::new(true);
     // The header first (`<kind> <length>\0`, at most 32 bytes), to size the buffer.
     let mut buf = Vec::with_capacity(32);
