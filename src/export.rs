@@ -107,6 +107,60 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
+/// A tag file written as it goes, hashed (SHA-256, for the tag manifest) as it is written.
+struct HashingFile {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    sha256: sha2::Sha256,
+}
+
+impl HashingFile {
+    fn create(path: &Path) -> Result<HashingFile, Error> {
+        let file = std::fs::File::create(path).map_err(io(path))?;
+        Ok(HashingFile {
+            path: path.to_path_buf(),
+            out: std::io::BufWriter::with_capacity(64 * 1024, file),
+            sha256: sha2::Sha256::new(),
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.sha256.update(bytes);
+        self.out.write_all(bytes).map_err(io(&self.path))
+    }
+
+    fn line(&mut self, line: &str) -> Result<(), Error> {
+        self.write(line.as_bytes())?;
+        self.write(b"\n")
+    }
+
+    /// Appends everything `from` holds.
+    fn copy_from(&mut self, from: &mut std::fs::File, from_path: &Path) -> Result<(), Error> {
+        let mut buf = vec![0; 64 * 1024];
+        loop {
+            let n = std::io::Read::read(from, &mut buf).map_err(io(from_path))?;
+            if n == 0 {
+                return Ok(());
+            }
+            self.write(&buf[..n])?;
+        }
+    }
+
+    /// Flushes the file to disk; its digests (SHA-512 is not kept for tag files: the tag
+    /// manifest is SHA-256).
+    fn finish(self) -> Result<Digests, Error> {
+        let file = self.out.into_inner().map_err(|e| Error::Io {
+            path: self.path.clone(),
+            source: e.into_error(),
+        })?;
+        file.sync_all().map_err(io(&self.path))?;
+        Ok(Digests {
+            sha256: to_hex(&self.sha256.finalize()),
+            sha512: String::new(),
+        })
+    }
+}
+
 /// One payload or tag file's digests.
 struct Digests {
     sha256: String,
@@ -141,14 +195,21 @@ fn write_bag(
     now: Timestamp,
 ) -> Result<Summary, Error> {
     let mut summary = Summary::default();
-    let mut manifest256 = String::new();
-    let mut manifest512 = String::new();
-    let mut metadata = Vec::new();
-    let mut identifiers = Vec::new();
-    for (source, chosen) in selected(snapshot, selection)? {
+    // Manifests, the records' tag file and the locators for bag-info are written as the
+    // payload is, not gathered in memory: a bag of the whole store takes no more memory than
+    // one of a single source. The locators wait in a scratch file until bag-info is written.
+    let mut manifest256 = HashingFile::create(&root.join("manifest-sha256.txt"))?;
+    let mut manifest512 = HashingFile::create(&root.join("manifest-sha512.txt"))?;
+    let mut metadata = HashingFile::create(&root.join(METADATA_TAG_FILE))?;
+    let identifiers_path = root.join(".external-identifiers");
+    let mut identifiers = HashingFile::create(&identifiers_path)?;
+    each_selected(snapshot, selection, |source, chosen| {
         let source = &source;
         summary.sources += 1;
-        identifiers.push(source.locator.clone());
+        identifiers.line(&format!(
+            "External-Identifier: {}",
+            one_line(&source.locator)
+        ))?;
         for version in &chosen {
             summary.versions += 1;
             let dir = format!("data/{}/{:08}", source.id, version.version);
@@ -156,63 +217,59 @@ fn write_bag(
                 let rel = format!("{dir}/{file}");
                 let bytes = snapshot.read(blob)?;
                 let digests = write_file(&root.join(&rel), &bytes)?;
-                manifest256.push_str(&format!("{}  {}\n", digests.sha256, manifest_path(&rel)));
-                manifest512.push_str(&format!("{}  {}\n", digests.sha512, manifest_path(&rel)));
+                manifest256.line(&format!("{}  {}", digests.sha256, manifest_path(&rel)))?;
+                manifest512.line(&format!("{}  {}", digests.sha512, manifest_path(&rel)))?;
                 summary.files += 1;
                 summary.bytes += bytes.len() as u64;
             }
-            serde_json::to_writer(
-                &mut metadata,
-                &serde_json::json!({
-                    "payload": dir,
-                    "source": source,
-                    "version": version,
-                }),
-            )?;
-            metadata.push(b'\n');
+            let line = serde_json::to_vec(&serde_json::json!({
+                "payload": dir,
+                "source": source,
+                "version": version,
+            }))?;
+            metadata.write(&line)?;
+            metadata.write(b"\n")?;
         }
-    }
+        Ok(())
+    })?;
+    let manifest256 = manifest256.finish()?;
+    let manifest512 = manifest512.finish()?;
+    let metadata = metadata.finish()?;
+    identifiers.finish()?;
     let mut tags = Vec::new();
     let bagit_txt = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
     tags.push((
         "bagit.txt",
         write_file(&root.join("bagit.txt"), bagit_txt.as_bytes())?,
     ));
-    tags.push((
-        "manifest-sha256.txt",
-        write_file(&root.join("manifest-sha256.txt"), manifest256.as_bytes())?,
-    ));
-    tags.push((
-        "manifest-sha512.txt",
-        write_file(&root.join("manifest-sha512.txt"), manifest512.as_bytes())?,
-    ));
-    let mut info = format!(
-        "Bag-Software-Agent: verbatim {}\n\
+    tags.push(("manifest-sha256.txt", manifest256));
+    tags.push(("manifest-sha512.txt", manifest512));
+    let mut info = HashingFile::create(&root.join("bag-info.txt"))?;
+    info.write(
+        format!(
+            "Bag-Software-Agent: verbatim {}\n\
          Bagging-Date: {}\n\
          Payload-Oxum: {}.{}\n\
          Bag-Size: {}\n\
          Verbatim-Store-Commit: {}\n",
-        env!("CARGO_PKG_VERSION"),
-        now.strftime("%Y-%m-%d"),
-        summary.bytes,
-        summary.files,
-        human_size(summary.bytes),
-        snapshot.commit_id(),
-    );
+            env!("CARGO_PKG_VERSION"),
+            now.strftime("%Y-%m-%d"),
+            summary.bytes,
+            summary.files,
+            human_size(summary.bytes),
+            snapshot.commit_id(),
+        )
+        .as_bytes(),
+    )?;
     if let Some(at) = selection.at {
-        info.push_str(&format!("Verbatim-Versions-Current-At: {at}\n"));
+        info.line(&format!("Verbatim-Versions-Current-At: {at}"))?;
     }
-    for id in &identifiers {
-        info.push_str(&format!("External-Identifier: {}\n", one_line(id)));
-    }
-    tags.push((
-        "bag-info.txt",
-        write_file(&root.join("bag-info.txt"), info.as_bytes())?,
-    ));
-    tags.push((
-        METADATA_TAG_FILE,
-        write_file(&root.join(METADATA_TAG_FILE), &metadata)?,
-    ));
+    let mut scratch = std::fs::File::open(&identifiers_path).map_err(io(&identifiers_path))?;
+    info.copy_from(&mut scratch, &identifiers_path)?;
+    drop(scratch);
+    std::fs::remove_file(&identifiers_path).map_err(io(&identifiers_path))?;
+    tags.push(("bag-info.txt", info.finish()?));
+    tags.push((METADATA_TAG_FILE, metadata));
     let mut tagmanifest = String::new();
     for (name, digests) in &tags {
         tagmanifest.push_str(&format!("{}  {name}\n", digests.sha256));
@@ -225,18 +282,19 @@ fn write_bag(
     Ok(summary)
 }
 
-/// The sources selected and, for each, its versions selected (sources with none are left
-/// out), in id order. Reads one source's records at a time.
-fn selected(
+/// Calls `each` with every source selected and its versions selected (sources with none are
+/// left out), in id order, reading one source's records at a time so that memory does not grow
+/// with the store.
+fn each_selected(
     snapshot: &Snapshot<'_>,
     selection: &Selection,
-) -> Result<Vec<(SourceRecord, Vec<VersionRecord>)>, Error> {
+    mut each: impl FnMut(SourceRecord, Vec<VersionRecord>) -> Result<(), Error>,
+) -> Result<(), Error> {
     let ids: Vec<SourceId> = if selection.sources.is_empty() {
         snapshot.source_ids()?
     } else {
         selection.sources.clone()
     };
-    let mut out = Vec::new();
     for id in ids {
         let Some(source) = snapshot.source(&id)? else {
             continue;
@@ -252,10 +310,10 @@ fn selected(
             None => versions,
         };
         if !chosen.is_empty() {
-            out.push((source, chosen));
+            each(source, chosen)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A value for a bag-info line: no line breaks.

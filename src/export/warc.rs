@@ -66,7 +66,7 @@ pub fn warc(
             info.as_bytes(),
         )
         .map_err(io(dest))?;
-        for (source, versions) in super::selected(snapshot, selection)? {
+        super::each_selected(snapshot, selection, |source, versions| {
             summary.sources += 1;
             for version in versions {
                 summary.versions += 1;
@@ -127,7 +127,8 @@ pub fn warc(
                 )
                 .map_err(io(dest))?;
             }
-        }
+            Ok(())
+        })?;
         out.sync_all().map_err(io(dest))?;
     }
     staging.persist(dest).map_err(|e| Error::Io {
