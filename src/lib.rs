@@ -8,6 +8,7 @@
 
 pub mod capture;
 pub mod check;
+pub mod cite;
 pub mod classify;
 pub mod diff;
 pub mod export;

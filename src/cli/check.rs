@@ -67,18 +67,11 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             snapshot.source_count()?,
         )
     } else {
-        let mut seen = std::collections::HashSet::new();
-        let mut jobs = Vec::new();
+        let mut ids = Vec::new();
         for query in &args.sources {
-            let id = snapshot.resolve(query, &ctx.cwd)?.id;
-            // Naming a source twice checks it once.
-            if seen.insert(id.clone())
-                && let Some(entry) = snapshot.index_entry(&id)?
-            {
-                let previous = snapshot.state_shard(&id.as_str()[..2])?.remove(&id);
-                jobs.push(Ok(Job { entry, previous }));
-            }
+            ids.push(snapshot.resolve(query, &ctx.cwd)?.id);
         }
+        let jobs = jobs_for(&snapshot, &ids)?;
         let count = jobs.len();
         (Box::new(jobs.into_iter()), count)
     };
@@ -96,22 +89,92 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         jobs: args.jobs,
         per_host: args.per_host,
     };
+    let show = |r: &check::CheckResult| !args.only_new || r.new;
+    let mut report = report::CheckReport::new(match args.format {
+        Format::Human => report::CheckFormat::Human(ctx.ui.styles()),
+        Format::Json => report::CheckFormat::Json,
+    })
+    .map_err(temporary)?;
+    let mut failed = false;
+    let run = Run {
+        commit,
+        client: &client,
+        max_bytes: args.max_bytes,
+        concurrency,
+        in_order: !args.sources.is_empty(),
+    };
+    check_and_record(ctx, &store, jobs, count, &run, &mut |result| {
+        failed |= show(result) && args.fail_on.contains(&result.verdict);
+        report.add(result, show(result)).map_err(temporary)
+    })?;
+
+    let mut out = ctx.ui.stdout();
+    output(
+        report
+            .finish(&mut out)
+            .and_then(|()| std::io::Write::flush(&mut out)),
+    )?;
+    Ok(if failed {
+        exit::FINDINGS
+    } else {
+        exit::SUCCESS
+    })
+}
+
+/// Check jobs for the sources `ids`, in their order; a source named twice is checked once.
+pub(super) fn jobs_for(
+    snapshot: &verbatim::store::Snapshot<'_>,
+    ids: &[verbatim::source::SourceId],
+) -> Result<Vec<Result<Job, verbatim::store::Error>>, CommandError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut jobs = Vec::new();
+    for id in ids {
+        if seen.insert(id.clone())
+            && let Some(entry) = snapshot.index_entry(id)?
+        {
+            let previous = snapshot.state_shard(&id.as_str()[..2])?.remove(id);
+            jobs.push(Ok(Job { entry, previous }));
+        }
+    }
+    Ok(jobs)
+}
+
+/// How a check runs: from which commit, with which client and limits.
+pub(super) struct Run<'a> {
+    pub commit: git2::Oid,
+    pub client: &'a HttpClient,
+    pub max_bytes: u64,
+    pub concurrency: check::Concurrency,
+    /// Results in the jobs' order (sources named), rather than in id order (the whole store).
+    pub in_order: bool,
+}
+
+/// Checks the sources `jobs` yields (`count` of them), records what each check found in one
+/// commit, and gives each result, recorded, to `each`.
+pub(super) fn check_and_record(
+    ctx: &Context,
+    store: &verbatim::store::Store,
+    jobs: Box<dyn Iterator<Item = Result<Job, verbatim::store::Error>> + Send>,
+    count: usize,
+    run: &Run<'_>,
+    each: &mut dyn FnMut(&check::CheckResult) -> Result<(), CommandError>,
+) -> Result<(), CommandError> {
     let bar = ctx.ui.progress(count, "checking");
     // Results of a whole-store check wait on disk, not in memory, until they are recorded, and
     // come back in id order; sources named on the command line are reported in their order.
-    let mut spool = if args.sources.is_empty() {
-        check::Spool::new()
-    } else {
+    let mut spool = if run.in_order {
         check::Spool::in_order(count)
+    } else {
+        check::Spool::new()
     };
     let mut failure = None;
     check::check_each(
         store.path(),
-        commit,
+        run.commit,
         jobs,
-        &client,
-        args.max_bytes,
-        concurrency,
+        run.client,
+        run.max_bytes,
+        run.concurrency,
         &mut |i, judged| {
             let parked = judged.and_then(|result| {
                 bar.set_message(result.locator.clone());
@@ -127,42 +190,23 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     if let Some(e) = failure {
         return Err(e.into());
     }
-
-    let show = |r: &check::CheckResult| !args.only_new || r.new;
-    let mut report = report::CheckReport::new(match args.format {
-        Format::Human => report::CheckFormat::Human(ctx.ui.styles()),
-        Format::Json => report::CheckFormat::Json,
-    })
-    .map_err(temporary)?;
-    let mut failed = false;
-    if !spool.is_empty() {
-        let lock = ctx.lock(&store)?;
-        let mut tx = store.transaction(&lock)?;
-        let (checked, mut edited) = (spool.len(), 0);
-        for shard in spool.drain() {
-            for mut result in shard? {
-                check::record(&mut tx, &mut result)?;
-                edited += usize::from(result.new_version.is_some());
-                failed |= show(&result) && args.fail_on.contains(&result.verdict);
-                report.add(&result, show(&result)).map_err(temporary)?;
-            }
-            // Recorded observations go to the object database shard by shard, not memory.
-            tx.flush_observations()?;
-        }
-        tx.commit(&format!("check: {checked} sources, {edited} edited"))?;
+    if spool.is_empty() {
+        return Ok(());
     }
-
-    let mut out = ctx.ui.stdout();
-    output(
-        report
-            .finish(&mut out)
-            .and_then(|()| std::io::Write::flush(&mut out)),
-    )?;
-    Ok(if failed {
-        exit::FINDINGS
-    } else {
-        exit::SUCCESS
-    })
+    let lock = ctx.lock(store)?;
+    let mut tx = store.transaction(&lock)?;
+    let (checked, mut edited) = (spool.len(), 0);
+    for shard in spool.drain() {
+        for mut result in shard? {
+            check::record(&mut tx, &mut result)?;
+            edited += usize::from(result.new_version.is_some());
+            each(&result)?;
+        }
+        // Recorded observations go to the object database shard by shard, not memory.
+        tx.flush_observations()?;
+    }
+    tx.commit(&format!("check: {checked} sources, {edited} edited"))?;
+    Ok(())
 }
 
 /// An error writing the report's temporary file.

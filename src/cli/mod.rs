@@ -4,6 +4,7 @@
 mod add;
 mod anchor;
 mod check;
+mod cite;
 mod configure;
 mod demo;
 mod diff;
@@ -81,6 +82,7 @@ enum Command {
     Add(add::Args),
     Anchor(anchor::Args),
     Check(check::Args),
+    Cite(cite::Args),
     Configure(configure::Args),
     Demo(demo::Args),
     Diff(diff::Args),
@@ -149,6 +151,7 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Add(args) => add::run(&ctx, args),
         Command::Anchor(args) => anchor::run(&ctx, args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Cite(args) => cite::run(&ctx, args),
         Command::Configure(args) => configure::run(&ctx, args),
         Command::Demo(args) => demo::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),

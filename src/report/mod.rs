@@ -3,6 +3,7 @@
 //! JSON output uses its own wire structs (documented in `docs/output.md`) so internal types can
 //! change without breaking scripts. Human output styles by meaning through [`Styles`].
 
+pub mod cite;
 pub mod diff;
 pub mod verify;
 

@@ -4,6 +4,7 @@
 mod common;
 mod test_baseline;
 mod test_check;
+mod test_cite;
 mod test_demo;
 mod test_diff;
 mod test_encoding;

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{TestEnv, seed_files};
+use crate::common::{TestEnv, seed_files, warc_record};
 
 /// A store of the five seeds, one of them with a second version.
 fn seeded() -> TestEnv {
@@ -530,18 +530,6 @@ fn a_warc_imports_back_losslessly_and_check_reports_drift_since_the_archive() {
             .is_some_and(|f| f.contains("15")),
         "{json}"
     );
-}
-
-/// One WARC record, as another tool would write it.
-fn warc_record(kind: &str, uri: &str, date: &str, content_type: &str, block: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Record-ID: <urn:uuid:{kind}-{date}>\r\nWARC-Date: {date}\r\nWARC-Target-URI: {uri}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        block.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(block);
-    out.extend_from_slice(b"\r\n\r\n");
-    out
 }
 
 #[test]

@@ -1,0 +1,274 @@
+//! Judging a citation against the store: the source's state, whether it changed since the
+//! citation's access date, and whether the quote still stands — and if not, since when.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::Citation;
+use super::quote::{Found, Matcher};
+use crate::classify::Verdict;
+use crate::source::SourceId;
+use crate::store::record::VersionRecord;
+use crate::store::{self, Snapshot};
+
+/// What a citation's check found, in one word (the statuses `--fail-on` names).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The quote (if any) stands, and the source is as it was when cited.
+    Stands,
+    /// The quote stands, but the source was edited since the citation's access date.
+    SourceChanged,
+    /// The quote stands in more than one place: which one was cited cannot be told.
+    Ambiguous,
+    /// Only an altered version of the quote is in the source (the passage is shown).
+    QuoteAltered,
+    /// The quote is not in the source.
+    QuoteGone,
+    /// The source was retracted (or replaced by a not-found page).
+    Retracted,
+    /// The source now redirects elsewhere.
+    Moved,
+    /// The source refuses to be read (paywall, login, bot wall).
+    Blocked,
+    /// The source cannot be reached.
+    Unreachable,
+    /// The source is not in the store (with `--offline`, nothing is captured).
+    NotTracked,
+}
+
+impl Status {
+    /// Its name, as `--fail-on` and the JSON output spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Stands => "stands",
+            Status::SourceChanged => "source-changed",
+            Status::Ambiguous => "ambiguous",
+            Status::QuoteAltered => "quote-altered",
+            Status::QuoteGone => "quote-gone",
+            Status::Retracted => "retracted",
+            Status::Moved => "moved",
+            Status::Blocked => "blocked",
+            Status::Unreachable => "unreachable",
+            Status::NotTracked => "not-tracked",
+        }
+    }
+
+    /// Whether the citation fully stands.
+    pub fn stands(self) -> bool {
+        self == Status::Stands
+    }
+}
+
+/// A citation judged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    /// The citation.
+    pub citation: Citation,
+    /// Its status.
+    pub status: Status,
+    /// The source's id in the store.
+    pub source: Option<SourceId>,
+    /// The source's latest verdict (from this run's check, or its last observation).
+    pub verdict: Option<Verdict>,
+    /// The latest stored version.
+    pub latest_version: Option<u32>,
+    /// The version that was current at the end of the access date, if the store had one then.
+    pub version_at_access: Option<u32>,
+    /// Whether the source's text changed between the version at access and the latest;
+    /// `None` when the store has no version from before the access date (or there is none).
+    pub changed_since_access: Option<bool>,
+    /// What became of the quote, when the citation has one.
+    pub quote: Option<QuoteReport>,
+}
+
+/// What became of a quote.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuoteReport {
+    /// How it was found in the latest version.
+    pub found: Found,
+    /// In how many places it stands.
+    pub occurrences: usize,
+    /// The closest passage's similarity (1 when found).
+    pub similarity: f64,
+    /// The passage found, or the closest one.
+    pub passage: Option<String>,
+    /// The quote against the closest passage, word by word (`[-quoted-]{+now+}`), when they
+    /// differ.
+    pub diff: Option<String>,
+    /// The last version the quote stood in, when it no longer does.
+    pub last_seen_in: Option<u32>,
+    /// The version it was gone from first.
+    pub gone_since: Option<u32>,
+    /// When that version was captured.
+    pub gone_since_at: Option<Timestamp>,
+}
+
+/// Judges `citation` against the store: `verdict` is the source's latest verdict (from a check
+/// just run, or the last observation), `source` its record's id, `None` when it is not tracked.
+pub fn assess(
+    snapshot: &Snapshot<'_>,
+    citation: &Citation,
+    source: Option<&SourceId>,
+    verdict: Option<Verdict>,
+) -> Result<Assessment, store::Error> {
+    let mut out = Assessment {
+        citation: citation.clone(),
+        status: Status::NotTracked,
+        source: source.cloned(),
+        verdict,
+        latest_version: None,
+        version_at_access: None,
+        changed_since_access: None,
+        quote: None,
+    };
+    let Some(id) = source else {
+        return Ok(out);
+    };
+    let versions = snapshot.versions(id)?;
+    let Some(latest) = versions.last() else {
+        return Ok(out);
+    };
+    out.latest_version = Some(latest.version);
+    if let Some(accessed) = citation.accessed {
+        // The end of the access day, in UTC: a version captured that day was what was read.
+        let end = accessed
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map(|z| z.timestamp());
+        let at_access = end.and_then(|end| versions.iter().rev().find(|v| v.captured_at < end));
+        if let Some(then) = at_access {
+            out.version_at_access = Some(then.version);
+            out.changed_since_access = Some(text_changed(then, latest));
+        }
+    }
+    if let Some(quote) = &citation.quote {
+        out.quote = Some(quote_report(snapshot, &versions, quote)?);
+    }
+    out.status = status(&out);
+    Ok(out)
+}
+
+/// Whether two versions' texts differ beyond typography.
+fn text_changed(then: &VersionRecord, now: &VersionRecord) -> bool {
+    match (&then.canonical_sha256, &now.canonical_sha256) {
+        (Some(a), Some(b)) => a != b,
+        _ => then.text.sha256 != now.text.sha256,
+    }
+}
+
+fn status(a: &Assessment) -> Status {
+    match a.verdict {
+        Some(Verdict::Retracted) => return Status::Retracted,
+        Some(Verdict::Moved) => return Status::Moved,
+        Some(Verdict::Blocked) => return Status::Blocked,
+        Some(Verdict::Unreachable) => return Status::Unreachable,
+        _ => {}
+    }
+    if let Some(q) = &a.quote {
+        match q.found {
+            Found::Gone => return Status::QuoteGone,
+            Found::Approximate => return Status::QuoteAltered,
+            _ if q.occurrences > 1 => return Status::Ambiguous,
+            _ => {}
+        }
+    }
+    if a.changed_since_access == Some(true) {
+        Status::SourceChanged
+    } else {
+        Status::Stands
+    }
+}
+
+/// Looks the quote up in the latest version, and, when it is not there as written, back through
+/// the history for the last version it stood in.
+fn quote_report(
+    snapshot: &Snapshot<'_>,
+    versions: &[VersionRecord],
+    quote: &str,
+) -> Result<QuoteReport, store::Error> {
+    let text_of = |v: &VersionRecord| -> Result<String, store::Error> {
+        Ok(String::from_utf8_lossy(&snapshot.read(&v.text)?).into_owned())
+    };
+    let Some(latest) = versions.last() else {
+        return Ok(QuoteReport {
+            found: Found::Gone,
+            occurrences: 0,
+            similarity: 0.0,
+            passage: None,
+            diff: None,
+            last_seen_in: None,
+            gone_since: None,
+            gone_since_at: None,
+        });
+    };
+    let text = text_of(latest)?;
+    let matcher = Matcher::new(&text);
+    let m = matcher.find(quote);
+    let passage = m.passage.clone().map(|r| matcher.text()[r].to_owned());
+    let diff = match (&passage, m.found) {
+        (Some(p), Found::Approximate | Found::Gone) => Some(word_diff(quote, p)),
+        _ => None,
+    };
+    let mut report = QuoteReport {
+        found: m.found,
+        occurrences: m.occurrences,
+        similarity: m.similarity,
+        passage,
+        diff,
+        last_seen_in: None,
+        gone_since: None,
+        gone_since_at: None,
+    };
+    if matches!(m.found, Found::Approximate | Found::Gone) {
+        // Newest first: the first version holding it is the last it stood in.
+        for (i, v) in versions.iter().enumerate().rev().skip(1) {
+            let older = text_of(v)?;
+            if matches!(
+                Matcher::new(&older).find(quote).found,
+                Found::Exact | Found::Canonical
+            ) {
+                report.last_seen_in = Some(v.version);
+                if let Some(next) = versions.get(i + 1) {
+                    report.gone_since = Some(next.version);
+                    report.gone_since_at = Some(next.captured_at);
+                }
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// `quote` against `passage` word by word, in `git diff --word-diff` markers.
+pub fn word_diff(quote: &str, passage: &str) -> String {
+    let diff = crate::diff::TextDiff::new(
+        quote,
+        passage,
+        &crate::diff::Options {
+            granularity: crate::diff::Granularity::Word,
+            timeout: std::time::Duration::from_secs(1),
+        },
+    );
+    let mut out = String::new();
+    for op in diff.ops() {
+        let text = diff.text(op);
+        match op.tag {
+            crate::diff::Tag::Equal => out.push_str(text),
+            crate::diff::Tag::Delete => {
+                out.push_str("[-");
+                out.push_str(text);
+                out.push_str("-]");
+            }
+            crate::diff::Tag::Insert => {
+                out.push_str("{+");
+                out.push_str(text);
+                out.push_str("+}");
+            }
+        }
+    }
+    out
+}
