@@ -104,6 +104,9 @@ pub struct QuoteReport {
     pub gone_since: Option<u32>,
     /// When that version was captured.
     pub gone_since_at: Option<Timestamp>,
+    /// What took the quoted passage's place in that version (from a diff of the two
+    /// versions), when something did.
+    pub replaced_by: Option<String>,
 }
 
 /// Judges `citation` against the store: `verdict` is the source's latest verdict (from a check
@@ -203,6 +206,7 @@ fn quote_report(
             last_seen_in: None,
             gone_since: None,
             gone_since_at: None,
+            replaced_by: None,
         });
     };
     let text = text_of(latest)?;
@@ -222,25 +226,78 @@ fn quote_report(
         last_seen_in: None,
         gone_since: None,
         gone_since_at: None,
+        replaced_by: None,
     };
     if matches!(m.found, Found::Approximate | Found::Gone) {
         // Newest first: the first version holding it is the last it stood in.
         for (i, v) in versions.iter().enumerate().rev().skip(1) {
             let older = text_of(v)?;
-            if matches!(
-                Matcher::new(&older).find(quote).found,
-                Found::Exact | Found::Canonical
-            ) {
+            let then = Matcher::new(&older);
+            let found = then.find(quote);
+            if matches!(found.found, Found::Exact | Found::Canonical) {
                 report.last_seen_in = Some(v.version);
                 if let Some(next) = versions.get(i + 1) {
                     report.gone_since = Some(next.version);
                     report.gone_since_at = Some(next.captured_at);
+                    if let Some(passage) = found.passage {
+                        let newer = text_of(next)?;
+                        let newer = Matcher::new(&newer);
+                        report.replaced_by = replacement(then.text(), newer.text(), passage)
+                            .filter(|r| !r.is_empty());
+                    }
                 }
                 break;
             }
         }
     }
     Ok(report)
+}
+
+/// What stands in `new` where `passage` of `old` was: the passage's ends carried through a word
+/// diff of the two texts (an end inside a change is carried to the change's far side, so that
+/// a replaced passage yields all of its replacement).
+fn replacement(old: &str, new: &str, passage: std::ops::Range<usize>) -> Option<String> {
+    let diff = crate::diff::TextDiff::new(
+        old,
+        new,
+        &crate::diff::Options {
+            granularity: crate::diff::Granularity::Word,
+            timeout: std::time::Duration::from_secs(2),
+        },
+    );
+    use crate::diff::Tag;
+    let ops = diff.ops();
+    // Where the passage starts: in an equal run, the same place; in a deleted run, where its
+    // replacement starts.
+    let start = ops
+        .iter()
+        .find_map(|op| match op.tag {
+            Tag::Equal if op.old.contains(&passage.start) => {
+                Some(op.new.start + (passage.start - op.old.start))
+            }
+            Tag::Delete if op.old.contains(&passage.start) => Some(op.new.start),
+            _ => None,
+        })
+        .unwrap_or(new.len());
+    // Where it ends: in a deleted run, where the insertion that follows it (its replacement)
+    // ends.
+    let end = ops
+        .iter()
+        .enumerate()
+        .find_map(|(i, op)| {
+            let inside = op.old.start < passage.end && passage.end <= op.old.end;
+            match op.tag {
+                Tag::Equal if inside => Some(op.new.start + (passage.end - op.old.start)),
+                Tag::Delete if inside => Some(match ops.get(i + 1) {
+                    Some(next) if next.tag == Tag::Insert => next.new.end,
+                    _ => op.new.start,
+                }),
+                _ => None,
+            }
+        })
+        .unwrap_or(0);
+    (start <= end && end <= new.len() && new.is_char_boundary(start) && new.is_char_boundary(end))
+        .then(|| new[start..end].trim().to_owned())
 }
 
 /// `quote` against `passage` word by word, in `git diff --word-diff` markers.

@@ -123,6 +123,9 @@ fn detail(out: &mut dyn Write, a: &Assessment, s: &Styles) -> io::Result<()> {
             if let Some(diff) = &q.diff {
                 writeln!(out, "  {m}diff:{m:#}    {}", colour_diff(diff, s))?;
             }
+            if let Some(r) = &q.replaced_by {
+                writeln!(out, "  {m}replaced by:{m:#} \u{201C}{r}\u{201D}")?;
+            }
             match (q.last_seen_in, q.gone_since, q.gone_since_at) {
                 (Some(last), Some(gone), Some(at)) => writeln!(
                     out,

@@ -230,6 +230,11 @@ fn citations_stand_then_break_as_their_sources_change() {
     let gone = citation(&report, "/a0", "essay.md");
     assert_eq!(gone["quote"]["last_seen_in"], 1, "{gone:#}");
     assert_eq!(gone["quote"]["gone_since"], 2, "{gone:#}");
+    assert!(
+        gone["quote"]["replaced_by"].as_str().is_some_and(|r| r
+            .contains("nearly 700 people across Mississippi were detained in coordinated raids")),
+        "{gone:#}"
+    );
     expect(&report, &[("/a2", "essay.md", "retracted")]);
     // Cited two days after the archived capture, edited since; the quote still there.
     expect(&report, &[("/a3", "refs.bib", "source-changed")]);
