@@ -92,12 +92,17 @@ fn kill_9_at_random_points_leaves_the_store_consistent() {
     };
     // Calibrate on a run like the killed ones (every file a new version), not on the first,
     // which also pays for creating the sources and warming the disk cache.
+    // The fastest of three such runs: one slowed by other load on the machine would put most
+    // kills after the run ends (seen in CI: 9 of 40 mid-run).
     write_round(0);
     env.run(&["add", "--from", "list.txt"]).ok();
-    write_round(100);
-    let start = Instant::now();
-    env.run(&["add", "--from", "list.txt"]).ok();
-    let full = start.elapsed();
+    let mut full = std::time::Duration::MAX;
+    for round in 100..103 {
+        write_round(round);
+        let start = Instant::now();
+        env.run(&["add", "--from", "list.txt"]).ok();
+        full = full.min(start.elapsed());
+    }
     assert_eq!(assert_consistent(&env), files);
 
     let seed = 0x5eed_u64;
