@@ -20,6 +20,8 @@ pub const PROVENANCE_HEADERS: &[&str] = &[
     "content-type",
     "content-length",
     "location",
+    // A web archive's copy says when it was captured (RFC 7089).
+    "memento-datetime",
 ];
 
 /// Limits for one fetch.
@@ -275,10 +277,21 @@ impl HttpClient {
         url: &Url,
         validators: &Validators,
     ) -> Result<HttpResponse, Error> {
+        self.get_with(url, validators, &[])
+    }
+
+    /// As [`HttpClient::get_if_changed`], sending `headers` too (an RFC 7089 `Accept-Datetime`
+    /// to a web archive's TimeGate, say) on every request, redirects included.
+    pub fn get_with(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        headers: &[(&str, &str)],
+    ) -> Result<HttpResponse, Error> {
         let mut wait = self.options.backoff;
         let mut attempt = 0;
         loop {
-            let (error, retry_after) = match self.attempt(url, validators) {
+            let (error, retry_after) = match self.attempt(url, validators, headers) {
                 Ok(response) => return Ok(response),
                 Err(failure) => failure,
             };
@@ -303,6 +316,7 @@ impl HttpClient {
         &self,
         url: &Url,
         validators: &Validators,
+        extra: &[(&str, &str)],
     ) -> Result<HttpResponse, (Error, Option<Duration>)> {
         let plain = |e: Error| (e, None);
         let requested_url = url.as_str().to_owned();
@@ -318,6 +332,9 @@ impl HttpClient {
             }
             if let Some(date) = &validators.last_modified {
                 request = request.header("If-Modified-Since", date);
+            }
+            for (name, value) in extra {
+                request = request.header(*name, *value);
             }
             let mut response = request
                 .call()

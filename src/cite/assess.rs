@@ -60,6 +60,14 @@ impl Status {
     pub fn stands(self) -> bool {
         self == Status::Stands
     }
+
+    /// Whether the live source is gone (so that only an archived copy can show the quote).
+    pub fn source_gone(self) -> bool {
+        matches!(
+            self,
+            Status::Retracted | Status::Moved | Status::Blocked | Status::Unreachable
+        )
+    }
 }
 
 /// A citation judged.
@@ -82,6 +90,9 @@ pub struct Assessment {
     pub changed_since_access: Option<bool>,
     /// What became of the quote, when the citation has one.
     pub quote: Option<QuoteReport>,
+    /// The archived copy a TimeGate gave for the access date, when the live source is gone
+    /// and `--memento` names one.
+    pub memento: Option<super::memento::MementoReport>,
 }
 
 /// What became of a quote.
@@ -126,6 +137,7 @@ pub fn assess(
         version_at_access: None,
         changed_since_access: None,
         quote: None,
+        memento: None,
     };
     let Some(id) = source else {
         return Ok(out);

@@ -4,6 +4,7 @@
 
 pub mod assess;
 pub mod link;
+pub mod memento;
 pub mod parse;
 pub mod quote;
 

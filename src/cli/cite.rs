@@ -56,6 +56,12 @@ struct CheckArgs {
         value_name = "STATUSES"
     )]
     fail_on: Vec<Status>,
+    /// For a source that is gone (retracted, moved, blocked, unreachable), ask this web
+    /// archive's TimeGate (RFC 7089) for its copy nearest the access date and check the quote
+    /// there: the original URL is appended, or replaces `{url}`
+    /// (e.g. https://web.archive.org/web/)
+    #[arg(long, value_name = "TIMEGATE")]
+    memento: Option<String>,
     /// Seconds allowed for each HTTP fetch, body included
     #[arg(long, default_value_t = 60, value_name = "SECS")]
     timeout: u64,
@@ -132,7 +138,8 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
     }
     // What this run learnt of each source: a verdict, or why it could not be captured.
     let mut verdicts: BTreeMap<SourceId, Verdict> = BTreeMap::new();
-    let mut failed_captures: BTreeMap<String, String> = BTreeMap::new();
+    // Sources that could not be captured: why, and the status that says it.
+    let mut failed_captures: BTreeMap<String, (String, Status)> = BTreeMap::new();
     if !args.offline {
         let client = HttpClient::new(fetch::Options {
             total_timeout: std::time::Duration::from_secs(args.timeout),
@@ -159,18 +166,47 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
             }
         }
     }
-    let mut assessed = Vec::with_capacity(cited.len());
+    let mut assessed: Vec<verbatim::cite::assess::Assessment> = Vec::with_capacity(cited.len());
     for c in &cited {
         let id = sources.get(&c.locator).cloned().flatten();
         let verdict = id.as_ref().and_then(|id| verdicts.get(id).copied());
         let mut a = assess::assess(&snapshot, c, id.as_ref(), verdict)?;
-        if id.is_none() && failed_captures.contains_key(&c.locator) {
-            a.status = Status::Unreachable;
+        if let (None, Some((_, status))) = (&id, failed_captures.get(&c.locator)) {
+            a.status = *status;
         }
         assessed.push(a);
     }
-    for (locator, why) in &failed_captures {
+    for (locator, (why, _)) in &failed_captures {
         ctx.ui.note(&format!("could not capture {locator}: {why}"));
+    }
+    if let Some(timegate) = &args.memento {
+        let client = HttpClient::new(fetch::Options {
+            total_timeout: std::time::Duration::from_secs(args.timeout),
+            max_body: args.max_bytes,
+            ..fetch::Options::default()
+        });
+        for a in assessed.iter_mut().filter(|a| a.status.source_gone()) {
+            // The end of the access day, or now when the citation gives no date.
+            let at = a
+                .citation
+                .accessed
+                .and_then(|d| d.tomorrow().ok())
+                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                .map_or_else(jiff::Timestamp::now, |z| z.timestamp());
+            match citations::memento::lookup(
+                &client,
+                timegate,
+                &a.citation.locator,
+                at,
+                a.citation.quote.as_deref(),
+            ) {
+                Ok(found) => a.memento = Some(found),
+                Err(e) => ctx.ui.note(&format!(
+                    "no archived copy of {} from {timegate}: {e}",
+                    a.citation.locator
+                )),
+            }
+        }
     }
     let mut out = ctx.ui.stdout();
     let written = match args.format {
@@ -209,7 +245,7 @@ fn capture_new(
     client: &HttpClient,
     args: &CheckArgs,
     sources: &mut BTreeMap<String, Option<SourceId>>,
-    failed: &mut BTreeMap<String, String>,
+    failed: &mut BTreeMap<String, (String, Status)>,
 ) -> Result<Vec<SourceId>, CommandError> {
     let new: Vec<String> = sources
         .iter()
@@ -227,14 +263,25 @@ fn capture_new(
         let parsed = match Locator::parse(locator, &ctx.cwd) {
             Ok(parsed) => parsed,
             Err(e) => {
-                failed.insert(locator.clone(), e.to_string());
+                failed.insert(locator.clone(), (e.to_string(), Status::Unreachable));
                 continue;
             }
         };
         match verbatim::capture::capture(&parsed, client, args.max_bytes, &rules) {
             Ok(capture) => captures.push((locator.clone(), capture)),
             Err(e) => {
-                failed.insert(locator.clone(), e.to_string());
+                // An error status says what a check would: a 410 is a retraction.
+                let status = match &e {
+                    fetch::Error::Status { status, .. } => {
+                        match verbatim::classify::verdict_for_status(*status) {
+                            Some(Verdict::Retracted) => Status::Retracted,
+                            Some(Verdict::Blocked) => Status::Blocked,
+                            _ => Status::Unreachable,
+                        }
+                    }
+                    _ => Status::Unreachable,
+                };
+                failed.insert(locator.clone(), (e.to_string(), status));
             }
         }
         bar.inc(1);

@@ -96,6 +96,19 @@ fn detail(out: &mut dyn Write, a: &Assessment, s: &Styles) -> io::Result<()> {
         };
         writeln!(out, "  {m}accessed:{m:#} {accessed}: {since}")?;
     }
+    if let Some(me) = &a.memento {
+        let when = me.datetime.as_deref().unwrap_or("no Memento-Datetime");
+        let quote = match me.found {
+            Some(Found::Exact | Found::Canonical) => "the quote stands in it".to_owned(),
+            Some(Found::Approximate) => format!(
+                "only an altered quote in it ({:.0}% similar)",
+                me.similarity.unwrap_or(0.0) * 100.0
+            ),
+            Some(Found::Gone) => "the quote is not in it".to_owned(),
+            None => "archived".to_owned(),
+        };
+        writeln!(out, "  {m}memento:{m:#} {} ({when}): {quote}", me.url)?;
+    }
     let Some(q) = &a.quote else {
         return Ok(());
     };

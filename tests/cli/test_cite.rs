@@ -360,3 +360,74 @@ fn cite_link_prints_a_robust_link_and_citations_with_the_hash() {
         .run(&["cite", "link", &c.url(4), "--version", "9"])
         .fails_with(2);
 }
+
+#[test]
+fn a_gone_source_s_quote_is_checked_in_the_archive_s_copy_through_a_timegate() {
+    let c = Corpus::new();
+    let source = c.url(2);
+    let archived = page(&c.seeds[2]);
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let wanted = source.clone();
+    // A TimeGate at /tg/<original> answering by Accept-Datetime with a redirect to its memento.
+    let archive = Server::dynamic(move |path, headers| {
+        let datetime = headers
+            .iter()
+            .find(|(n, _)| n == "accept-datetime")
+            .map(|(_, v)| v.clone());
+        if let Some(original) = path.strip_prefix("/tg/") {
+            log.lock()
+                .expect("log")
+                .push(datetime.clone().unwrap_or_default());
+            if original == wanted && datetime.is_some() {
+                return Reply::redirect(302, &format!("/web/20240312120000/{original}"))
+                    .header("Vary", "accept-datetime");
+            }
+            return Reply::status(404);
+        }
+        if path.starts_with("/web/20240312120000/") {
+            return Reply::ok("text/html; charset=utf-8", archived.clone())
+                .header("Memento-Datetime", "Tue, 12 Mar 2024 12:00:00 GMT");
+        }
+        Reply::status(404)
+    });
+    // Gone before verbatim ever saw it.
+    c.serve(2, Reply::status(410));
+    c.env.write(
+        "gone.md",
+        format!(
+            "Activists explained that \u{201C}Palantir\u{2019}s technology continues to play a key role in separating families targeted by ICE\u{201D} ([source]({source}), accessed 2024-03-12).\n"
+        )
+        .as_bytes(),
+    );
+    let (code, report) = c.check(&["--memento", &archive.url("/tg/"), "gone.md"]);
+    assert_eq!(code, 1, "retracted fails by default");
+    let cited = citation(&report, "/a2", "gone.md");
+    assert_eq!(cited["status"], "retracted", "{cited:#}");
+    let memento = &cited["memento"];
+    assert_eq!(memento["found"], "exact", "{cited:#}");
+    assert_eq!(memento["datetime"], "Tue, 12 Mar 2024 12:00:00 GMT");
+    assert!(
+        memento["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(&format!("/web/20240312120000/{source}"))),
+        "{cited:#}"
+    );
+    // The end of the access day, as RFC 7089 writes dates.
+    assert_eq!(
+        asked.lock().expect("asked").as_slice(),
+        ["Wed, 13 Mar 2024 00:00:00 GMT"]
+    );
+    // A source that stands is not looked up.
+    c.env.write(
+        "fine.md",
+        format!(
+            "\u{201C}Despite organized protests around the country\u{201D} ([Vice]({})).\n",
+            c.url(4)
+        )
+        .as_bytes(),
+    );
+    let (code, report) = c.check(&["--memento", &archive.url("/tg/"), "fine.md"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(asked.lock().expect("asked").len(), 1);
+}
