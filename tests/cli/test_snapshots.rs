@@ -64,3 +64,67 @@ fn check_json_output() {
     let env = TestEnv::with_store();
     insta::assert_snapshot!(redact(&scripted_check(&env, "json")));
 }
+
+/// The README's citation example on local copies of the seeds: a quote standing, a figure gone
+/// (changed in version 2), a quote altered by one word.
+fn scripted_cite(env: &TestEnv, format: &str) -> String {
+    let seeds = seed_files();
+    let copy = |i: usize, name: &str| {
+        let text = std::fs::read_to_string(&seeds[i]).expect("seed");
+        env.write(name, text.as_bytes())
+    };
+    let (a, b, c) = (
+        copy(0, "bhrrc.txt"),
+        copy(4, "vice.txt"),
+        copy(3, "vice2.txt"),
+    );
+    for p in [&a, &b, &c] {
+        env.run(&["add", &p.display().to_string()]).ok();
+    }
+    let renewed = std::fs::read_to_string(&b).expect("article");
+    env.write(
+        "vice.txt",
+        renewed
+            .replace("$49,874,018.14", "$51,000,000.00")
+            .as_bytes(),
+    );
+    env.run(&["add", &b.display().to_string()]).ok();
+    let url = |p: &std::path::Path| format!("file://{}", p.display());
+    env.write(
+        "essay.md",
+        format!(
+            "Mass raids followed: \u{201C}680 undocumented immigrants across Mississippi were arrested in mass raids\u{201D} ([BHRRC]({})).\n\n\
+             Vice put the renewed contract at \"$49,874,018.14\" ([Vice]({})).\n\n\
+             The company \"has revealed more details about how it supports U.S. Immigration and Customs Enforcement deportation operations\" ([Vice]({})).\n",
+            url(&a),
+            url(&b),
+            url(&c)
+        )
+        .as_bytes(),
+    );
+    let run = env.run(&[
+        "cite",
+        "check",
+        "--offline",
+        "--format",
+        format,
+        "--color",
+        "never",
+        "essay.md",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    run.stdout
+        .replace(&env.path().display().to_string(), "[dir]")
+}
+
+#[test]
+fn cite_human_output() {
+    let env = TestEnv::with_store();
+    insta::assert_snapshot!(redact(&scripted_cite(&env, "human")));
+}
+
+#[test]
+fn cite_json_output() {
+    let env = TestEnv::with_store();
+    insta::assert_snapshot!(redact(&scripted_cite(&env, "json")));
+}
