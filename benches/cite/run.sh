@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cite benchmark (issue 7): 1,000 quotes against 1,000 stored sources of ~50 KB, offline; and
-# the approximate search on 10 KB, 100 KB and 1 MB sources (every quote altered or gone).
+# the approximate search on 100 sources of 10 KB, 100 KB and 1 MB (one quote each, altered or gone).
 #
 #   benches/cite/run.sh          # about 2 minutes on 2 cores
 #
@@ -25,7 +25,7 @@ corpus() { # name, sources, size, quotes, [fuzzy]
 echo "# corpora in $DIR" >&2
 corpus mixed 1000 50000 1000
 for size in 10000 100000 1000000; do
-    corpus "fuzzy-$size" 10 "$size" 100 fuzzy
+    corpus "fuzzy-$size" 100 "$size" 100 fuzzy
 done
 
 hyperfine -N -w 1 -r "$RUNS" --export-json "$DIR/mixed.json" -i \
@@ -49,7 +49,7 @@ print("| run | seconds | per quote |")
 print("| --- | ---: | ---: |")
 print(f"| 1,000 quotes, 1,000 sources of ~50 KB (40% exact, 30% retyped, 20% altered, 10% gone) | {m:.3f} ± {sd:.3f} | {m:.3f} ms |")
 print(f"\nStatuses found: {', '.join(f'{n} {k}' for k, n in sorted(counts.items()))}.\n")
-print("| source size | 100 quotes, all altered or gone: seconds | per quote | per quote per MB |")
+print("| source size | 100 sources, one quote each, all altered or gone: seconds | per quote | per quote per MB |")
 print("| --- | ---: | ---: | ---: |")
 for size in [10000, 100000, 1000000]:
     m, sd = mean(f"fuzzy-{size}.json")

@@ -120,13 +120,86 @@ pub struct QuoteReport {
     pub replaced_by: Option<String>,
 }
 
-/// Judges `citation` against the store: `verdict` is the source's latest verdict (from a check
-/// just run, or the last observation), `source` its record's id, `None` when it is not tracked.
+/// Judges citations against a store's snapshot. The last source's versions and latest text,
+/// folded and indexed, are kept for the next citation of it: give the citations of one source
+/// one after another, and a report quoting one long source a hundred times folds it once,
+/// while memory holds one source, not all of them.
+pub struct Assessor<'s, 'r> {
+    snapshot: &'s Snapshot<'r>,
+    loaded: Option<(SourceId, std::rc::Rc<Loaded>)>,
+}
+
+/// A source as the assessor keeps it.
+struct Loaded {
+    versions: Vec<VersionRecord>,
+    /// The latest version's text, ready for look-ups.
+    latest: Option<Matcher<'static>>,
+}
+
+impl<'s, 'r> Assessor<'s, 'r> {
+    /// Judges citations against `snapshot`.
+    pub fn new(snapshot: &'s Snapshot<'r>) -> Assessor<'s, 'r> {
+        Assessor {
+            snapshot,
+            loaded: None,
+        }
+    }
+
+    /// Judges `citation`: `verdict` is the source's latest verdict (from a check just run, or
+    /// the last observation), `source` its record's id, `None` when it is not tracked.
+    pub fn assess(
+        &mut self,
+        citation: &Citation,
+        source: Option<&SourceId>,
+        verdict: Option<Verdict>,
+    ) -> Result<Assessment, store::Error> {
+        let loaded = match source {
+            Some(id) => Some(self.load(id)?),
+            None => None,
+        };
+        assess_loaded(self.snapshot, citation, source, verdict, loaded.as_deref())
+    }
+
+    fn load(&mut self, id: &SourceId) -> Result<std::rc::Rc<Loaded>, store::Error> {
+        if let Some((last, loaded)) = &self.loaded
+            && last == id
+        {
+            return Ok(std::rc::Rc::clone(loaded));
+        }
+        // The previous source goes before the next is read.
+        self.loaded = None;
+        let versions = self.snapshot.versions(id)?;
+        let latest = match versions.last() {
+            Some(v) => Some(Matcher::owned(text_of(self.snapshot, v)?)),
+            None => None,
+        };
+        let loaded = std::rc::Rc::new(Loaded { versions, latest });
+        self.loaded = Some((id.clone(), std::rc::Rc::clone(&loaded)));
+        Ok(loaded)
+    }
+}
+
+/// A version's text.
+fn text_of(snapshot: &Snapshot<'_>, v: &VersionRecord) -> Result<String, store::Error> {
+    Ok(String::from_utf8_lossy(&snapshot.read(&v.text)?).into_owned())
+}
+
+/// Judges `citation` against the store (see [`Assessor::assess`]); for one citation, or a few.
 pub fn assess(
     snapshot: &Snapshot<'_>,
     citation: &Citation,
     source: Option<&SourceId>,
     verdict: Option<Verdict>,
+) -> Result<Assessment, store::Error> {
+    Assessor::new(snapshot).assess(citation, source, verdict)
+}
+
+fn assess_loaded(
+    snapshot: &Snapshot<'_>,
+    citation: &Citation,
+    source: Option<&SourceId>,
+    verdict: Option<Verdict>,
+    loaded: Option<&Loaded>,
 ) -> Result<Assessment, store::Error> {
     let mut out = Assessment {
         citation: citation.clone(),
@@ -139,11 +212,11 @@ pub fn assess(
         quote: None,
         memento: None,
     };
-    let Some(id) = source else {
+    let (Some(_), Some(loaded)) = (source, loaded) else {
         return Ok(out);
     };
-    let versions = snapshot.versions(id)?;
-    let Some(latest) = versions.last() else {
+    let versions = &loaded.versions;
+    let (Some(latest), Some(matcher)) = (versions.last(), &loaded.latest) else {
         return Ok(out);
     };
     out.latest_version = Some(latest.version);
@@ -161,7 +234,7 @@ pub fn assess(
         }
     }
     if let Some(quote) = &citation.quote {
-        out.quote = Some(quote_report(snapshot, &versions, quote)?);
+        out.quote = Some(quote_report(snapshot, versions, matcher, quote)?);
     }
     out.status = status(&out);
     Ok(out)
@@ -203,26 +276,10 @@ fn status(a: &Assessment) -> Status {
 fn quote_report(
     snapshot: &Snapshot<'_>,
     versions: &[VersionRecord],
+    matcher: &Matcher<'_>,
     quote: &str,
 ) -> Result<QuoteReport, store::Error> {
-    let text_of = |v: &VersionRecord| -> Result<String, store::Error> {
-        Ok(String::from_utf8_lossy(&snapshot.read(&v.text)?).into_owned())
-    };
-    let Some(latest) = versions.last() else {
-        return Ok(QuoteReport {
-            found: Found::Gone,
-            occurrences: 0,
-            similarity: 0.0,
-            passage: None,
-            diff: None,
-            last_seen_in: None,
-            gone_since: None,
-            gone_since_at: None,
-            replaced_by: None,
-        });
-    };
-    let text = text_of(latest)?;
-    let matcher = Matcher::new(&text);
+    let text_of = |v: &VersionRecord| text_of(snapshot, v);
     let m = matcher.find(quote);
     let passage = m.passage.clone().map(|r| matcher.text()[r].to_owned());
     let diff = match (&passage, m.found) {

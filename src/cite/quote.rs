@@ -72,10 +72,19 @@ pub struct Matcher<'a> {
 impl<'a> Matcher<'a> {
     /// Prepares `text` (NFC-normalised first where it is not already) for quote look-ups.
     pub fn new(text: &'a str) -> Matcher<'a> {
+        Matcher::prepare(std::borrow::Cow::Borrowed(text))
+    }
+
+    /// As [`Matcher::new`], owning the text (to keep a prepared text for many look-ups).
+    pub fn owned(text: String) -> Matcher<'static> {
+        Matcher::prepare(std::borrow::Cow::Owned(text))
+    }
+
+    fn prepare(text: std::borrow::Cow<'a, str>) -> Matcher<'a> {
         let text = if unicode_normalization::is_nfc_quick(text.chars())
             == unicode_normalization::IsNormalized::Yes
         {
-            std::borrow::Cow::Borrowed(text)
+            text
         } else {
             std::borrow::Cow::Owned(text.nfc().collect())
         };

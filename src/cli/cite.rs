@@ -166,16 +166,23 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
             }
         }
     }
-    let mut assessed: Vec<verbatim::cite::assess::Assessment> = Vec::with_capacity(cited.len());
-    for c in &cited {
+    // Judged source by source (each source's text prepared once), reported in file order.
+    let mut order: Vec<usize> = (0..cited.len()).collect();
+    order.sort_by_key(|&i| sources.get(&cited[i].locator).cloned().flatten());
+    let mut judged: Vec<Option<verbatim::cite::assess::Assessment>> = vec![None; cited.len()];
+    let mut assessor = assess::Assessor::new(&snapshot);
+    for i in order {
+        let c = &cited[i];
         let id = sources.get(&c.locator).cloned().flatten();
         let verdict = id.as_ref().and_then(|id| verdicts.get(id).copied());
-        let mut a = assess::assess(&snapshot, c, id.as_ref(), verdict)?;
+        let mut a = assessor.assess(c, id.as_ref(), verdict)?;
         if let (None, Some((_, status))) = (&id, failed_captures.get(&c.locator)) {
             a.status = *status;
         }
-        assessed.push(a);
+        judged[i] = Some(a);
     }
+    let mut assessed: Vec<verbatim::cite::assess::Assessment> =
+        judged.into_iter().flatten().collect();
     for (locator, (why, _)) in &failed_captures {
         ctx.ui.note(&format!("could not capture {locator}: {why}"));
     }
