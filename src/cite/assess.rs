@@ -302,7 +302,7 @@ fn quote_report(
         for (i, v) in versions.iter().enumerate().rev().skip(1) {
             let older = text_of(v)?;
             let then = Matcher::new(&older);
-            let found = then.find(quote);
+            let found = then.find_standing(quote);
             if matches!(found.found, Found::Exact | Found::Canonical) {
                 report.last_seen_in = Some(v.version);
                 if let Some(next) = versions.get(i + 1) {

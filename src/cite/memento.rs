@@ -26,11 +26,13 @@ pub struct MementoReport {
     pub passage: Option<String>,
 }
 
-/// The TimeGate URL for `original`: `{url}` in `timegate` replaced by it, or else `original`
-/// appended (the `https://web.archive.org/web/` convention).
+/// The TimeGate URL for `original`: `{url}` in `timegate` replaced by it (percent-encoded), or
+/// else `original` appended as it is (the `https://web.archive.org/web/` convention).
 pub fn timegate_url(timegate: &str, original: &str) -> String {
     if timegate.contains("{url}") {
-        timegate.replace("{url}", original)
+        // In a query, the original's own `&`, `#` and `=` would split it: encoded there.
+        let encoded: String = url::form_urlencoded::byte_serialize(original.as_bytes()).collect();
+        timegate.replace("{url}", &encoded)
     } else {
         format!("{timegate}{original}")
     }
@@ -100,7 +102,11 @@ mod tests {
         );
         assert_eq!(
             timegate_url("http://tg.test/timegate?uri={url}", "https://x.org/a"),
-            "http://tg.test/timegate?uri=https://x.org/a"
+            "http://tg.test/timegate?uri=https%3A%2F%2Fx.org%2Fa"
+        );
+        assert_eq!(
+            timegate_url("http://tg.test/?uri={url}", "https://x.org/a?p=1&q=2#f"),
+            "http://tg.test/?uri=https%3A%2F%2Fx.org%2Fa%3Fp%3D1%26q%3D2%23f"
         );
         let at: Timestamp = "2024-03-12T23:59:59Z".parse().expect("time");
         assert_eq!(accept_datetime(at), "Tue, 12 Mar 2024 23:59:59 GMT");

@@ -103,6 +103,16 @@ impl<'a> Matcher<'a> {
 
     /// Finds `quote` in the text.
     pub fn find(&self, quote: &str) -> QuoteMatch {
+        self.search(quote, true)
+    }
+
+    /// Finds `quote` only where it stands (exactly or canonically), without the approximate
+    /// search: for looking back through a source's history.
+    pub fn find_standing(&self, quote: &str) -> QuoteMatch {
+        self.search(quote, false)
+    }
+
+    fn search(&self, quote: &str, approximate: bool) -> QuoteMatch {
         let quote: String = quote.nfc().collect();
         let parts = split_quote(&quote);
         if parts.is_empty() {
@@ -139,7 +149,12 @@ impl<'a> Matcher<'a> {
             };
         }
         let joined: Vec<&str> = folded_parts.iter().map(|(p, _)| p.as_str()).collect();
-        match self.closest(&joined.join(" ")) {
+        let closest = if approximate {
+            self.closest(&joined.join(" "))
+        } else {
+            None
+        };
+        match closest {
             Some((similarity, passage)) => QuoteMatch {
                 found: if similarity >= ALTERED_AT {
                     Found::Approximate
@@ -172,8 +187,8 @@ impl<'a> Matcher<'a> {
         let mut count = 0;
         let mut passage = None;
         for start in memchr::memmem::find_iter(text, first) {
-            if let Some(end) = follow(text, start + first.len(), &parts[1..])
-                && at_word_edges(&self.text, start, end)
+            if at_word_edges(&self.text, start, start + first.len())
+                && let Some(end) = follow(&self.text, start + first.len(), &parts[1..])
             {
                 count += 1;
                 passage.get_or_insert(start..end);
@@ -190,8 +205,8 @@ impl<'a> Matcher<'a> {
         let mut count = 0;
         let mut passage = None;
         for start in memchr::memmem::find_iter(folded, first) {
-            if let Some(end) = follow(folded, start + first.len(), &parts[1..])
-                && at_word_edges(&self.folded.text, start, end)
+            if at_word_edges(&self.folded.text, start, start + first.len())
+                && let Some(end) = follow(&self.folded.text, start + first.len(), &parts[1..])
             {
                 count += 1;
                 passage.get_or_insert_with(|| self.folded.source_range(start..end));
@@ -261,31 +276,69 @@ impl<'a> Matcher<'a> {
 }
 
 /// Follows `parts` (each with the longest gap allowed before it) from `at`: where the last one
-/// ends, if they all follow in order.
-fn follow(text: &[u8], mut at: usize, parts: &[(&[u8], usize)]) -> Option<usize> {
-    for (part, gap) in parts {
-        let window_end = (at + gap + part.len()).min(text.len());
-        let window = text.get(at..window_end)?;
-        let found = memchr::memmem::find(window, part)?;
-        at += found + part.len();
+/// ends, if they all follow in order, each at word edges. Every place a part stands within its
+/// gap is tried in turn (a later one may let the next part fit), so the search backtracks; the
+/// gaps bound it.
+fn follow(text: &str, at: usize, parts: &[(&[u8], usize)]) -> Option<usize> {
+    let Some(((part, gap), rest)) = parts.split_first() else {
+        return Some(at);
+    };
+    let bytes = text.as_bytes();
+    let window_end = at
+        .saturating_add(*gap)
+        .saturating_add(part.len())
+        .min(bytes.len());
+    let window = bytes.get(at..window_end)?;
+    for found in memchr::memmem::find_iter(window, part) {
+        let (start, end) = (at + found, at + found + part.len());
+        if at_word_edges(text, start, end)
+            && let Some(last) = follow(text, end, rest)
+        {
+            return Some(last);
+        }
     }
-    Some(at)
+    None
 }
 
-/// Whether `start..end` of `text` neither begins nor ends inside a word.
+/// Whether `start..end` of `text` neither begins nor ends inside a word — nor inside a figure:
+/// `$1,000` is not a quote of `$1,000,000`, nor `3` of `3.5%`.
 fn at_word_edges(text: &str, start: usize, end: usize) -> bool {
-    let inside = |before: Option<char>, after: Option<char>| matches!((before, after), (Some(b), Some(a)) if b.is_alphanumeric() && a.is_alphanumeric());
-    let before = text[..start].chars().next_back();
-    let first = text[start..].chars().next();
-    let last = text[..end].chars().next_back();
-    let after = text[end..].chars().next();
-    !inside(before, first) && !inside(last, after)
+    let (Some(head), Some(tail)) = (text.get(..start), text.get(end..)) else {
+        return false;
+    };
+    let Some(inner) = text.get(start..end) else {
+        return false;
+    };
+    let joined = |before: &str, after: &str| {
+        let mut back = before.chars().rev();
+        let mut ahead = after.chars();
+        match (back.next(), ahead.next()) {
+            (Some(b), Some(a)) if b.is_alphanumeric() && a.is_alphanumeric() => true,
+            // A digit, then a decimal point or thousands separator, then a digit.
+            (Some(b), Some(a)) if b.is_ascii_digit() && matches!(a, '.' | ',') => {
+                ahead.next().is_some_and(|c| c.is_ascii_digit())
+            }
+            (Some(b), Some(a)) if matches!(b, '.' | ',') && a.is_ascii_digit() => {
+                back.next().is_some_and(|c| c.is_ascii_digit())
+            }
+            _ => false,
+        }
+    };
+    !joined(head, inner) && !joined(inner, tail)
 }
 
 /// The words in common between `quoted` and `window` in order (a longest common subsequence,
 /// by `similar`'s Myers diff), and the first and last window word matched.
 fn common_words(quoted: &[&str], window: &[&str]) -> Option<(usize, usize, usize)> {
-    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, quoted, window);
+    // A deadline: a quote of thousands of words against its window would otherwise take
+    // seconds (Myers is quadratic in the worst case); past it the diff is coarser, not wrong.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    let ops = similar::capture_diff_slices_deadline(
+        similar::Algorithm::Myers,
+        quoted,
+        window,
+        Some(deadline),
+    );
     let mut matched = 0;
     let (mut first, mut last) = (None, None);
     for op in ops {
@@ -435,9 +488,22 @@ fn fold(text: &str) -> Folded {
                     push(&mut out, &mut from, dot, at);
                 }
             }
+            // Final sigma is sigma, and a dotted capital I is an i (its lowercase would add a
+            // combining dot that no retyped quote has).
+            '\u{03C2}' => push(&mut out, &mut from, '\u{03C3}', at),
+            '\u{0130}' => push(&mut out, &mut from, 'i', at),
             c => {
                 for lower in c.to_lowercase() {
-                    push(&mut out, &mut from, lower, at);
+                    push(
+                        &mut out,
+                        &mut from,
+                        if lower == '\u{03C2}' {
+                            '\u{03C3}'
+                        } else {
+                            lower
+                        },
+                        at,
+                    );
                 }
             }
         }
@@ -563,6 +629,57 @@ mod tests {
     #[test]
     fn words_are_not_matched_inside_words() {
         assert_eq!(find("gency said").found, Found::Gone);
+        // Nor any part of a quote with ellipses or insertions.
+        let text = "The agency said nothing about the programme on Tuesday.";
+        for quote in [
+            "The agency said no \u{2026} programme",
+            "said no [x] Tuesday",
+            "agency \u{2026} no \u{2026} Tuesday",
+        ] {
+            let m = Matcher::new(text).find(quote);
+            assert!(
+                !matches!(m.found, Found::Exact | Found::Canonical),
+                "{quote}: {m:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn figures_are_not_cut_short() {
+        let text = "The contract was worth $1,000,000 and grew 3.5% a year.";
+        for quote in ["The contract was worth $1,000", "and grew 3"] {
+            let m = Matcher::new(text).find(quote);
+            assert!(
+                !matches!(m.found, Found::Exact | Found::Canonical),
+                "{quote}: {m:?}"
+            );
+        }
+        assert_eq!(
+            Matcher::new(text).find("worth $1,000,000").found,
+            Found::Exact
+        );
+    }
+
+    #[test]
+    fn ellipsis_parts_backtrack_to_a_later_place() {
+        let filler = "word ".repeat(30);
+        let text = format!("Alpha beta gamma. {filler}then beta delta epsilon.");
+        let m = Matcher::new(&text).find("Alpha \u{2026} beta [x] epsilon");
+        assert_eq!(m.found, Found::Exact, "{m:?}");
+    }
+
+    #[test]
+    fn greek_and_turkish_capitals_fold() {
+        assert_eq!(
+            Matcher::new("\u{03A3}\u{0391}\u{03A3}")
+                .find("\u{03C3}\u{03B1}\u{03C2}")
+                .found,
+            Found::Canonical
+        );
+        assert_eq!(
+            Matcher::new("\u{0130}stanbul").find("istanbul").found,
+            Found::Canonical
+        );
     }
 
     #[test]

@@ -44,6 +44,11 @@ struct CheckArgs {
     /// Check against the store only: capture nothing, fetch nothing
     #[arg(long)]
     offline: bool,
+    /// Capture cited file:// sources that the store does not track yet (off by default: a
+    /// document checked in CI could name any local file, and its text would be stored and
+    /// shown)
+    #[arg(long)]
+    capture_files: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -274,6 +279,17 @@ fn capture_new(
                 continue;
             }
         };
+        if matches!(parsed, Locator::File(_)) && !args.capture_files {
+            failed.insert(
+                locator.clone(),
+                (
+                    "a local file not tracked yet is captured only with --capture-files (or `verbatim add` it)".to_owned(),
+                    Status::NotTracked,
+                ),
+            );
+            bar.inc(1);
+            continue;
+        }
         match verbatim::capture::capture(&parsed, client, args.max_bytes, &rules) {
             Ok(capture) => captures.push((locator.clone(), capture)),
             Err(e) => {

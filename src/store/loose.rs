@@ -34,8 +34,16 @@ pub(crate) fn write_blob(
     let hex = oid.to_string();
     let dir = objects.join(&hex[..2]);
     let path = dir.join(&hex[2..]);
-    // Held already, loose or packed (after a `git gc`).
-    if path.exists() || repo.odb()?.exists(oid) {
+    // Held already, loose or packed (after a `git gc`). A loose file is trusted only if it
+    // holds the object: objects are renamed into place before the transaction's one flush, so
+    // a power cut can leave a name with no data, which a later capture of the same bytes must
+    // replace rather than point at.
+    let replace = path.exists();
+    if replace {
+        if holds(&path, oid) {
+            return Ok(oid);
+        }
+    } else if repo.odb()?.exists(oid) {
         return Ok(oid);
     }
     let io = |path: &Path| {
@@ -61,8 +69,13 @@ pub(crate) fn write_blob(
         std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o444))
             .map_err(io(&path))?;
     }
-    match temp.persist_noclobber(&path) {
-        Ok(_) => {}
+    let persisted = if replace {
+        temp.persist(&path).map(|_| ())
+    } else {
+        temp.persist_noclobber(&path).map(|_| ())
+    };
+    match persisted {
+        Ok(()) => {}
         // Written meanwhile by another process: the same bytes, by their id.
         Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(io(&path)(e.error)),
@@ -73,6 +86,24 @@ pub(crate) fn write_blob(
             .map_err(io(&dir))?;
     }
     Ok(oid)
+}
+
+/// Whether the loose object file at `path` inflates to an object whose id is `oid`.
+fn holds(path: &Path, oid: Oid) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut inflated = flate2::read::ZlibDecoder::new(std::io::BufReader::new(file));
+    let mut hasher = sha1::Sha1::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        match std::io::Read::read(&mut inflated, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(_) => return false,
+        }
+    }
+    Oid::from_bytes(&hasher.finalize()).is_ok_and(|id| id == oid)
 }
 
 #[cfg(test)]
@@ -104,5 +135,16 @@ mod tests {
             .filter(|f| f.file_name().to_string_lossy().starts_with("tmp_obj_"))
             .count();
         assert_eq!(leftovers, 0);
+        // A file under the object's name that does not hold it (a power cut between the rename
+        // and the flush) is replaced, not trusted.
+        let data = b"captured again after a crash\n";
+        let oid = git2::Oid::hash_object(git2::ObjectType::Blob, data).expect("id");
+        let hex = oid.to_string();
+        let path = dir.path().join("objects").join(&hex[..2]).join(&hex[2..]);
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&path, b"").expect("empty file");
+        let again = write_blob(&repo, data, 0, false).expect("write");
+        assert_eq!(again, oid);
+        assert_eq!(repo.find_blob(oid).expect("read").content(), data);
     }
 }

@@ -1119,9 +1119,20 @@ impl<'r, 'p> Verifier<'r, 'p> {
         // Read (and re-hashed) once: while walking the history, or now.
         let digest = match self.digests.get(&oid) {
             Some(digest) => Some(digest.clone()),
-            None => self
-                .object(oid, ObjectType::Blob, &path)
-                .and_then(|_| self.digests.get(&oid).cloned()),
+            None => {
+                let read = self.object(oid, ObjectType::Blob, &path).is_some();
+                let digest = self.digests.get(&oid).cloned();
+                if read && digest.is_none() {
+                    // Read, but not as a blob: a tree or commit named as a byte stream.
+                    self.object_problem(
+                        ProblemKind::Inconsistent,
+                        oid,
+                        &path,
+                        format!("the record names {oid} as its {what}, which is not a blob"),
+                    );
+                }
+                digest
+            }
         };
         let Some((actual, len)) = digest else {
             return;

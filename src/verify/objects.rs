@@ -289,7 +289,13 @@ fn stored_blocks(
 ) -> Option<Result<(ObjectType, usize, usize), String>> {
     // The zlib header: deflate, no preset dictionary, a valid check value.
     let (&cmf, &flg) = (raw.first()?, raw.get(1)?);
-    if cmf & 0x0f != 8 || flg & 0x20 != 0 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 {
+    // (A window over 32 KiB, CINFO > 7, is one git and zlib refuse: left to inflating, which
+    // says so.)
+    if cmf & 0x0f != 8
+        || cmf >> 4 > 7
+        || flg & 0x20 != 0
+        || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0
+    {
         return None;
     }
     segments.clear();
@@ -319,6 +325,10 @@ fn stored_blocks(
     let Some(trailer) = raw.get(at..at + 4) else {
         return Some(Err("truncated".into()));
     };
+    // Bytes after the stream are damage git refuses to read past.
+    if raw.len() != at + 4 {
+        return Some(Err("bytes after the end of its zlib stream".into()));
+    }
     let mut adler = simd_adler32::Adler32::new();
     for s in segments.iter() {
         adler.write(&raw[s.clone()]);
@@ -343,7 +353,7 @@ fn stored_blocks(
         Err(why) => return Some(Err(why)),
     };
     let total: usize = segments.iter().map(|s| s.len()).sum();
-    if total != nul + 1 + len {
+    if Some(total) != (nul + 1).checked_add(len) {
         return Some(Err(format!(
             "its content is {} bytes, its header says {len}",
             total - nul - 1
@@ -388,7 +398,9 @@ fn inflate(raw: &[u8]) -> Result<(Vec<u8>, usize, ObjectType), String> {
         return Err("no object header".into());
     };
     let (kind, len) = parse_header(&buf[..nul])?;
-    let total = nul + 1 + len;
+    let total = (nul + 1)
+        .checked_add(len)
+        .ok_or("a length no object can have")?;
     // A length the compressed bytes cannot hold (deflate expands at most ~1032:1) is damage,
     // not a reason to allocate it.
     if len / 1040 > raw.len() {
@@ -396,6 +408,9 @@ fn inflate(raw: &[u8]) -> Result<(Vec<u8>, usize, ObjectType), String> {
             "a length ({len} bytes) its {} bytes cannot hold",
             raw.len()
         ));
+    }
+    if buf.len() > total {
+        return Err("content longer than its header says".into());
     }
     // One byte more than the header says, so that a longer content is caught.
     buf.reserve_exact(total + 1 - buf.len());
@@ -418,6 +433,9 @@ fn inflate(raw: &[u8]) -> Result<(Vec<u8>, usize, ObjectType), String> {
     }
     if buf.len() != total {
         return Err("content shorter than its header says".into());
+    }
+    if z.total_in() as usize != raw.len() {
+        return Err("bytes after the end of its zlib stream".into());
     }
     Ok((buf, nul + 1, kind))
 }
@@ -588,8 +606,21 @@ mod tests {
                 "{damaged:?} read as an object"
             );
         }
-        // A header claiming more than the content holds, and one claiming less.
-        for content in [&b"blob 7\0hello\n"[..], b"blob 5\0hello\n"] {
+        // Trailing bytes, a window size zlib refuses, a header claiming less than the first
+        // bytes inflated (once a panic), more than the content holds, and less.
+        let mut trailing = good.clone();
+        trailing.extend_from_slice(b"GARBAGE");
+        let mut window = good.clone();
+        window[0] = 0x88;
+        window[1] = 0x1c;
+        for damaged in [trailing, window] {
+            std::fs::write(&path, &damaged).expect("write");
+            assert!(matches!(objects.read(blob), Read::Unreadable(_)));
+            assert!(objects.hash(blob).is_err());
+        }
+        let mut forty = b"blob 0\0".to_vec();
+        forty.extend_from_slice(&[b'x'; 40]);
+        for content in [&forty[..], &b"blob 7\0hello\n"[..], b"blob 5\0hello\n"] {
             let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
             io::Write::write_all(&mut z, content).expect("deflate");
             std::fs::write(&path, z.finish().expect("finish")).expect("write");
@@ -665,7 +696,9 @@ mod tests {
         let mut trailer = good.clone();
         let last = trailer.len() - 1;
         trailer[last] ^= 1;
-        for damaged in [flipped, trailer, good[..good.len() - 2].to_vec()] {
+        let mut after = good.clone();
+        after.push(0);
+        for damaged in [flipped, trailer, good[..good.len() - 2].to_vec(), after] {
             assert!(
                 matches!(hash_stored(&damaged, &mut segments), Some(Err(_))),
                 "{damaged:?}"

@@ -431,3 +431,37 @@ fn a_gone_source_s_quote_is_checked_in_the_archive_s_copy_through_a_timegate() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(asked.lock().expect("asked").len(), 1);
 }
+
+#[test]
+fn a_document_cannot_make_cite_read_an_untracked_local_file() {
+    let env = TestEnv::with_store();
+    let secret = env.write("credentials", b"aws_access_key_id = AKIAEXAMPLESECRET\n");
+    env.write(
+        "pr.md",
+        format!("\"aws access key\" ([x](file://{})).\n", secret.display()).as_bytes(),
+    );
+    let run = env.run(&["cite", "check", "--format", "json", "pr.md"]);
+    assert_eq!(run.code, 1);
+    assert!(!run.stdout.contains("AKIAEXAMPLE"), "{}", run.stdout);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(report["citations"][0]["status"], "not-tracked");
+    assert!(run.stderr.contains("--capture-files"), "{}", run.stderr);
+    let list: serde_json::Value =
+        serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(0),
+        "the file was stored"
+    );
+    // With the flag, it is captured: the user asked for it.
+    let run = env.run(&[
+        "cite",
+        "check",
+        "--capture-files",
+        "--format",
+        "json",
+        "pr.md",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_ne!(report["citations"][0]["status"], "not-tracked");
+}
