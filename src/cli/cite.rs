@@ -30,9 +30,9 @@ enum Sub {
 ///
 /// Reads the citations in Markdown and HTML documents (links, with the quotation before or
 /// around them), BibTeX/BibLaTeX and CSL-JSON files (url, urldate/accessed, a quote in a note),
-/// and TOML or YAML lists of {url, quote, accessed}. Every cited URL not yet tracked is
-/// captured now (the capture is the evidence); the others are re-fetched and checked, unless
-/// --offline. Each citation gets one status: stands, source-changed (edited since the access
+/// and TOML or YAML lists of {url, quote, accessed}. Every cited web page not yet tracked is
+/// captured now (the capture is the evidence; local files only with --capture-files); the
+/// others are re-fetched and checked, unless --offline. Each citation gets one status: stands, source-changed (edited since the access
 /// date, the quote still there), ambiguous, quote-altered, quote-gone, retracted, moved,
 /// blocked, unreachable or not-tracked. Exits 0 when no status in --fail-on occurred, 1 when
 /// one did, 2 when the citations could not be checked.
