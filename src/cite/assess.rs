@@ -326,14 +326,7 @@ fn quote_report(
 /// diff of the two texts (an end inside a change is carried to the change's far side, so that
 /// a replaced passage yields all of its replacement).
 fn replacement(old: &str, new: &str, passage: std::ops::Range<usize>) -> Option<String> {
-    let diff = crate::diff::TextDiff::new(
-        old,
-        new,
-        &crate::diff::Options {
-            granularity: crate::diff::Granularity::Word,
-            timeout: std::time::Duration::from_secs(2),
-        },
-    );
+    let diff = crate::diff::TextDiff::words(old, new, std::time::Duration::from_secs(2));
     use crate::diff::Tag;
     let ops = diff.ops();
     // Where the passage starts: in an equal run, the same place; in a deleted run, where its
@@ -371,14 +364,7 @@ fn replacement(old: &str, new: &str, passage: std::ops::Range<usize>) -> Option<
 
 /// `quote` against `passage` word by word, in `git diff --word-diff` markers.
 pub fn word_diff(quote: &str, passage: &str) -> String {
-    let diff = crate::diff::TextDiff::new(
-        quote,
-        passage,
-        &crate::diff::Options {
-            granularity: crate::diff::Granularity::Word,
-            timeout: std::time::Duration::from_secs(1),
-        },
-    );
+    let diff = crate::diff::TextDiff::words(quote, passage, std::time::Duration::from_secs(1));
     let mut out = String::new();
     for op in diff.ops() {
         let text = diff.text(op);

@@ -204,14 +204,7 @@ pub struct EditStats {
 /// within the changed ones, under a 2 s deadline), so a long document costs what its changes
 /// cost; each change counts the words on its two sides.
 pub fn edit_stats(old: &str, new: &str) -> EditStats {
-    let diff = crate::diff::TextDiff::new(
-        old,
-        new,
-        &crate::diff::Options {
-            granularity: crate::diff::Granularity::Word,
-            timeout: std::time::Duration::from_secs(2),
-        },
-    );
+    let diff = crate::diff::TextDiff::words(old, new, std::time::Duration::from_secs(2));
     stats_of(&diff)
 }
 

@@ -145,12 +145,13 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
     let mut verdicts: BTreeMap<SourceId, Verdict> = BTreeMap::new();
     // Sources that could not be captured: why, and the status that says it.
     let mut failed_captures: BTreeMap<String, (String, Status)> = BTreeMap::new();
+    // One client for the captures, the checks and the archive.
+    let client = HttpClient::new(fetch::Options {
+        total_timeout: std::time::Duration::from_secs(args.timeout),
+        max_body: args.max_bytes,
+        ..fetch::Options::default()
+    });
     if !args.offline {
-        let client = HttpClient::new(fetch::Options {
-            total_timeout: std::time::Duration::from_secs(args.timeout),
-            max_body: args.max_bytes,
-            ..fetch::Options::default()
-        });
         let fresh = capture_new(
             ctx,
             &store,
@@ -192,11 +193,6 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
         ctx.ui.note(&format!("could not capture {locator}: {why}"));
     }
     if let Some(timegate) = &args.memento {
-        let client = HttpClient::new(fetch::Options {
-            total_timeout: std::time::Duration::from_secs(args.timeout),
-            max_body: args.max_bytes,
-            ..fetch::Options::default()
-        });
         for a in assessed.iter_mut().filter(|a| a.status.source_gone()) {
             // The end of the access day, or now when the citation gives no date.
             let at = a

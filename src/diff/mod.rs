@@ -132,6 +132,18 @@ impl Paragraph<'_> {
 }
 
 impl<'a> TextDiff<'a> {
+    /// Compares `old` with `new` word by word, giving up precision after `timeout`.
+    pub fn words(old: &'a str, new: &'a str, timeout: Duration) -> TextDiff<'a> {
+        TextDiff::new(
+            old,
+            new,
+            &Options {
+                granularity: Granularity::Word,
+                timeout,
+            },
+        )
+    }
+
     /// Compares `old` with `new`.
     pub fn new(old: &'a str, new: &'a str, options: &Options) -> TextDiff<'a> {
         let deadline = Instant::now() + options.timeout;

@@ -1195,18 +1195,9 @@ impl<'r, 'p> Verifier<'r, 'p> {
                             continue;
                         }
                         contents.insert(name, sha256_hex(&data));
-                        for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                            let Ok(observation) = serde_json::from_slice::<Observation>(line)
-                            else {
-                                self.problem(
-                                    ProblemKind::BadRecord,
-                                    None,
-                                    None,
-                                    Some(&path),
-                                    "an observation does not parse",
-                                );
-                                continue;
-                            };
+                        for (line, observation) in
+                            self.observation_lines(&data, &path, "an observation")
+                        {
                             if wanted.is_some_and(|w| !w.contains(&observation.source)) {
                                 continue;
                             }
@@ -1240,6 +1231,30 @@ impl<'r, 'p> Verifier<'r, 'p> {
         }
     }
 
+    /// The lines of an observation or state file with the observation each holds; a problem
+    /// (`what` does not parse) for each line that does not.
+    fn observation_lines<'d>(
+        &mut self,
+        data: &'d [u8],
+        path: &str,
+        what: &str,
+    ) -> Vec<(&'d [u8], Observation)> {
+        let mut out = Vec::new();
+        for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            match serde_json::from_slice::<Observation>(line) {
+                Ok(observation) => out.push((line, observation)),
+                Err(_) => self.problem(
+                    ProblemKind::BadRecord,
+                    None,
+                    None,
+                    Some(path),
+                    format!("{what} does not parse"),
+                ),
+            }
+        }
+        out
+    }
+
     /// The state files' lines (of the sources wanted) that parse; a problem for each that
     /// does not.
     fn state_lines(&mut self, tree: &Tree, wanted: Option<&HashSet<&SourceId>>) -> Vec<StateLine> {
@@ -1252,17 +1267,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
             let Some(data) = self.object(file.id, ObjectType::Blob, &path) else {
                 continue;
             };
-            for line in data.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                let Ok(observation) = serde_json::from_slice::<Observation>(line) else {
-                    self.problem(
-                        ProblemKind::BadRecord,
-                        None,
-                        None,
-                        Some(&path),
-                        "a state line does not parse",
-                    );
-                    continue;
-                };
+            for (line, observation) in self.observation_lines(&data, &path, "a state line") {
                 if wanted.is_some_and(|w| !w.contains(&observation.source)) {
                     continue;
                 }

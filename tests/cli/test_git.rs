@@ -91,6 +91,21 @@ fn stock_git_reads_the_store() {
         .ok();
 }
 
+/// A loose object's file in the store.
+fn object_path(env: &TestEnv, blob: &str) -> std::path::PathBuf {
+    env.store()
+        .join("objects")
+        .join(&blob[..2])
+        .join(&blob[2..])
+}
+
+/// The size on disk of a loose object.
+fn object_size(env: &TestEnv, blob: &str) -> u64 {
+    std::fs::metadata(object_path(env, blob))
+        .expect("object")
+        .len()
+}
+
 /// A source's current text blob and the type of its loose object's first deflate block.
 fn text_blob_level(env: &TestEnv, doc: &str) -> (String, u8) {
     let list: serde_json::Value =
@@ -104,12 +119,7 @@ fn text_blob_level(env: &TestEnv, doc: &str) -> (String, u8) {
     let id = entry["id"].as_str().expect("id");
     let path = format!("main:sources/{}/{}/{id}/text.txt", &id[..2], &id[2..4]);
     let blob = env.git(&["rev-parse", &path]).ok().stdout.trim().to_owned();
-    let file = env
-        .store()
-        .join("objects")
-        .join(&blob[..2])
-        .join(&blob[2..]);
-    let bytes = std::fs::read(file).expect("loose object");
+    let bytes = std::fs::read(object_path(env, &blob)).expect("loose object");
     // BTYPE, bits 1–2 of the byte after the two-byte zlib header: 0 for a stored block.
     (blob, bytes[2] & 0b110)
 }
@@ -122,14 +132,7 @@ fn new_stores_keep_blobs_stored_and_honour_git_s_loose_compression() {
     env.run(&["add", doc.to_str().expect("utf-8")]).ok();
     let (blob, btype) = text_blob_level(&env, "a.txt");
     assert_eq!(btype, 0, "the blob is deflated, not stored");
-    let size = std::fs::metadata(
-        env.store()
-            .join("objects")
-            .join(&blob[..2])
-            .join(&blob[2..]),
-    )
-    .expect("object")
-    .len();
+    let size = object_size(&env, &blob);
     assert!(
         size > text.len() as u64,
         "{size} bytes for {} of text",
@@ -144,14 +147,7 @@ fn new_stores_keep_blobs_stored_and_honour_git_s_loose_compression() {
     env.run(&["add", doc.to_str().expect("utf-8")]).ok();
     let (blob, btype) = text_blob_level(&env, "b.txt");
     assert_ne!(btype, 0, "the blob is stored, not deflated");
-    let size = std::fs::metadata(
-        env.store()
-            .join("objects")
-            .join(&blob[..2])
-            .join(&blob[2..]),
-    )
-    .expect("object")
-    .len();
+    let size = object_size(&env, &blob);
     assert!(
         size < text.len() as u64 / 10,
         "{size} bytes for {} of text",
