@@ -1,6 +1,11 @@
-//! SHA-256 digests as verbatim records them: lowercase hex.
+//! SHA-256 digests as verbatim records them (lowercase hex), and a git object's SHA-1 and
+//! SHA-256 computed together.
 
 use sha2::{Digest, Sha256};
+
+mod twin;
+
+pub use twin::GitTwin;
 
 /// The SHA-256 of `bytes` as 64 lowercase hex digits.
 pub fn sha256_hex(bytes: &[u8]) -> String {

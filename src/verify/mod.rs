@@ -155,13 +155,21 @@ pub fn verify(
     let done = std::sync::Arc::new(AtomicUsize::new(0));
     v.background = Some(std::sync::Arc::clone(&done));
     let repo_path = repo.path().to_path_buf();
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, Oid)>();
+    // Blobs go out in batches: one message (and one wake-up of a sleeping worker) a blob cost
+    // a futex call each, 50,000 of them on a store of 10,000 sources.
+    const BATCH: usize = 32;
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<(usize, Oid)>>();
     let rx = std::sync::Mutex::new(rx);
+    // Each worker holds a sender until it ends (or unwinds): the channel's disconnection is
+    // the signal that all have, without polling.
+    let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
     let (blobs, root, hashed) = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..2)
             .map(|_| {
-                scope.spawn(|| {
-                    let mut objects = Objects::new(&repo_path);
+                let (ended_tx, rx, done, repo_path) = (ended_tx.clone(), &rx, &done, &repo_path);
+                scope.spawn(move || {
+                    let _ended_tx = ended_tx;
+                    let mut objects = Objects::new(repo_path);
                     let mut out = Vec::new();
                     loop {
                         // The lock is held only to take the next blob.
@@ -169,19 +177,27 @@ pub fn verify(
                             Ok(rx) => rx.recv(),
                             Err(_) => break,
                         };
-                        let Ok((i, oid)) = next else { break };
-                        out.push((i, hash_blob(&mut objects, oid)));
-                        done.fetch_add(1, Ordering::Relaxed);
+                        let Ok(batch) = next else { break };
+                        for (i, oid) in batch {
+                            out.push((i, hash_blob(&mut objects, oid)));
+                            done.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                     out
                 })
             })
             .collect();
         let blobs = if wanted.is_none() {
-            v.walk_history(commit, &mut |i, oid| {
-                // A worker gone (it panicked) leaves its blobs to be read below.
-                let _ = tx.send((i, oid));
-            })
+            let mut batch = Vec::with_capacity(BATCH);
+            let blobs = v.walk_history(commit, &mut |i, oid| {
+                batch.push((i, oid));
+                if batch.len() == BATCH {
+                    // A worker gone (it panicked) leaves its blobs to be read below.
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
+            });
+            let _ = tx.send(batch);
+            blobs
         } else {
             Vec::new()
         };
@@ -191,9 +207,11 @@ pub fn verify(
             let versions = v.sources(tree, wanted.as_ref());
             v.observations(tree, &versions, wanted.as_ref());
         }
-        while !workers.iter().all(|w| w.is_finished()) {
+        drop(ended_tx);
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            ended.recv_timeout(std::time::Duration::from_millis(50))
+        {
             v.tick();
-            std::thread::sleep(std::time::Duration::from_millis(50));
         }
         let mut hashed: Vec<Option<Hashed>> =
             std::iter::repeat_with(|| None).take(blobs.len()).collect();

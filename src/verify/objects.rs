@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::{ObjectType, Oid, Repository};
 
+use crate::hash::GitTwin;
+
 /// What reading an object found.
 pub(crate) enum Read {
     /// No such object in the store.
@@ -57,8 +59,13 @@ pub(crate) struct Objects {
     repo: Option<Repository>,
     /// The repository's path, to open `repo` with.
     repo_path: PathBuf,
+    /// The loose file last read: its first `raw_len` bytes. Kept initialised to its full
+    /// length, so that files are read straight into it without zeroing it again.
     raw: Vec<u8>,
+    raw_len: usize,
     segments: Vec<std::ops::Range<usize>>,
+    /// One inflater, reset for each object: a new one is an allocation of some 40 KB, zeroed.
+    z: Decompress,
     /// The `objects/xx` directories opened so far, by their first byte: files are opened
     /// relative to them, so that the kernel does not walk the whole path for every object.
     #[cfg(unix)]
@@ -85,7 +92,9 @@ impl Objects {
             repo: None,
             repo_path: repo_path.to_path_buf(),
             raw: Vec::new(),
+            raw_len: 0,
             segments: Vec::new(),
+            z: Decompress::new(true),
             #[cfg(unix)]
             dirs: std::iter::repeat_with(|| None).take(256).collect(),
         }
@@ -104,13 +113,23 @@ impl Objects {
         if let Err(read) = self.load(oid) {
             return hashes_of(read);
         }
-        match hash_stored(&self.raw, &mut self.segments) {
+        match hash_stored(&self.raw[..self.raw_len], &mut self.segments) {
             Some(Ok(hashes)) => Ok(hashes),
             Some(Err(why)) => Err(Read::Unreadable(format!(
                 "the loose object {oid} is damaged: {why}"
             ))),
-            // Deflated: inflated and hashed as any object.
-            None => hashes_of(self.inflate_loaded(oid)),
+            // Deflated: inflated, then hashed as the stored ones are.
+            None => match inflate(&mut self.z, &self.raw[..self.raw_len]) {
+                Ok((buf, body, kind)) => {
+                    let mut twin = GitTwin::new();
+                    twin.header(&buf[..body]);
+                    twin.content(&buf[body..]);
+                    twin_hashes(kind, buf.len() - body, twin).map_err(Read::Unreadable)
+                }
+                Err(why) => Err(Read::Unreadable(format!(
+                    "the loose object {oid} is damaged: {why}"
+                ))),
+            },
         }
     }
 
@@ -125,12 +144,25 @@ impl Objects {
     /// Reads an object's loose file into `raw`; an object that has none is read through
     /// libgit2 instead, and what that found is the error.
     fn load(&mut self, oid: Oid) -> Result<(), Read> {
-        self.raw.clear();
+        self.raw_len = 0;
         // Read, not mapped: unmapping on one thread stalls the other (TLB shootdowns), which
-        // cost more than the copy (measured). Read to its end without asking its size first
-        // (`Take` has no size hint): `raw` keeps its capacity from one object to the next.
-        let loaded = self.open_loose(oid).and_then(|file| {
-            io::Read::read_to_end(&mut io::Read::take(file, u64::MAX), &mut self.raw).map(|_| ())
+        // cost more than the copy (measured). Read to its end without asking its size first,
+        // in as few calls as the buffer allows: `read_to_end` starts every file with 8 KiB
+        // reads and doubles them, five calls for a page of 100 KB.
+        let opened = self.open_loose(oid);
+        let (raw, raw_len) = (&mut self.raw, &mut self.raw_len);
+        let loaded = opened.and_then(|mut file| {
+            loop {
+                if *raw_len == raw.len() {
+                    raw.resize((raw.len() * 2).max(256 << 10), 0);
+                }
+                match io::Read::read(&mut file, &mut raw[*raw_len..]) {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => *raw_len += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
         });
         match loaded {
             Ok(()) => Ok(()),
@@ -183,8 +215,8 @@ impl Objects {
     }
 
     /// Inflates and hashes the loose object in `raw`.
-    fn inflate_loaded(&self, oid: Oid) -> Read {
-        match inflate(&self.raw) {
+    fn inflate_loaded(&mut self, oid: Oid) -> Read {
+        match inflate(&mut self.z, &self.raw[..self.raw_len]) {
             Ok((buf, body, kind)) => {
                 use sha1::Digest as _;
                 match Oid::from_bytes(&sha1::Sha1::digest(&buf)) {
@@ -252,31 +284,31 @@ fn hash_stored(
     raw: &[u8],
     segments: &mut Vec<std::ops::Range<usize>>,
 ) -> Option<Result<Hashes, String>> {
-    use sha1::Digest as _;
     let (kind, len, nul) = match stored_blocks(raw, segments)? {
         Ok(found) => found,
         Err(why) => return Some(Err(why)),
     };
-    let mut sha1 = sha1::Sha1::new();
-    let mut sha256 = sha2::Sha256::new();
-    let mut skip = nul + 1;
+    let mut twin = GitTwin::new();
+    let mut header = nul + 1;
     for s in segments.iter() {
         let bytes = &raw[s.clone()];
-        sha1.update(bytes);
-        let content = &bytes[skip.min(bytes.len())..];
-        skip -= skip.min(bytes.len());
-        sha2::Digest::update(&mut sha256, content);
+        let (head, content) = bytes.split_at(header.min(bytes.len()));
+        header -= head.len();
+        twin.header(head);
+        twin.content(content);
     }
-    let actual_id = match Oid::from_bytes(&sha1.finalize()) {
-        Ok(id) => id,
-        Err(e) => return Some(Err(e.message().to_owned())),
-    };
-    Some(Ok(Hashes {
+    Some(twin_hashes(kind, len, twin))
+}
+
+/// What a [`GitTwin`] fed an object's header and content found.
+fn twin_hashes(kind: ObjectType, len: usize, twin: GitTwin) -> Result<Hashes, String> {
+    let (sha1, sha256) = twin.finish();
+    Ok(Hashes {
         kind,
-        actual_id,
-        sha256: crate::hash::to_hex(&sha2::Digest::finalize(sha256)),
+        actual_id: Oid::from_bytes(&sha1).map_err(|e| e.message().to_owned())?,
+        sha256: crate::hash::to_hex(&sha256),
         len: len as u64,
-    }))
+    })
 }
 
 /// Parses a loose object made only of stored blocks: `None` when it has a deflated block (or
@@ -377,8 +409,9 @@ fn parse_header(header: &[u8]) -> Result<(ObjectType, usize), String> {
     Ok((kind, len))
 }
 
-/// Inflates a loose object: its header and content, where the content starts, and its kind.
-fn inflate(raw: &[u8]) -> Result<(Vec<u8>, usize, ObjectType), String> {
+/// Inflates a loose object with `z` (reset here): its header and content, where the content
+/// starts, and its kind.
+fn inflate(z: &mut Decompress, raw: &[u8]) -> Result<(Vec<u8>, usize, ObjectType), String> {
     // Stored blocks (verbatim's blobs) are copied out, without setting up an inflater.
     let mut segments = Vec::new();
     if let Some(found) = stored_blocks(raw, &mut segments) {
@@ -389,7 +422,7 @@ fn inflate(raw: &[u8]) -> Result<(Vec<u8>, usize, ObjectType), String> {
         }
         return Ok((buf, nul + 1, kind));
     }
-    let mut z = Decompress::new(true);
+    z.reset(true);
     // The header first (`<kind> <length>\0`, at most 32 bytes), to size the buffer.
     let mut buf = Vec::with_capacity(32);
     z.decompress_vec(raw, &mut buf, FlushDecompress::None)
@@ -677,7 +710,7 @@ mod tests {
             );
             assert_eq!(hashes.sha256, crate::hash::sha256_hex(&content));
             assert_eq!(hashes.len, content.len() as u64);
-            let (buf, body, _) = inflate(&raw).expect("inflate");
+            let (buf, body, _) = inflate(&mut Decompress::new(true), &raw).expect("inflate");
             assert_eq!(&buf[body..], &content[..]);
         }
         // Deflated: left to inflating.
