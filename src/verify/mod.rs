@@ -705,13 +705,16 @@ impl<'r, 'p> Verifier<'r, 'p> {
         let by_name: Option<FastMap<&str, &Entry>> =
             (new.len() > 16).then(|| new.iter().map(|e| (e.name.as_str(), e)).collect());
         for entry in old.iter() {
-            let child = child_path(path, &entry.name);
             let counterpart = match &by_name {
                 Some(map) => map.get(entry.name.as_str()).copied(),
                 None => new.get_name(&entry.name),
             };
+            if counterpart.is_some_and(|now| now.id == entry.id) {
+                continue;
+            }
+            // Only for what differs: most entries of a compared tree are the same.
+            let child = child_path(path, &entry.name);
             match counterpart {
-                Some(now) if now.id == entry.id => {}
                 Some(now)
                     if entry.kind() == Some(ObjectType::Tree)
                         && now.kind() == Some(ObjectType::Tree) =>

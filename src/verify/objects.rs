@@ -369,14 +369,17 @@ fn stored_blocks(
         return Some(Err("its Adler-32 does not match its content".into()));
     }
     // The header (`<kind> <length>\0`), within the first 32 bytes of content.
-    let mut head = Vec::with_capacity(32);
+    let mut first = [0u8; 32];
+    let mut filled = 0;
     for s in segments.iter() {
-        let room = 32 - head.len();
-        head.extend_from_slice(&raw[s.start..s.end.min(s.start + room)]);
-        if head.len() == 32 {
+        let take = (32 - filled).min(s.len());
+        first[filled..filled + take].copy_from_slice(&raw[s.start..s.start + take]);
+        filled += take;
+        if filled == 32 {
             break;
         }
     }
+    let head = &first[..filled];
     let Some(nul) = head.iter().position(|&b| b == 0) else {
         return Some(Err("no object header".into()));
     };
