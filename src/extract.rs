@@ -140,7 +140,29 @@ pub fn extract_with(
         file_name,
         rules,
         &mut false,
+        None,
     )
+}
+
+/// As [`extract_with`], for callers that keep the bytes: when the text is exactly the bytes
+/// (a text file that is valid UTF-8 with Unix line ends), it is returned as a borrow of them
+/// and the [`Extracted`]'s own `text` is left empty.
+pub fn extract_borrowed<'a>(
+    bytes: &'a [u8],
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+    rules: &Rules,
+) -> (Extracted, Option<&'a str>) {
+    let mut borrowed = None;
+    let extracted = extract_cow(
+        std::borrow::Cow::Borrowed(bytes),
+        content_type,
+        file_name,
+        rules,
+        &mut false,
+        Some(&mut borrowed),
+    );
+    (extracted, borrowed)
 }
 
 /// As [`extract_with`], consuming the bytes: a text file that is valid UTF-8 with Unix line
@@ -159,16 +181,18 @@ pub fn extract_owned(
         file_name,
         rules,
         &mut same,
+        None,
     );
     (extracted, same)
 }
 
-fn extract_cow(
-    input: std::borrow::Cow<'_, [u8]>,
+fn extract_cow<'a>(
+    input: std::borrow::Cow<'a, [u8]>,
     content_type: Option<&str>,
     file_name: Option<&str>,
     rules: &Rules,
     same: &mut bool,
+    borrow: Option<&mut Option<&'a str>>,
 ) -> Extracted {
     let bytes: &[u8] = &input;
     let (declared_type, declared_charset) =
@@ -220,6 +244,18 @@ fn extract_cow(
                     // (same address, same length). Validating again would cost as much as the
                     // rest of reading a long file.
                     unsafe { String::from_utf8_unchecked(bytes) }
+                }
+                std::borrow::Cow::Borrowed(bytes)
+                    if bytes.len() == text.len() && bytes.as_ptr() == text.as_ptr() =>
+                {
+                    match borrow {
+                        Some(borrowed) => {
+                            // SAFETY: as above: `text` is valid UTF-8 and these very bytes.
+                            *borrowed = Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+                            String::new()
+                        }
+                        None => text.to_owned(),
+                    }
                 }
                 _ => text.to_owned(),
             },

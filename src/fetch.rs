@@ -555,6 +555,38 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
+/// A local file mapped into memory rather than read, for a caller that only reads it and
+/// keeps it briefly: `None` when it is short (reading costs less), not a regular file, or
+/// cannot be mapped, for the caller to [`read_file`] instead. The limits and errors are
+/// [`read_file`]'s.
+///
+/// # Safety
+/// The mapping shows the file as it is: another process writing to it changes the bytes seen
+/// (as it would change a read in progress), and truncating it makes reading past its new end
+/// raise `SIGBUS`, which the caller must handle (the CLI turns it into an error exit).
+pub unsafe fn map_file(path: &Path, max_bytes: u64) -> Result<Option<memmap2::Mmap>, Error> {
+    // Under this, the faults of mapping cost about what reading saves.
+    const MAP_FROM: u64 = 64 << 10;
+    let file = std::fs::File::open(path).map_err(|source| io_error(path, source))?;
+    let meta = file.metadata().map_err(|source| io_error(path, source))?;
+    if meta.is_dir() {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() > max_bytes {
+        return Err(Error::TooLarge {
+            locator: path.display().to_string(),
+            limit: max_bytes,
+        });
+    }
+    if !meta.is_file() || meta.len() < MAP_FROM {
+        return Ok(None);
+    }
+    // SAFETY: the caller accepts what the function's contract says of outside changes.
+    Ok(unsafe { memmap2::Mmap::map(&file) }.ok())
+}
+
 fn io_error(path: &Path, source: std::io::Error) -> Error {
     match source.kind() {
         std::io::ErrorKind::NotFound => Error::NotFound {

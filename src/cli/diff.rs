@@ -89,8 +89,11 @@ enum GranularityArg {
 }
 
 /// How documents named on the command line are read.
-struct Reader<'a> {
-    client: &'a HttpClient,
+struct Reader {
+    /// Built on the first URL: two local files need no client (reading the proxy settings
+    /// and setting up TLS is a visible part of a short diff).
+    client: std::sync::OnceLock<HttpClient>,
+    timeout: Duration,
     max_bytes: u64,
     /// Whether to hash their bytes and text (for the header and JSON).
     hash: bool,
@@ -100,23 +103,91 @@ struct Reader<'a> {
 struct Side {
     info: DocumentInfo,
     title: Option<String>,
-    text: String,
+    text: Text,
     /// No text could be decoded (a PDF, an image): only the bytes can be compared.
     binary: bool,
 }
+
+impl Reader {
+    fn client(&self) -> &HttpClient {
+        self.client.get_or_init(|| {
+            HttpClient::new(fetch::Options {
+                total_timeout: self.timeout,
+                max_body: self.max_bytes,
+                ..fetch::Options::default()
+            })
+        })
+    }
+}
+
+/// A side's text: made by extraction, or a mapped file's own bytes where they are its text.
+enum Text {
+    Made(String),
+    /// Checked to be UTF-8 (and to be the text) when it was mapped.
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Made(text) => text,
+            // SAFETY: extraction found these bytes to be valid UTF-8 when they were mapped;
+            // nothing here writes to the (read-only) mapping. See `mapped` for other writers.
+            Text::Mapped(map) => unsafe { std::str::from_utf8_unchecked(map) },
+        }
+    }
+}
+
+/// A local file's bytes mapped rather than read, when they are long enough for that to pay;
+/// a `SIGBUS` (the file truncated while mapped) becomes a one-line error and exit 4.
+fn mapped(path: &std::path::Path, max_bytes: u64) -> Result<Option<memmap2::Mmap>, fetch::Error> {
+    // SAFETY: the mapping is only read. Another process rewriting the file while the diff
+    // runs changes what is read, as it would change a read in progress; one truncating it
+    // raises SIGBUS, handled below.
+    let map = unsafe { fetch::map_file(path, max_bytes) }?;
+    if map.is_some() {
+        on_sigbus();
+    }
+    Ok(map)
+}
+
+#[cfg(unix)]
+fn on_sigbus() {
+    extern "C" fn bail(_: libc::c_int) {
+        const MESSAGE: &[u8] =
+            b"error: a file being compared was truncated while it was read; run the diff again\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe; MESSAGE is static.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::_exit(i32::from(exit::FETCH));
+        }
+    }
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // SAFETY: a zeroed sigaction with a handler and an empty mask is a valid argument;
+        // the handler only makes async-signal-safe calls.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = bail as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn on_sigbus() {}
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     if args.format != DiffFormat::Unified {
         // The summary's patterns take about as long to compile as a document takes to read.
         std::thread::spawn(summary::warm_up);
     }
-    let client = HttpClient::new(fetch::Options {
-        total_timeout: Duration::from_secs(args.timeout),
-        max_body: args.max_bytes,
-        ..fetch::Options::default()
-    });
     let reader = Reader {
-        client: &client,
+        client: std::sync::OnceLock::new(),
+        timeout: Duration::from_secs(args.timeout),
         max_bytes: args.max_bytes,
         // A patch names no hashes.
         hash: args.format != DiffFormat::Unified,
@@ -126,6 +197,18 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     } else {
         let second = args.second.as_deref().unwrap_or_default();
         let rules = Rules::default();
+        let local = |input: &str| matches!(Locator::parse(input, &ctx.cwd), Ok(Locator::File(_)));
+        // A patch of two local files: mapped, they take less time to read than a second
+        // thread takes to start and end (measured).
+        if args.format == DiffFormat::Unified && local(&args.first) && local(second) {
+            let first = document(ctx, &args.first, &reader, &rules, None)?;
+            return print(
+                ctx,
+                &args,
+                first,
+                document(ctx, second, &reader, &rules, None)?,
+            );
+        }
         // Each document is read, extracted and hashed on its own thread.
         let (first, second) = std::thread::scope(|scope| {
             let first = scope.spawn(|| document(ctx, &args.first, &reader, &rules, None));
@@ -150,11 +233,7 @@ fn two_documents(ctx: &Context, args: &Args) -> bool {
 }
 
 /// Resolves the source and its two sides from the store (the new side may be a fresh copy).
-fn from_store(
-    ctx: &Context,
-    args: &Args,
-    reader: &Reader<'_>,
-) -> Result<(Side, Side), CommandError> {
+fn from_store(ctx: &Context, args: &Args, reader: &Reader) -> Result<(Side, Side), CommandError> {
     let store = ctx.open_store()?;
     let snapshot = store.snapshot()?;
     let source = snapshot.resolve(&args.first, &ctx.cwd)?;
@@ -240,13 +319,50 @@ fn stored(
 fn document(
     ctx: &Context,
     input: &str,
-    reader: &Reader<'_>,
+    reader: &Reader,
     rules: &Rules,
     source: Option<&SourceRecord>,
 ) -> Result<Side, CommandError> {
     let locator = Locator::parse(input, &ctx.cwd)?;
     let mut side = match &locator {
         // A file's bytes become its text without a copy where they can.
+        Locator::File(path)
+            if let Some(map) =
+                mapped(path, reader.max_bytes).map_err(|e| CommandError::from(e).on(input))? =>
+        {
+            let captured_at = capture::now();
+            let sha256 = reader.hash.then(|| sha256_hex(&map));
+            let name = path.file_name().and_then(|n| n.to_str());
+            let (extracted, borrowed) =
+                verbatim::extract::extract_borrowed(&map, None, name, rules);
+            let label = input.to_owned();
+            match borrowed {
+                // Not the bytes themselves (HTML, another charset, CRLF line ends).
+                None => side_from(extracted, sha256, false, captured_at, rules, label),
+                Some(text) => {
+                    let stripped = match rules.strip_ignored(text) {
+                        std::borrow::Cow::Owned(stripped) => Some(stripped),
+                        std::borrow::Cow::Borrowed(_) => None,
+                    };
+                    let text_sha256 = match (&sha256, &stripped) {
+                        (Some(_), Some(stripped)) => Some(sha256_hex(stripped.as_bytes())),
+                        (sha256, _) => sha256.clone(),
+                    };
+                    Side {
+                        info: DocumentInfo {
+                            label,
+                            captured_at: Some(captured_at),
+                            sha256,
+                            text_sha256,
+                            ..DocumentInfo::default()
+                        },
+                        title: None,
+                        binary: false,
+                        text: stripped.map_or(Text::Mapped(map), Text::Made),
+                    }
+                }
+            }
+        }
         Locator::File(path) => {
             let raw = fetch::read_file(path, reader.max_bytes)
                 .map_err(|e| CommandError::from(e).on(input))?;
@@ -264,7 +380,7 @@ fn document(
             )
         }
         Locator::Http(_) => {
-            let capture = capture::capture(&locator, reader.client, reader.max_bytes, rules)
+            let capture = capture::capture(&locator, reader.client(), reader.max_bytes, rules)
                 .map_err(|e| CommandError::from(e).on(input))?;
             side_of(capture, rules, input.to_owned(), reader.hash)
         }
@@ -298,8 +414,8 @@ fn side_from(
     label: String,
 ) -> Side {
     let text = match rules.strip_ignored(&extracted.text) {
-        std::borrow::Cow::Owned(stripped) => stripped,
-        std::borrow::Cow::Borrowed(_) => extracted.text,
+        std::borrow::Cow::Owned(stripped) => Text::Made(stripped),
+        std::borrow::Cow::Borrowed(_) => Text::Made(extracted.text),
     };
     let text_sha256 = match &sha256 {
         Some(sha) if same && rules.ignores_nothing() => Some(sha.clone()),
@@ -338,7 +454,7 @@ fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, Command
         // A patch needs only lines: no word diff, no summary.
         let mut out = ctx.ui.stdout();
         let (a, b) = unified_names(&from.info, &to.info);
-        let differ = from.text != to.text;
+        let differ = *from.text != *to.text;
         let written = printer::diff_unified(
             &mut out,
             &from.text,

@@ -300,7 +300,7 @@ pub fn diff_unified(
                         new_start: new_line - lead_count,
                         old_len: 0,
                         new_len: 0,
-                        body: Vec::new(),
+                        runs: Vec::new(),
                     };
                     h.push(' ', lead, lead_count);
                     h
@@ -321,37 +321,29 @@ pub fn diff_unified(
     Ok(())
 }
 
-/// A unified diff hunk being built.
-struct Hunk {
+/// A unified diff hunk being built: runs of whole lines of the texts, each with its mark,
+/// kept as slices until the hunk is written (its header needs its line counts first).
+/// Copying them into a buffer instead cost a visible part of a long diff: the hunks of a
+/// widely edited text run to hundreds of kilobytes, written once each.
+struct Hunk<'t> {
     old_start: usize,
     new_start: usize,
     old_len: usize,
     new_len: usize,
-    body: Vec<u8>,
+    runs: Vec<(u8, &'t str)>,
 }
 
-impl Hunk {
+impl<'t> Hunk<'t> {
     /// Adds `count` whole lines of `text`, each marked.
-    fn push(&mut self, mark: char, text: &str, count: usize) {
+    fn push(&mut self, mark: char, text: &'t str, count: usize) {
         if mark != '+' {
             self.old_len += count;
         }
         if mark != '-' {
             self.new_len += count;
         }
-        for line in crate::diff::lines(text) {
-            self.body.push(mark as u8);
-            match line.strip_suffix('\n') {
-                Some(body) => {
-                    self.body.extend_from_slice(body.as_bytes());
-                    self.body.push(b'\n');
-                }
-                None => {
-                    self.body.extend_from_slice(line.as_bytes());
-                    self.body
-                        .extend_from_slice(b"\n\\ No newline at end of file\n");
-                }
-            }
+        if !text.is_empty() {
+            self.runs.push((mark as u8, text));
         }
     }
 
@@ -367,7 +359,16 @@ impl Hunk {
             range(self.old_start, self.old_len),
             range(self.new_start, self.new_len)
         )?;
-        out.write_all(&self.body)
+        for (mark, text) in self.runs {
+            for line in crate::diff::lines(text) {
+                out.write_all(&[mark])?;
+                out.write_all(line.as_bytes())?;
+                if !line.ends_with('\n') {
+                    out.write_all(b"\n\\ No newline at end of file\n")?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -635,3 +635,62 @@ proptest! {
         prop_assert_eq!(result, new);
     }
 }
+
+/// Files long enough to be mapped rather than read (64 KiB and up) give what read ones give:
+/// a plain UTF-8 text (its own bytes), one with CRLF line ends and an HTML page (both
+/// extracted); the patch applies, the JSON rebuilds the new text.
+#[test]
+fn long_local_files_diff_as_short_ones_do() {
+    let env = TestEnv::new();
+    let article = palantir();
+    let mut old = String::new();
+    while old.len() < 200_000 {
+        old.push_str(&article);
+        old.push('\n');
+    }
+    let new = old.replacen("$49,874,018.14", "$51,000,000.00", 3);
+    env.write("old.txt", old.as_bytes());
+    env.write("new.txt", new.as_bytes());
+    let unified = env.run(&["diff", "old.txt", "new.txt", "--format", "unified"]);
+    assert_eq!(unified.code, 1, "{}", unified.stderr);
+    let patch = env.write("long.patch", unified.stdout.as_bytes());
+    let work = env.path().join("work");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    assert_eq!(apply_with_patch(&work, &old, &patch), new);
+    let json = env.run(&["diff", "old.txt", "new.txt", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(rebuild(&old, &value), new);
+    assert_eq!(
+        value["to"]["sha256"], value["to"]["text_sha256"],
+        "a UTF-8 text file is its own text: {}",
+        json.stdout
+    );
+
+    // CRLF line ends: the text is extracted (LF), not the bytes.
+    env.write("old-crlf.txt", old.replace('\n', "\r\n").as_bytes());
+    env.write("new-crlf.txt", new.replace('\n', "\r\n").as_bytes());
+    let crlf = env.run(&["diff", "old-crlf.txt", "new-crlf.txt", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&crlf.stdout).expect("json");
+    assert_eq!(rebuild(&old, &value), new);
+    assert_ne!(value["to"]["sha256"], value["to"]["text_sha256"]);
+
+    // HTML: the article text, as for a short page.
+    let page_old = page(&old, 1);
+    let page_new = page(&new, 2);
+    assert!(page_old.len() > 64 << 10);
+    env.write("old.html", &page_old);
+    env.write("new.html", &page_new);
+    let html = env.run(&["diff", "old.html", "new.html", "--color", "never"]);
+    assert_eq!(html.code, 1, "{}", html.stderr);
+    assert!(
+        html.stdout
+            .contains("figure changed: $49,874,018.14 → $51,000,000.00"),
+        "{}",
+        html.stdout
+    );
+    assert!(!html.stdout.contains("Session"), "{}", html.stdout);
+
+    // The same file twice: no changes, exit 0.
+    env.run(&["diff", "old.txt", "old.txt", "--format", "unified"])
+        .ok();
+}
