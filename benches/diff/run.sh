@@ -3,16 +3,17 @@
 #
 #   benches/diff/run.sh          # about 2 minutes on 2 cores
 #
-# Needs hyperfine, git and GNU diff (apt: hyperfine git diffutils). Builds the release binary,
-# writes the texts (benches/diff/texts.py, from the seeds; deterministic), and prints a
-# markdown table for docs/benchmarks.md; hyperfine's JSON stays in $BENCH_DIR.
+# Needs git and GNU diff (apt: git diffutils) and python3. Builds the release binary, writes
+# the texts (benches/diff/texts.py, from the seeds; deterministic), and prints a markdown table
+# for docs/benchmarks.md. Runs alternate between verbatim and its peer (benches/alternate.py),
+# so that the machine's drift in speed falls on both alike; the JSON stays in $BENCH_DIR.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/verbatim-diff-bench.XXXXXX)}
-RUNS=${BENCH_RUNS:-40}
+RUNS=${BENCH_RUNS:-100}
 V="$ROOT/target/release/verbatim"
-for tool in hyperfine git diff python3; do
+for tool in git diff python3; do
     command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
 (cd "$ROOT" && cargo build --release --locked --quiet)
@@ -22,10 +23,11 @@ python3 "$ROOT/benches/diff/texts.py" edited "$DIR/5mb" 5 1
 python3 "$ROOT/benches/diff/texts.py" unrelated "$DIR/unrelated" 5
 echo "# texts in $DIR" >&2
 
-# One hyperfine comparison: label, then commands; both exit 1 on differences (-i).
+# One comparison: label, then commands (both exit 1 on differences).
 compare() {
     local label=$1; shift
-    hyperfine -N -i -w 5 -r "$RUNS" --export-json "$DIR/$label.json" "$@" >&2
+    python3 "$ROOT/benches/alternate.py" --warmup 5 --runs "$RUNS" \
+        --export-json "$DIR/$label.json" "$@"
 }
 
 for size in 1mb 5mb; do
@@ -38,7 +40,7 @@ for size in 1mb 5mb; do
         "diff -u old.txt new.txt"
 done
 cd "$DIR/unrelated"
-compare "unrelated" \
+RUNS=10 compare "unrelated" \
     "$V diff x.txt y.txt --color never" \
     "git diff --no-index --word-diff=porcelain x.txt y.txt"
 "$V" diff x.txt y.txt --stat | tail -2 >"$DIR/unrelated.stat" || true
@@ -46,7 +48,7 @@ compare "unrelated" \
 python3 - "$DIR" <<'PY'
 import json, sys, pathlib
 d = pathlib.Path(sys.argv[1])
-print("| files | verbatim | ms (mean ± sd) | peer | ms (mean ± sd) | verbatim / peer |")
+print("| files | verbatim | ms: median (mean ± sd) | peer | ms: median (mean ± sd) | verbatim / peer, medians |")
 print("| --- | --- | ---: | --- | ---: | ---: |")
 names = {"word-1mb": "1 MB, 1% of words changed", "line-1mb": "1 MB, 1% of words changed",
          "word-5mb": "5 MB, 1% of words changed", "line-5mb": "5 MB, 1% of words changed",
@@ -56,9 +58,10 @@ for label in ["word-1mb", "word-5mb", "line-1mb", "line-5mb", "unrelated"]:
     ours, peer = r[0], r[1]
     def cmd(c):
         return "`" + c["command"].split("/")[-1].replace("verbatim diff", "verbatim diff") + "`"
-    print(f"| {names[label]} | {cmd(ours)} | {ours['mean']*1000:.1f} ± {ours['stddev']*1000:.1f} "
-          f"| {cmd(peer)} | {peer['mean']*1000:.1f} ± {peer['stddev']*1000:.1f} "
-          f"| {ours['mean']/peer['mean']:.2f} |")
+    def ms(r):
+        return f"{r['median']*1000:.1f} ({r['mean']*1000:.1f} ± {r['stddev']*1000:.1f})"
+    print(f"| {names[label]} | {cmd(ours)} | {ms(ours)} | {cmd(peer)} | {ms(peer)} "
+          f"| {ours['median']/peer['median']:.2f} |")
 PY
 echo >&2
 cat "$DIR/unrelated.stat" >&2

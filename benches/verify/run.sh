@@ -5,19 +5,21 @@
 #   benches/verify/run.sh                  # about 10 minutes on 2 cores, ~8 GB of disk
 #   BENCH_FILES=1000 benches/verify/run.sh
 #
-# Needs hyperfine, openssl and GNU time (apt) and bagit (pip); installs nothing itself. Prints a
-# markdown summary for docs/benchmarks.md; hyperfine's JSON and the stores stay in $BENCH_DIR.
+# Needs openssl and GNU time (apt) and bagit (pip); installs nothing itself. Prints a markdown
+# summary for docs/benchmarks.md; the timings' JSON and the stores stay in $BENCH_DIR. Runs
+# alternate between the commands compared (benches/alternate.py), so that the machine's drift
+# in speed falls on each alike.
 # BENCH_DEFLATED=1 also builds a store whose blobs are deflated (git's level 1) and times
 # verify on it.
 set -euo pipefail
 
 N=${BENCH_FILES:-10000}
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-10}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/verbatim-verify-bench.XXXXXX)}
 V="$ROOT/target/release/verbatim"
 TIME=/usr/bin/time
-for tool in hyperfine openssl "$TIME" python3; do
+for tool in openssl "$TIME" python3; do
     command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
 python3 -c "import bagit" 2>/dev/null || { echo "missing: bagit (pip install bagit)" >&2; exit 2; }
@@ -39,15 +41,16 @@ build_store "$DIR/store" 0
 # openssl on one core over the same files (xargs batches them into a few processes, one at a
 # time); verify with both cores.
 find "$DIR/corpus" -name '*.html' -print0 | sort -z >"$DIR/files0"
-cmds=("taskset -c 0 xargs -0 openssl dgst -sha256 <$DIR/files0 >/dev/null"
+cmds=("sh:taskset -c 0 xargs -0 openssl dgst -sha256 <$DIR/files0 >/dev/null"
       "$V --store $DIR/store verify --color never")
 [ "${BENCH_DEFLATED:-0}" = 1 ] && cmds+=("$V --store $DIR/store-deflated verify --color never")
-hyperfine -w 1 -r "$RUNS" --export-json "$DIR/verify.json" "${cmds[@]}" >&2
+python3 "$ROOT/benches/alternate.py" --warmup 1 --runs "$RUNS" \
+    --export-json "$DIR/verify.json" "${cmds[@]}"
 
 # A bag of the store, validated by both.
 rm -rf "$DIR/bag"
 "$V" --store "$DIR/store" export --bagit "$DIR/bag" >/dev/null
-hyperfine -N -w 1 -r "$RUNS" --export-json "$DIR/bagit.json" \
+python3 "$ROOT/benches/alternate.py" --warmup 1 --runs "$RUNS" --export-json "$DIR/bagit.json" \
     "$V verify --bagit $DIR/bag --color never" \
     "python3 -m bagit --validate --processes 2 $DIR/bag" >&2
 
@@ -75,21 +78,23 @@ d, size, n = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 def results(name):
     return json.loads((d / name).read_text())["results"]
 v = results("verify.json")
-print(f"{n} files, {size / 1e6:.0f} MB; warm cache; hyperfine means ± sd\n")
-print("| command | seconds | throughput over the files | of openssl's |")
+print(f"{n} files, {size / 1e6:.0f} MB; warm cache; runs alternated; median (mean ± sd)\n")
+print("| command | seconds | throughput over the files (median) | of openssl's |")
 print("| --- | ---: | ---: | ---: |")
 labels = ["`openssl dgst -sha256`, one core", "`verbatim verify` (stored blobs), two cores",
           "`verbatim verify` (deflated blobs), two cores"]
+def secs(r):
+    return f"{r['median']:.3f} ({r['mean']:.3f} ± {r['stddev']:.3f})"
 for label, r in zip(labels, v):
-    rate = size / r["mean"] / 1e6
-    print(f"| {label} | {r['mean']:.3f} ± {r['stddev']:.3f} | {rate:.0f} MB/s "
-          f"| {v[0]['mean'] / r['mean'] * 100:.0f}% |")
+    rate = size / r["median"] / 1e6
+    print(f"| {label} | {secs(r)} | {rate:.0f} MB/s "
+          f"| {v[0]['median'] / r['median'] * 100:.0f}% |")
 b = results("bagit.json")
 print("\n| command | seconds | |")
 print("| --- | ---: | ---: |")
-print(f"| `verbatim verify --bagit` | {b[0]['mean']:.3f} ± {b[0]['stddev']:.3f} "
-      f"| {b[1]['mean'] / b[0]['mean']:.2f}× faster |")
-print(f"| `bagit.py --validate --processes 2` | {b[1]['mean']:.3f} ± {b[1]['stddev']:.3f} | |")
+print(f"| `verbatim verify --bagit` | {secs(b[0])} "
+      f"| {b[1]['median'] / b[0]['median']:.2f}× faster |")
+print(f"| `bagit.py --validate --processes 2` | {secs(b[1])} | |")
 print("\n| export | sources | seconds | peak RSS |")
 print("| --- | ---: | ---: | ---: |")
 for what in ["bagit", "warc"]:

@@ -383,8 +383,10 @@ fn intern<'t>(
     new: &'t str,
     new_tokens: &[Range<usize>],
 ) -> (Vec<u32>, Vec<u32>) {
-    let mut ids: foldhash::HashMap<&'t str, u32> =
-        foldhash::HashMap::with_capacity_and_hasher(old_tokens.len(), Default::default());
+    let mut ids: foldhash::HashMap<&'t str, u32> = foldhash::HashMap::with_capacity_and_hasher(
+        old_tokens.len() + new_tokens.len(),
+        Default::default(),
+    );
     let mut map = |text: &'t str, tokens: &[Range<usize>]| -> Vec<u32> {
         tokens
             .iter()
