@@ -124,6 +124,12 @@ fn middle<T: Ord + std::hash::Hash>(
         push_change(out, ob..ob + o.len(), nb..nb + n.len(), false);
         return;
     }
+    // One token for one other (they differ: the common ends are trimmed): a change, whatever
+    // aligning would do, without its tables; the usual gap of a line diff.
+    if o.len() == 1 && n.len() == 1 {
+        push_change(out, ob..ob + 1, nb..nb + 1, false);
+        return;
+    }
     if o.len() + n.len() > 64 && Instant::now() >= limits.deadline {
         push_change(out, ob..ob + o.len(), nb..nb + n.len(), true);
         return;
