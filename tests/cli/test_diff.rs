@@ -694,3 +694,58 @@ fn long_local_files_diff_as_short_ones_do() {
     env.run(&["diff", "old.txt", "old.txt", "--format", "unified"])
         .ok();
 }
+
+/// A file truncated while `diff` has it mapped: one line on stderr and exit 4, not a crash.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_truncated_while_mapped_is_an_error_not_a_crash() {
+    let env = TestEnv::new();
+    // Two unrelated texts of ~2 MB: aligning them takes long enough to truncate one meanwhile.
+    let words: Vec<&str> = palantir().leak().split_whitespace().collect();
+    let text = |seed: u64| {
+        let mut state = seed;
+        let mut out = String::new();
+        while out.len() < 2_000_000 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            out.push_str(words[(state >> 33) as usize % words.len()]);
+            out.push(if state.is_multiple_of(13) { '\n' } else { ' ' });
+        }
+        out
+    };
+    let x = env.write("x.txt", text(1).as_bytes());
+    env.write("y.txt", text(2).as_bytes());
+    let args = [
+        "diff",
+        "x.txt",
+        "y.txt",
+        "--color",
+        "never",
+        "--deadline",
+        "30",
+    ];
+    let child = env
+        .command()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let maps = format!("/proc/{}/maps", child.id());
+    let mapped = (0..2000).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        std::fs::read_to_string(&maps).is_ok_and(|m| m.contains("/x.txt"))
+    });
+    assert!(mapped, "the diff never mapped x.txt");
+    std::fs::File::options()
+        .write(true)
+        .open(&x)
+        .and_then(|f| f.set_len(0))
+        .expect("truncate");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("truncated while it was read"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
