@@ -195,12 +195,8 @@ fn extract_cow<'a>(
     borrow: Option<&mut Option<&'a str>>,
 ) -> Extracted {
     let bytes: &[u8] = &input;
-    let (declared_type, declared_charset) =
-        content_type.map(parse_content_type).unwrap_or_default();
-    let media_type = declared_type
-        .filter(|t| t != "application/octet-stream" || looks_binary(bytes))
-        .unwrap_or_else(|| sniff_media_type(bytes, file_name));
-    if !is_textual(&media_type) || (looks_binary(bytes) && !has_bom(bytes)) {
+    let (media_type, declared_charset) = media_type_of(bytes, content_type, file_name);
+    if is_binary_type(bytes, &media_type) {
         return Extracted {
             media_type,
             charset: None,
@@ -269,6 +265,31 @@ fn extract_cow<'a>(
         title,
         text,
     }
+}
+
+/// Whether `bytes` hold no text, as [`extract`] decides from the same arguments (it then
+/// extracts nothing), without decoding them: for callers that must compare such content by
+/// its bytes.
+pub fn is_binary(bytes: &[u8], content_type: Option<&str>, file_name: Option<&str>) -> bool {
+    is_binary_type(bytes, &media_type_of(bytes, content_type, file_name).0)
+}
+
+/// The media type of `bytes` (declared, else sniffed) and the charset the type declares.
+fn media_type_of(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+) -> (String, Option<String>) {
+    let (declared_type, declared_charset) =
+        content_type.map(parse_content_type).unwrap_or_default();
+    let media_type = declared_type
+        .filter(|t| t != "application/octet-stream" || looks_binary(bytes))
+        .unwrap_or_else(|| sniff_media_type(bytes, file_name));
+    (media_type, declared_charset)
+}
+
+fn is_binary_type(bytes: &[u8], media_type: &str) -> bool {
+    !is_textual(media_type) || (looks_binary(bytes) && !has_bom(bytes))
 }
 
 fn parse_content_type(value: &str) -> (Option<String>, Option<String>) {

@@ -561,14 +561,17 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
 /// [`read_file`]'s.
 ///
 /// # Safety
-/// The mapping shows the file as it is: another process writing to it changes the bytes seen
-/// (as it would change a read in progress), and truncating it makes reading past its new end
-/// raise `SIGBUS`, which the caller must handle (the CLI turns it into an error exit).
+/// The mapping shows the file as it is while it is mapped: another process writing to it
+/// changes the bytes under the caller (unlike a read, which copies them first), so a caller
+/// that checked them (say, as UTF-8) must accept that they may no longer hold; truncating it
+/// makes reading past its new end raise `SIGBUS`, which the caller must handle (the CLI turns
+/// it into an error exit).
 pub unsafe fn map_file(path: &Path, max_bytes: u64) -> Result<Option<memmap2::Mmap>, Error> {
     // Under this, the faults of mapping cost about what reading saves.
     const MAP_FROM: u64 = 64 << 10;
-    let file = std::fs::File::open(path).map_err(|source| io_error(path, source))?;
-    let meta = file.metadata().map_err(|source| io_error(path, source))?;
+    // What the path is, before opening it: opening a FIFO would wait for a writer, and
+    // `read_file` opens it again.
+    let meta = std::fs::metadata(path).map_err(|source| io_error(path, source))?;
     if meta.is_dir() {
         return Err(Error::IsDirectory {
             path: path.to_path_buf(),
@@ -583,6 +586,7 @@ pub unsafe fn map_file(path: &Path, max_bytes: u64) -> Result<Option<memmap2::Mm
     if !meta.is_file() || meta.len() < MAP_FROM {
         return Ok(None);
     }
+    let file = std::fs::File::open(path).map_err(|source| io_error(path, source))?;
     // SAFETY: the caller accepts what the function's contract says of outside changes.
     // Populated: the whole file is read anyway, and one call maps it where touching it
     // would fault every sixteen pages.

@@ -141,44 +141,88 @@ impl std::ops::Deref for Text {
 }
 
 /// A local file's bytes mapped rather than read, when they are long enough for that to pay;
-/// a `SIGBUS` (the file truncated while mapped) becomes a one-line error and exit 4.
+/// on Linux, a `SIGBUS` in it (the file truncated while mapped) becomes a one-line error and
+/// exit 4.
 fn mapped(path: &std::path::Path, max_bytes: u64) -> Result<Option<memmap2::Mmap>, fetch::Error> {
-    // SAFETY: the mapping is only read. Another process rewriting the file while the diff
-    // runs changes what is read, as it would change a read in progress; one truncating it
-    // raises SIGBUS, handled below.
+    // SAFETY: the mapping is only read. Another process truncating the file raises SIGBUS,
+    // handled below. One rewriting it in place while the diff runs changes the bytes after
+    // extraction checked them (they could stop being UTF-8 under a `str`): an accepted risk of
+    // mapping, as in other tools that map what they search (ripgrep); a diff is read-only and
+    // short-lived, and the files are the user's own.
     let map = unsafe { fetch::map_file(path, max_bytes) }?;
-    if map.is_some() {
-        on_sigbus();
+    #[cfg(target_os = "linux")]
+    if let Some(map) = &map {
+        sigbus::watch(map);
     }
     Ok(map)
 }
 
-#[cfg(unix)]
-fn on_sigbus() {
-    extern "C" fn bail(_: libc::c_int) {
-        const MESSAGE: &[u8] =
-            b"error: a file being compared was truncated while it was read; run the diff again\n";
-        // SAFETY: write(2) and _exit(2) are async-signal-safe; MESSAGE is static.
-        unsafe {
-            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
-            libc::_exit(i32::from(exit::FETCH));
+/// Turns a bus error in a mapped file into an error exit; any other goes to the handler that
+/// was there before (std's, which tells a stack overflow).
+#[cfg(target_os = "linux")]
+mod sigbus {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Start and end addresses of the mapped files (a diff maps at most two).
+    static RANGES: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+    /// The handler before ours.
+    static PREVIOUS: std::sync::OnceLock<Previous> = std::sync::OnceLock::new();
+
+    struct Previous(libc::sigaction);
+    // SAFETY: a plain C struct of a handler address, flags and a mask, only read once stored.
+    unsafe impl Sync for Previous {}
+    unsafe impl Send for Previous {}
+
+    pub(super) fn watch(map: &memmap2::Mmap) {
+        let start = map.as_ptr() as usize;
+        for slot in [0, 2] {
+            if RANGES[slot]
+                .compare_exchange(0, start, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                RANGES[slot + 1].store(start + map.len(), Ordering::SeqCst);
+                break;
+            }
+        }
+        PREVIOUS.get_or_init(|| {
+            // SAFETY: zeroed sigactions with an empty mask are valid arguments; the handler
+            // makes only async-signal-safe calls (write, _exit, sigaction).
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = bail as extern "C" fn(_, _, _) as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let mut previous: libc::sigaction = std::mem::zeroed();
+                libc::sigaction(libc::SIGBUS, &action, &mut previous);
+                Previous(previous)
+            }
+        });
+    }
+
+    extern "C" fn bail(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+        let at = unsafe { (*info).si_addr() } as usize;
+        let ours = [0, 2].iter().any(|&slot| {
+            let start = RANGES[slot].load(Ordering::SeqCst);
+            start != 0 && (start..RANGES[slot + 1].load(Ordering::SeqCst)).contains(&at)
+        });
+        if ours {
+            const MESSAGE: &[u8] = b"error: a file being compared was truncated while it \
+                was read; run the diff again\n";
+            // SAFETY: write(2) and _exit(2) are async-signal-safe; MESSAGE is static.
+            unsafe {
+                libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+                libc::_exit(i32::from(super::exit::FETCH));
+            }
+        }
+        // Not ours: the previous handler back, and the faulting access, retried on return,
+        // goes to it.
+        if let Some(Previous(previous)) = PREVIOUS.get() {
+            // SAFETY: restoring the action the kernel gave us.
+            unsafe { libc::sigaction(libc::SIGBUS, previous, std::ptr::null_mut()) };
         }
     }
-    static INSTALLED: std::sync::Once = std::sync::Once::new();
-    INSTALLED.call_once(|| {
-        // SAFETY: a zeroed sigaction with a handler and an empty mask is a valid argument;
-        // the handler only makes async-signal-safe calls.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = bail as extern "C" fn(libc::c_int) as usize;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
-        }
-    });
 }
-
-#[cfg(not(unix))]
-fn on_sigbus() {}
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     if args.format != DiffFormat::Unified {
@@ -331,8 +375,9 @@ fn document(
                 mapped(path, reader.max_bytes).map_err(|e| CommandError::from(e).on(input))? =>
         {
             let captured_at = capture::now();
-            let sha256 = reader.hash.then(|| sha256_hex(&map));
             let name = path.file_name().and_then(|n| n.to_str());
+            let sha256 = (reader.hash || verbatim::extract::is_binary(&map, None, name))
+                .then(|| sha256_hex(&map));
             let (extracted, borrowed) =
                 verbatim::extract::extract_borrowed(&map, None, name, rules);
             let label = input.to_owned();
@@ -367,8 +412,10 @@ fn document(
             let raw = fetch::read_file(path, reader.max_bytes)
                 .map_err(|e| CommandError::from(e).on(input))?;
             let captured_at = capture::now();
-            let sha256 = reader.hash.then(|| sha256_hex(&raw));
             let name = path.file_name().and_then(|n| n.to_str());
+            // Binary content is compared by its hash, whatever the format.
+            let sha256 = (reader.hash || verbatim::extract::is_binary(&raw, None, name))
+                .then(|| sha256_hex(&raw));
             let (extracted, same) = verbatim::extract::extract_owned(raw, None, name, rules);
             side_from(
                 extracted,
@@ -391,7 +438,9 @@ fn document(
 }
 
 fn side_of(capture: Capture, rules: &Rules, label: String, hash: bool) -> Side {
-    let sha256 = hash.then(|| sha256_hex(&capture.raw));
+    // Binary content is compared by its hash, whatever the format.
+    let binary = capture.extracted.charset.is_none();
+    let sha256 = (hash || binary).then(|| sha256_hex(&capture.raw));
     let same = capture.extracted.text.as_bytes() == capture.raw.as_slice();
     side_from(
         capture.extracted,
@@ -553,7 +602,8 @@ fn unified_names(from: &DocumentInfo, to: &DocumentInfo) -> (String, String) {
 
 /// Binary content has no text to compare: say whether the bytes differ.
 fn print_binary(ctx: &Context, args: &Args, from: &Side, to: &Side) -> Result<u8, CommandError> {
-    let same = from.info.sha256 == to.info.sha256;
+    // Both sides of binary content are hashed; a text side, unhashed in a patch, differs.
+    let same = from.info.sha256.is_some() && from.info.sha256 == to.info.sha256;
     let mut out = ctx.ui.stdout();
     let written = match args.format {
         DiffFormat::Json => serde_json::to_writer_pretty(

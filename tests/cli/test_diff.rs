@@ -351,6 +351,25 @@ fn binary_documents_compare_by_bytes() {
         run.stdout
     );
     env.run(&["diff", "a.pdf", "a.pdf"]).ok();
+    // A patch hashes no text, but binary content is still compared by its bytes, short files
+    // (read) and long ones (mapped) alike.
+    let mut long_a = b"%PDF-1.4\n\x00\x01".to_vec();
+    long_a.resize(100_000, 7);
+    let mut long_b = long_a.clone();
+    long_b[50_000] = 8;
+    env.write("long-a.pdf", &long_a);
+    env.write("long-b.pdf", &long_b);
+    for (a, b) in [("a.pdf", "b.pdf"), ("long-a.pdf", "long-b.pdf")] {
+        let run = env.run(&["diff", a, b, "--format", "unified"]);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("the bytes differ"), "{}", run.stdout);
+        let same = env.run(&["diff", a, a, "--format", "unified"]).ok();
+        assert!(
+            same.stdout.contains("the bytes are identical"),
+            "{}",
+            same.stdout
+        );
+    }
 }
 
 #[test]
