@@ -45,7 +45,7 @@ pub fn verify_human(out: &mut dyn Write, r: &Report, s: &Styles) -> io::Result<(
         let anchor = r
             .anchor
             .as_ref()
-            .map(|a| format!("; the store holds everything anchor {a} anchored"))
+            .map(|a| format!("; everything anchor {a} anchored is still held"))
             .unwrap_or_default();
         writeln!(
             out,
