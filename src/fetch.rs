@@ -534,12 +534,7 @@ fn client_error(url: &Url, error: ureq::Error) -> Error {
 
 /// Reads a local file whole, refusing directories and files over `max_bytes`.
 pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
-    let meta = std::fs::metadata(path).map_err(|source| io_error(path, source))?;
-    if meta.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
+    let meta = not_a_directory(path)?;
     let file = std::fs::File::open(path).map_err(|source| io_error(path, source))?;
     let mut bytes = Vec::with_capacity(meta.len().min(max_bytes) as usize);
     // Read one byte past the limit so a file that grows while read is still caught.
@@ -571,12 +566,7 @@ pub unsafe fn map_file(path: &Path, max_bytes: u64) -> Result<Option<memmap2::Mm
     const MAP_FROM: u64 = 64 << 10;
     // What the path is, before opening it: opening a FIFO would wait for a writer, and
     // `read_file` opens it again.
-    let meta = std::fs::metadata(path).map_err(|source| io_error(path, source))?;
-    if meta.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
+    let meta = not_a_directory(path)?;
     if meta.len() > max_bytes {
         return Err(Error::TooLarge {
             locator: path.display().to_string(),
@@ -591,6 +581,17 @@ pub unsafe fn map_file(path: &Path, max_bytes: u64) -> Result<Option<memmap2::Mm
     // Populated: the whole file is read anyway, and one call maps it where touching it
     // would fault every sixteen pages.
     Ok(unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok())
+}
+
+/// What `path` is, when it is not a directory.
+fn not_a_directory(path: &Path) -> Result<std::fs::Metadata, Error> {
+    let meta = std::fs::metadata(path).map_err(|source| io_error(path, source))?;
+    if meta.is_dir() {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(meta)
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {

@@ -389,22 +389,14 @@ fn document(
                         std::borrow::Cow::Owned(stripped) => Some(stripped),
                         std::borrow::Cow::Borrowed(_) => None,
                     };
-                    let text_sha256 = match (&sha256, &stripped) {
-                        (Some(_), Some(stripped)) => Some(sha256_hex(stripped.as_bytes())),
-                        (sha256, _) => sha256.clone(),
+                    let text_is_bytes = stripped.is_none();
+                    let info = DocumentInfo {
+                        label,
+                        captured_at: Some(captured_at),
+                        ..DocumentInfo::default()
                     };
-                    Side {
-                        info: DocumentInfo {
-                            label,
-                            captured_at: Some(captured_at),
-                            sha256,
-                            text_sha256,
-                            ..DocumentInfo::default()
-                        },
-                        title: None,
-                        binary: false,
-                        text: stripped.map_or(Text::Mapped(map), Text::Made),
-                    }
+                    let text = stripped.map_or(Text::Mapped(map), Text::Made);
+                    side(info, text, sha256, text_is_bytes, None, false)
                 }
             }
         }
@@ -453,7 +445,7 @@ fn side_of(capture: Capture, rules: &Rules, label: String, hash: bool) -> Side {
 }
 
 /// A side from its extracted text; `same` says the text is exactly the bytes hashed in
-/// `sha256`, so that one hash serves both.
+/// `sha256`.
 fn side_from(
     extracted: verbatim::extract::Extracted,
     sha256: Option<String>,
@@ -462,26 +454,50 @@ fn side_from(
     rules: &Rules,
     label: String,
 ) -> Side {
-    let text = match rules.strip_ignored(&extracted.text) {
-        std::borrow::Cow::Owned(stripped) => Text::Made(stripped),
-        std::borrow::Cow::Borrowed(_) => Text::Made(extracted.text),
+    let binary = extracted.charset.is_none();
+    let (text, unstripped) = match rules.strip_ignored(&extracted.text) {
+        std::borrow::Cow::Owned(stripped) => (Text::Made(stripped), false),
+        std::borrow::Cow::Borrowed(_) => (Text::Made(extracted.text), true),
     };
+    let info = DocumentInfo {
+        label,
+        captured_at: Some(captured_at),
+        title: extracted.title.clone(),
+        ..DocumentInfo::default()
+    };
+    side(
+        info,
+        text,
+        sha256,
+        same && unstripped,
+        extracted.title,
+        binary,
+    )
+}
+
+/// A side from its text; `text_is_bytes` says the text is exactly the bytes hashed in
+/// `sha256`, so that one hash serves both.
+fn side(
+    info: DocumentInfo,
+    text: Text,
+    sha256: Option<String>,
+    text_is_bytes: bool,
+    title: Option<String>,
+    binary: bool,
+) -> Side {
     let text_sha256 = match &sha256 {
-        Some(sha) if same && rules.ignores_nothing() => Some(sha.clone()),
+        Some(sha) if text_is_bytes => Some(sha.clone()),
         Some(_) => Some(sha256_hex(text.as_bytes())),
         None => None,
     };
     Side {
         info: DocumentInfo {
-            label,
-            captured_at: Some(captured_at),
             sha256,
             text_sha256,
-            title: extracted.title.clone(),
-            ..DocumentInfo::default()
+            ..info
         },
-        title: extracted.title,
-        binary: extracted.charset.is_none(),
+        title,
+        binary,
         text,
     }
 }
