@@ -69,18 +69,44 @@ impl Limits {
 /// Aligns `old` with `new`: runs in order, covering both, adjacent equal runs merged. Past
 /// `deadline`, what is left unaligned becomes one change.
 pub(crate) fn align<T: Ord + std::hash::Hash>(old: &[T], new: &[T], deadline: Instant) -> Vec<Run> {
-    align_within(old, new, &mut Limits::new(deadline))
+    let mut runs = Vec::new();
+    align_within(old, new, &mut Limits::new(deadline), &mut |run| {
+        runs.push(run)
+    });
+    runs
 }
 
-/// As [`align`], within limits shared with other alignments.
+/// As [`align`], within limits shared with other alignments, handing each run to `emit` as
+/// soon as it is known: a caller that turns runs into something else keeps no list of them
+/// (on a long text, the list was one of the largest allocations of a diff).
 pub(crate) fn align_within<T: Ord + std::hash::Hash>(
     old: &[T],
     new: &[T],
     limits: &mut Limits,
-) -> Vec<Run> {
-    let mut out = Vec::new();
+    emit: &mut dyn FnMut(Run),
+) {
+    let mut out = Sink {
+        pending: None,
+        emit,
+    };
     align_into(old, new, 0, 0, limits, 0, &mut out);
-    out
+    if let Some(run) = out.pending.take() {
+        (out.emit)(run);
+    }
+}
+
+/// Where runs go: the last one is held back until the next shows whether the two merge.
+struct Sink<'e> {
+    pending: Option<Run>,
+    emit: &'e mut dyn FnMut(Run),
+}
+
+impl Sink<'_> {
+    fn push(&mut self, run: Run) {
+        if let Some(last) = self.pending.replace(run) {
+            (self.emit)(last);
+        }
+    }
 }
 
 fn align_into<T: Ord + std::hash::Hash>(
@@ -90,7 +116,7 @@ fn align_into<T: Ord + std::hash::Hash>(
     nb: usize,
     limits: &mut Limits,
     depth: usize,
-    out: &mut Vec<Run>,
+    out: &mut Sink<'_>,
 ) {
     let pre = old.iter().zip(new).take_while(|(a, b)| a == b).count();
     push_equal(out, ob, nb, pre);
@@ -114,7 +140,7 @@ fn middle<T: Ord + std::hash::Hash>(
     nb: usize,
     limits: &mut Limits,
     depth: usize,
-    out: &mut Vec<Run>,
+    out: &mut Sink<'_>,
 ) {
     if o.is_empty() && n.is_empty() {
         return;
@@ -134,16 +160,32 @@ fn middle<T: Ord + std::hash::Hash>(
         push_change(out, ob..ob + o.len(), nb..nb + n.len(), true);
         return;
     }
+    // A small gap with nothing in common is a change, without a table to find that out.
+    if o.len() * n.len() <= 64 && !o.iter().any(|t| n.contains(t)) {
+        push_change(out, ob..ob + o.len(), nb..nb + n.len(), false);
+        return;
+    }
     let anchors = if depth < MAX_DEPTH {
         unique_anchors(o, n)
     } else {
-        Vec::new()
+        Anchors::Chain(Vec::new())
     };
-    if anchors.is_empty() {
-        return myers(o, n, ob, nb, limits, out);
-    }
+    let anchors = match anchors {
+        // Myers would only confirm it, at the cost of the product of the lengths. (A big gap
+        // with nothing in common goes to Myers all the same, which gives up on it within its
+        // budget: it is most likely unrelated text, and shown as replaced whole, approximate,
+        // rather than compared more finely at length.)
+        Anchors::NothingInCommon if o.len() + n.len() <= BIG_GAP => {
+            push_change(out, ob..ob + o.len(), nb..nb + n.len(), false);
+            return;
+        }
+        Anchors::NothingInCommon => return myers(o, n, ob, nb, limits, out),
+        Anchors::Chain(chain) if chain.is_empty() => return myers(o, n, ob, nb, limits, out),
+        Anchors::Chain(chain) => chain,
+    };
     let (mut pi, mut pj) = (0, 0);
     for (i, j) in anchors {
+        let (i, j) = (i as usize, j as usize);
         align_into(
             &o[pi..i],
             &n[pj..j],
@@ -159,53 +201,75 @@ fn middle<T: Ord + std::hash::Hash>(
     align_into(&o[pi..], &n[pj..], ob + pi, nb + pj, limits, depth + 1, out);
 }
 
-/// The tokens that occur once in each sequence, as (old index, new index) pairs, reduced to the
-/// longest chain increasing on both sides.
-fn unique_anchors<T: Ord + std::hash::Hash>(o: &[T], n: &[T]) -> Vec<(usize, usize)> {
-    // For each token: (count in old, count in new, index in new).
-    let mut seen: foldhash::HashMap<&T, (u32, u32, usize)> =
+/// What a gap's tokens have in common.
+enum Anchors {
+    /// Not one token.
+    NothingInCommon,
+    /// The tokens that occur once in each sequence, as (old index, new index) pairs, reduced to
+    /// the longest chain increasing on both sides (maybe none, though others are shared).
+    Chain(Vec<(u32, u32)>),
+}
+
+/// Finds the anchors of a gap. Indices are kept as `u32` (and counts as bytes that stop at
+/// two) because on a long text these tables are among the largest allocations of a diff, and
+/// each page of fresh memory is a page fault.
+fn unique_anchors<T: Ord + std::hash::Hash>(o: &[T], n: &[T]) -> Anchors {
+    if u32::try_from(o.len().max(n.len())).is_err() {
+        return Anchors::Chain(Vec::new());
+    }
+    // For each token: how often it occurs in old and in new (0, 1, or 2 for more), and where
+    // it was last seen in new.
+    let mut seen: foldhash::HashMap<&T, ([u8; 2], u32)> =
         foldhash::HashMap::with_capacity_and_hasher(o.len(), Default::default());
     for t in o {
-        seen.entry(t).or_insert((0, 0, 0)).0 += 1;
+        let e = seen.entry(t).or_insert(([0, 0], 0));
+        e.0[0] = e.0[0].saturating_add(1).min(2);
     }
+    let mut shared = false;
     for (j, t) in n.iter().enumerate() {
         if let Some(e) = seen.get_mut(t) {
-            e.1 += 1;
-            e.2 = j;
+            shared = true;
+            e.0[1] = e.0[1].saturating_add(1).min(2);
+            e.1 = j as u32;
         }
     }
-    let pairs: Vec<(usize, usize)> = o
+    if !shared {
+        return Anchors::NothingInCommon;
+    }
+    let pairs: Vec<(u32, u32)> = o
         .iter()
         .enumerate()
         .filter_map(|(i, t)| match seen.get(t) {
-            Some(&(1, 1, j)) => Some((i, j)),
+            Some(&([1, 1], j)) => Some((i as u32, j)),
             _ => None,
         })
         .collect();
-    longest_increasing(&pairs)
+    drop(seen);
+    Anchors::Chain(longest_increasing(&pairs))
 }
 
 /// The longest subsequence of `pairs` (increasing in their first element) whose second elements
 /// increase too: patience sorting with binary search.
-fn longest_increasing(pairs: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    let mut tails: Vec<usize> = Vec::new();
-    let mut prev = vec![usize::MAX; pairs.len()];
+fn longest_increasing(pairs: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    const NONE: u32 = u32::MAX;
+    let mut tails: Vec<u32> = Vec::new();
+    let mut prev = vec![NONE; pairs.len()];
     for (k, &(_, j)) in pairs.iter().enumerate() {
-        let at = tails.partition_point(|&t| pairs[t].1 < j);
+        let at = tails.partition_point(|&t| pairs[t as usize].1 < j);
         if at > 0 {
             prev[k] = tails[at - 1];
         }
         if at == tails.len() {
-            tails.push(k);
+            tails.push(k as u32);
         } else {
-            tails[at] = k;
+            tails[at] = k as u32;
         }
     }
     let mut chain = Vec::with_capacity(tails.len());
-    let mut k = tails.last().copied().unwrap_or(usize::MAX);
-    while k != usize::MAX {
-        chain.push(pairs[k]);
-        k = prev[k];
+    let mut k = tails.last().copied().unwrap_or(NONE);
+    while k != NONE {
+        chain.push(pairs[k as usize]);
+        k = prev[k as usize];
     }
     chain.reverse();
     chain
@@ -221,7 +285,7 @@ fn myers<T: Ord + std::hash::Hash>(
     ob: usize,
     nb: usize,
     limits: &mut Limits,
-    out: &mut Vec<Run>,
+    out: &mut Sink<'_>,
 ) {
     let big = o.len() + n.len() > BIG_GAP;
     // Against a long run, a handful of tokens on the other side can match only by chance (a
@@ -278,11 +342,11 @@ fn myers<T: Ord + std::hash::Hash>(
     }
 }
 
-fn push_equal(out: &mut Vec<Run>, o: usize, n: usize, len: usize) {
+fn push_equal(out: &mut Sink<'_>, o: usize, n: usize, len: usize) {
     if len == 0 {
         return;
     }
-    if let Some(last) = out.last_mut()
+    if let Some(last) = out.pending.as_mut()
         && last.equal
         && last.old.end == o
         && last.new.end == n
@@ -299,11 +363,11 @@ fn push_equal(out: &mut Vec<Run>, o: usize, n: usize, len: usize) {
     });
 }
 
-fn push_change(out: &mut Vec<Run>, o: Range<usize>, n: Range<usize>, approximate: bool) {
+fn push_change(out: &mut Sink<'_>, o: Range<usize>, n: Range<usize>, approximate: bool) {
     if o.is_empty() && n.is_empty() {
         return;
     }
-    if let Some(last) = out.last_mut()
+    if let Some(last) = out.pending.as_mut()
         && !last.equal
         && last.old.end == o.start
         && last.new.end == n.start

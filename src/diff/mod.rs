@@ -101,8 +101,20 @@ pub struct TextDiff<'a> {
     new: &'a str,
     ops: Vec<Op>,
     blocks: Vec<BlockRun>,
+    /// For a line diff, the lines of each text, which its ops are made of.
+    lines: Option<Box<Lines>>,
     granularity: Granularity,
     approximate: bool,
+}
+
+/// The lines of the two texts of a line diff, as byte ranges covering each text in order
+/// (each with its line break; a text's last line may have none).
+#[derive(Debug, Clone)]
+pub struct Lines {
+    /// The old text's lines.
+    pub old: Vec<Range<usize>>,
+    /// The new text's lines.
+    pub new: Vec<Range<usize>>,
 }
 
 /// A run of the first pass: paragraphs (with the separators between them) equal on both sides,
@@ -155,20 +167,35 @@ impl<'a> TextDiff<'a> {
             ops: Vec::new(),
             cut_short: false,
         };
-        let blocks = if options.granularity == Granularity::Line {
+        let (blocks, lines) = if options.granularity == Granularity::Line {
             // Lines are coarse already, and a unified diff needs every op to hold whole lines,
             // which a paragraph pass would not give (a paragraph's last line has no newline).
-            passes.fine(0..old.len(), 0..new.len());
-            Vec::new()
+            // The lines are kept: the unified printer counts and writes by them.
+            let lines = Lines {
+                old: tokens(old, Granularity::Line, 0),
+                new: tokens(new, Granularity::Line, 0),
+            };
+            passes.lines(&lines);
+            (Vec::new(), Some(Box::new(lines)))
         } else {
-            passes.paragraphs()
+            (passes.paragraphs(), None)
         };
         let approximate = passes.cut_short || Instant::now() >= deadline;
+        let ops = if lines.is_some() {
+            // Nothing to tidy: the runs of one alignment already alternate between equal and
+            // changed, and an equal run of whole lines always holds a line break, so it is
+            // never folded into the changes around it.
+            debug_assert_eq!(tidy(old, passes.ops.clone()), passes.ops);
+            passes.ops
+        } else {
+            tidy(old, passes.ops)
+        };
         TextDiff {
             old,
             new,
-            ops: tidy(old, passes.ops),
+            ops,
             blocks,
+            lines,
             granularity: options.granularity,
             approximate,
         }
@@ -194,6 +221,12 @@ impl<'a> TextDiff<'a> {
     /// line diff, which has no such pass.
     pub fn block_runs(&self) -> &[BlockRun] {
         &self.blocks
+    }
+
+    /// For a line diff, the lines of both texts; every op of the diff is a run of whole lines
+    /// of them.
+    pub fn lines(&self) -> Option<&Lines> {
+        self.lines.as_deref()
     }
 
     /// The unit the diff was computed in.
@@ -375,29 +408,48 @@ fn find_separator(text: &str) -> Option<Range<usize>> {
     None
 }
 
-/// Maps the tokens of both texts to small integers, equal tokens to equal ones, so the
-/// alignment compares integers instead of strings.
-fn intern<'t>(
-    old: &'t str,
+/// Maps the tokens of both texts to integers, equal tokens to equal ones, so the alignment
+/// compares integers instead of strings. A token's id is the position of its first occurrence
+/// among the old tokens then the new ones, so the table holds only ids and finds a token's text
+/// through them: a map from text to id took six times the memory, and on a long diff every
+/// page of fresh memory is a page fault, which cost more than the hashing.
+fn intern(
+    old: &str,
     old_tokens: &[Range<usize>],
-    new: &'t str,
+    new: &str,
     new_tokens: &[Range<usize>],
 ) -> (Vec<u32>, Vec<u32>) {
-    let mut ids: foldhash::HashMap<&'t str, u32> = foldhash::HashMap::with_capacity_and_hasher(
-        old_tokens.len() + new_tokens.len(),
-        Default::default(),
-    );
-    let mut map = |text: &'t str, tokens: &[Range<usize>]| -> Vec<u32> {
+    let text_of = |id: u32| -> &str {
+        let id = id as usize;
+        match old_tokens.get(id) {
+            Some(r) => &old[r.clone()],
+            None => &new[new_tokens[id - old_tokens.len()].clone()],
+        }
+    };
+    use std::hash::BuildHasher as _;
+    let hasher = foldhash::fast::RandomState::default();
+    let mut table: hashbrown::HashTable<u32> =
+        hashbrown::HashTable::with_capacity(old_tokens.len() + new_tokens.len());
+    let mut map = |text: &str, tokens: &[Range<usize>], first: usize| -> Vec<u32> {
         tokens
             .iter()
-            .map(|r| {
-                let next = ids.len() as u32;
-                *ids.entry(&text[r.clone()]).or_insert(next)
+            .enumerate()
+            .map(|(i, r)| {
+                let token = &text[r.clone()];
+                let hash = hasher.hash_one(token);
+                *table
+                    .entry(
+                        hash,
+                        |&id| text_of(id) == token,
+                        |&id| hasher.hash_one(text_of(id)),
+                    )
+                    .or_insert((first + i) as u32)
+                    .get()
             })
             .collect()
     };
-    let a = map(old, old_tokens);
-    let b = map(new, new_tokens);
+    let a = map(old, old_tokens, 0);
+    let b = map(new, new_tokens, old_tokens.len());
     (a, b)
 }
 
@@ -420,8 +472,12 @@ impl Passes<'_> {
         let old_blocks = blocks(old);
         let new_blocks = blocks(new);
         let (old_ids, new_ids) = intern(old, &old_blocks, new, &new_blocks);
-        let mut runs = Vec::new();
-        for run in align_within(&old_ids, &new_ids, &mut self.limits) {
+        let mut aligned = Vec::new();
+        align_within(&old_ids, &new_ids, &mut self.limits, &mut |run| {
+            aligned.push(run)
+        });
+        let mut runs = Vec::with_capacity(aligned.len());
+        for run in aligned {
             let o = byte_span(&old_blocks, &run.old, old.len());
             let n = byte_span(&new_blocks, &run.new, new.len());
             runs.push(BlockRun {
@@ -486,17 +542,46 @@ impl Passes<'_> {
         }
         let old_tokens = tokens(&self.old[o.clone()], self.granularity, o.start);
         let new_tokens = tokens(&self.new[n.clone()], self.granularity, n.start);
-        let (old_ids, new_ids) = intern(self.old, &old_tokens, self.new, &new_tokens);
-        for run in align_within(&old_ids, &new_ids, &mut self.limits) {
-            self.cut_short |= run.approximate;
-            let or = byte_span(&old_tokens, &run.old, o.end);
-            let nr = byte_span(&new_tokens, &run.new, n.end);
-            if run.equal {
-                self.equal(or, nr);
-            } else {
-                push_change(&mut self.ops, or, nr);
-            }
+        self.align_tokens(&old_tokens, &new_tokens, o.end, n.end);
+    }
+
+    /// The only pass of a line diff, over the lines of the whole texts.
+    fn lines(&mut self, lines: &Lines) {
+        let (o, n) = (0..self.old.len(), 0..self.new.len());
+        if o.is_empty() || n.is_empty() {
+            return push_change(&mut self.ops, o, n);
         }
+        if self.limits.expired() {
+            self.cut_short = true;
+            return push_change(&mut self.ops, o, n);
+        }
+        self.align_tokens(&lines.old, &lines.new, o.end, n.end);
+    }
+
+    /// Aligns the tokens of a run (ending at `old_end` and `new_end`) and adds its ops.
+    fn align_tokens(
+        &mut self,
+        old_tokens: &[Range<usize>],
+        new_tokens: &[Range<usize>],
+        old_end: usize,
+        new_end: usize,
+    ) {
+        let (old_ids, new_ids) = intern(self.old, old_tokens, self.new, new_tokens);
+        let (ops, cut_short) = (&mut self.ops, &mut self.cut_short);
+        align_within(&old_ids, &new_ids, &mut self.limits, &mut |run| {
+            *cut_short |= run.approximate;
+            let or = byte_span(old_tokens, &run.old, old_end);
+            let nr = byte_span(new_tokens, &run.new, new_end);
+            if run.equal {
+                ops.push(Op {
+                    tag: Tag::Equal,
+                    old: or,
+                    new: nr,
+                });
+            } else {
+                push_change(ops, or, nr);
+            }
+        });
     }
 }
 

@@ -2,6 +2,7 @@
 //! that `patch` and `git apply` take, and the JSON form (schema in `docs/output.md`).
 
 use std::io::{self, Write};
+use std::ops::Range;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -257,97 +258,113 @@ pub fn diff_unified(
             timeout: deadline,
         },
     );
+    let Some(lines) = by_lines.lines() else {
+        return Err(io::Error::other("a line diff came without its lines"));
+    };
+    let (old_lines, new_lines) = (&lines.old[..], &lines.new[..]);
     writeln!(out, "--- {old_name}")?;
     writeln!(out, "+++ {new_name}")?;
     // One pass over the ops (each a run of whole lines), holding only the hunk being built: a
     // hunk opens at a change with up to `context` lines of the equal run before it, takes in
     // equal runs of at most twice the context, and closes after `context` lines of a longer
-    // one (or at the end).
+    // one (or at the end). Positions are line numbers, counted on the lines the diff was
+    // made of rather than by scanning the text again.
     let ops = by_lines.ops();
     let mut hunk: Option<Hunk> = None;
     let (mut old_line, mut new_line) = (0usize, 0usize);
+    // Lines of the equal run just passed: the leading context of a hunk opened next.
+    let mut equal_before = 0;
     for (i, op) in ops.iter().enumerate() {
-        let text = by_lines.text(op);
-        let count = line_count(text);
         match op.tag {
             Tag::Equal => {
+                let count = lines_to(old_lines, old_line, op.old.end);
                 if let Some(h) = hunk.as_mut() {
                     let last = i + 1 == ops.len();
                     if !last && count <= 2 * context {
-                        h.push(' ', text, count);
+                        h.push(b' ', old_line..old_line + count);
                     } else {
-                        let lead = first_lines(text, context);
-                        h.push(' ', lead, context.min(count));
+                        h.push(b' ', old_line..old_line + context.min(count));
                         if let Some(h) = hunk.take() {
-                            h.write(out)?;
+                            h.write(out, old, old_lines, new, new_lines)?;
                         }
                     }
                 }
                 old_line += count;
                 new_line += count;
+                equal_before = count;
             }
             Tag::Delete | Tag::Insert => {
                 let h = hunk.get_or_insert_with(|| {
-                    // Leading context: the end of the equal run before, if any.
-                    let before = i
-                        .checked_sub(1)
-                        .map(|j| &ops[j])
-                        .filter(|p| p.tag == Tag::Equal);
-                    let lead = before.map_or("", |p| last_lines(by_lines.text(p), context));
-                    let lead_count = line_count(lead);
+                    let lead = context.min(equal_before);
                     let mut h = Hunk {
-                        old_start: old_line - lead_count,
-                        new_start: new_line - lead_count,
+                        old_start: old_line - lead,
+                        new_start: new_line - lead,
                         old_len: 0,
                         new_len: 0,
                         runs: Vec::new(),
                     };
-                    h.push(' ', lead, lead_count);
+                    h.push(b' ', old_line - lead..old_line);
                     h
                 });
                 if op.tag == Tag::Delete {
-                    h.push('-', text, count);
+                    let count = lines_to(old_lines, old_line, op.old.end);
+                    h.push(b'-', old_line..old_line + count);
                     old_line += count;
                 } else {
-                    h.push('+', text, count);
+                    let count = lines_to(new_lines, new_line, op.new.end);
+                    h.push(b'+', new_line..new_line + count);
                     new_line += count;
                 }
+                equal_before = 0;
             }
         }
     }
     if let Some(h) = hunk.take() {
-        h.write(out)?;
+        h.write(out, old, old_lines, new, new_lines)?;
     }
     Ok(())
 }
 
-/// A unified diff hunk being built: runs of whole lines of the texts, each with its mark,
-/// kept as slices until the hunk is written (its header needs its line counts first).
-/// Copying them into a buffer instead cost a visible part of a long diff: the hunks of a
-/// widely edited text run to hundreds of kilobytes, written once each.
-struct Hunk<'t> {
+/// The number of lines from line `from` that end at or before byte `end`.
+fn lines_to(lines: &[Range<usize>], from: usize, end: usize) -> usize {
+    lines[from..].partition_point(|line| line.end <= end)
+}
+
+/// A unified diff hunk being built: runs of whole lines, each with its mark, kept as line
+/// numbers until the hunk is written (its header needs its line counts first). Copying the
+/// lines into a buffer instead cost a visible part of a long diff: the hunks of a widely
+/// edited text run to hundreds of kilobytes, written once each.
+struct Hunk {
     old_start: usize,
     new_start: usize,
     old_len: usize,
     new_len: usize,
-    runs: Vec<(u8, &'t str)>,
+    /// Runs of lines: of the new text for `+`, of the old one otherwise.
+    runs: Vec<(u8, Range<usize>)>,
 }
 
-impl<'t> Hunk<'t> {
-    /// Adds `count` whole lines of `text`, each marked.
-    fn push(&mut self, mark: char, text: &'t str, count: usize) {
-        if mark != '+' {
-            self.old_len += count;
+impl Hunk {
+    /// Adds the lines `lines` (of the new text for `+`, of the old one otherwise), marked.
+    fn push(&mut self, mark: u8, lines: Range<usize>) {
+        if mark != b'+' {
+            self.old_len += lines.len();
         }
-        if mark != '-' {
-            self.new_len += count;
+        if mark != b'-' {
+            self.new_len += lines.len();
         }
-        if !text.is_empty() {
-            self.runs.push((mark as u8, text));
+        if !lines.is_empty() {
+            self.runs.push((mark, lines));
         }
     }
 
-    fn write(self, out: &mut dyn Write) -> io::Result<()> {
+    fn write(
+        self,
+        out: &mut dyn Write,
+        old: &str,
+        old_lines: &[Range<usize>],
+        new: &str,
+        new_lines: &[Range<usize>],
+    ) -> io::Result<()> {
         let range = |start: usize, len: usize| match len {
             0 => format!("{start},0"),
             1 => format!("{}", start + 1),
@@ -359,46 +376,22 @@ impl<'t> Hunk<'t> {
             range(self.old_start, self.old_len),
             range(self.new_start, self.new_len)
         )?;
-        for (mark, text) in self.runs {
-            for line in crate::diff::lines(text) {
+        for (mark, run) in self.runs {
+            let (text, lines) = if mark == b'+' {
+                (new, new_lines)
+            } else {
+                (old, old_lines)
+            };
+            for line in &lines[run] {
                 out.write_all(&[mark])?;
-                out.write_all(line.as_bytes())?;
-                if !line.ends_with('\n') {
+                out.write_all(&text.as_bytes()[line.clone()])?;
+                // Only a text's last line can lack its line break.
+                if line.end == text.len() && !text.ends_with('\n') {
                     out.write_all(b"\n\\ No newline at end of file\n")?;
                 }
             }
         }
         Ok(())
-    }
-}
-
-/// The number of lines in `text` (a last line without a line break counts).
-fn line_count(text: &str) -> usize {
-    let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-    breaks + usize::from(!text.is_empty() && !text.ends_with('\n'))
-}
-
-/// The first `n` lines of `text`.
-fn first_lines(text: &str, n: usize) -> &str {
-    if n == 0 {
-        return "";
-    }
-    match memchr::memchr_iter(b'\n', text.as_bytes()).nth(n - 1) {
-        Some(end) => &text[..=end],
-        None => text,
-    }
-}
-
-/// The last `n` lines of `text`.
-fn last_lines(text: &str, n: usize) -> &str {
-    if n == 0 {
-        return "";
-    }
-    // The line break that ends the text does not start a line.
-    let body = text.strip_suffix('\n').unwrap_or(text);
-    match memchr::memrchr_iter(b'\n', body.as_bytes()).nth(n - 1) {
-        Some(start) => &text[start + 1..],
-        None => text,
     }
 }
 
