@@ -223,13 +223,13 @@ fn unique_anchors<T: Ord + std::hash::Hash>(o: &[T], n: &[T]) -> Anchors {
         foldhash::HashMap::with_capacity_and_hasher(o.len(), Default::default());
     for t in o {
         let e = seen.entry(t).or_insert(([0, 0], 0));
-        e.0[0] = e.0[0].saturating_add(1).min(2);
+        e.0[0] = (e.0[0] + 1).min(2);
     }
     let mut shared = false;
     for (j, t) in n.iter().enumerate() {
         if let Some(e) = seen.get_mut(t) {
             shared = true;
-            e.0[1] = e.0[1].saturating_add(1).min(2);
+            e.0[1] = (e.0[1] + 1).min(2);
             e.1 = j as u32;
         }
     }

@@ -412,13 +412,15 @@ fn find_separator(text: &str) -> Option<Range<usize>> {
 /// compares integers instead of strings. A token's id is the position of its first occurrence
 /// among the old tokens then the new ones, so the table holds only ids and finds a token's text
 /// through them: a map from text to id took six times the memory, and on a long diff every
-/// page of fresh memory is a page fault, which cost more than the hashing.
+/// page of fresh memory is a page fault, which cost more than the hashing. `None` when there
+/// are too many tokens for `u32` ids.
 fn intern(
     old: &str,
     old_tokens: &[Range<usize>],
     new: &str,
     new_tokens: &[Range<usize>],
-) -> (Vec<u32>, Vec<u32>) {
+) -> Option<(Vec<u32>, Vec<u32>)> {
+    u32::try_from(old_tokens.len() + new_tokens.len()).ok()?;
     let text_of = |id: u32| -> &str {
         let id = id as usize;
         match old_tokens.get(id) {
@@ -450,7 +452,7 @@ fn intern(
     };
     let a = map(old, old_tokens, 0);
     let b = map(new, new_tokens, old_tokens.len());
-    (a, b)
+    Some((a, b))
 }
 
 /// The two passes of a diff over two texts, with the limits they share and the ops so far.
@@ -471,7 +473,15 @@ impl Passes<'_> {
         let (old, new) = (self.old, self.new);
         let old_blocks = blocks(old);
         let new_blocks = blocks(new);
-        let (old_ids, new_ids) = intern(old, &old_blocks, new, &new_blocks);
+        let Some((old_ids, new_ids)) = intern(old, &old_blocks, new, &new_blocks) else {
+            self.cut_short = true;
+            push_change(&mut self.ops, 0..old.len(), 0..new.len());
+            return vec![BlockRun {
+                equal: false,
+                old: 0..old.len(),
+                new: 0..new.len(),
+            }];
+        };
         let mut aligned = Vec::new();
         align_within(&old_ids, &new_ids, &mut self.limits, &mut |run| {
             aligned.push(run)
@@ -566,7 +576,16 @@ impl Passes<'_> {
         old_end: usize,
         new_end: usize,
     ) {
-        let (old_ids, new_ids) = intern(self.old, old_tokens, self.new, new_tokens);
+        let Some((old_ids, new_ids)) = intern(self.old, old_tokens, self.new, new_tokens) else {
+            // Past four thousand million tokens: replaced whole, like a run out of time.
+            self.cut_short = true;
+            let start = |tokens: &[Range<usize>], end| tokens.first().map_or(end, |t| t.start);
+            return push_change(
+                &mut self.ops,
+                start(old_tokens, old_end)..old_end,
+                start(new_tokens, new_end)..new_end,
+            );
+        };
         let (ops, cut_short) = (&mut self.ops, &mut self.cut_short);
         align_within(&old_ids, &new_ids, &mut self.limits, &mut |run| {
             *cut_short |= run.approximate;
