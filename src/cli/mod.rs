@@ -75,80 +75,42 @@ enum Format {
     Json,
 }
 
-/// The subcommands. Each one's summary is repeated here because its arguments, and the doc
-/// comment of its `Args` with them, are only read when it runs (see [`Deferred`]); a test
-/// checks that the two agree.
+/// The subcommands. Each one's arguments are defined only when it is the one run (`defer`):
+/// otherwise clap builds every subcommand's arguments, with their help, at every start, a
+/// tenth of the instructions and page faults of a short run such as a diff of two files. The
+/// doc comment of each `Args` is read with its arguments, so each summary that `--help` lists
+/// is repeated here; a test checks that the two agree.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Create a new, empty store
-    Init(Deferred<init::Args>),
+    Init(init::Args),
     /// Import the captures of web archives (WARC files) as versions of their URLs
-    Import(Deferred<import::Args>),
+    Import(import::Args),
     /// Start tracking sources and capture their first version now
-    Add(Deferred<add::Args>),
+    Add(add::Args),
     /// Print a short digest of everything the store holds, to publish
-    Anchor(Deferred<anchor::Args>),
+    Anchor(anchor::Args),
     /// Re-fetch sources and report what happened to each
-    Check(Deferred<check::Args>),
+    Check(check::Args),
     /// Check citations against their sources, or print a durable link to a cited version
-    Cite(Deferred<cite::Args>),
+    Cite(cite::Args),
     /// Change a source's title or extraction rules (with no options, show them)
-    Configure(Deferred<configure::Args>),
+    Configure(configure::Args),
     /// Show verbatim end to end on the bundled seed articles, with no network
-    Demo(Deferred<demo::Args>),
+    Demo(demo::Args),
     /// Show what changed between two versions of a source, or two documents
-    Diff(Deferred<diff::Args>),
+    Diff(diff::Args),
     /// Write stored versions as a BagIt bag or a WARC file, for archivists' own tools
-    Export(Deferred<export::Args>),
+    Export(export::Args),
     /// List tracked sources with their version count, last capture and current SHA-256
-    List(Deferred<list::Args>),
+    List(list::Args),
     /// Show a source's versions: time, hashes, size and change in size
-    Log(Deferred<log::Args>),
+    Log(log::Args),
     /// Print the text (or exact bytes) of a source's version
-    Show(Deferred<show::Args>),
+    Show(show::Args),
     /// Prove that the store is intact
-    Verify(Deferred<verify::Args>),
-}
-
-/// A subcommand's arguments, defined only when that subcommand is the one run. Otherwise clap
-/// builds every subcommand's arguments, with their help, at every start: a tenth of the
-/// instructions and page faults of a short run such as a diff of two files.
-#[derive(Debug)]
-struct Deferred<T>(T);
-
-impl<T: clap::Args> clap::Args for Deferred<T> {
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        cmd.defer(T::augment_args)
-    }
-
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        cmd.defer(T::augment_args_for_update)
-    }
-
-    fn group_id() -> Option<clap::Id> {
-        T::group_id()
-    }
-}
-
-impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
-    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        T::from_arg_matches(matches).map(Deferred)
-    }
-
-    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
-        T::from_arg_matches_mut(matches).map(Deferred)
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches(matches)
-    }
-
-    fn update_from_arg_matches_mut(
-        &mut self,
-        matches: &mut clap::ArgMatches,
-    ) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches_mut(matches)
-    }
+    Verify(verify::Args),
 }
 
 /// Everything a command needs from the global options and environment.
@@ -179,28 +141,7 @@ impl Context {
 
 /// Parses the command line, runs the command and returns its exit code.
 pub fn main() -> ExitCode {
-    keep_freed_memory();
     ExitCode::from(dispatch(Cli::parse()))
-}
-
-/// Has glibc's allocator keep the memory it is given back for reuse, instead of returning it
-/// to the kernel: by default each block of 128 KiB or more is a mapping of its own, unmapped
-/// when freed, and the top of the heap is trimmed as it empties, so a command that allocates
-/// in phases (a diff: tokens, tables, ops) pays a page fault for every page of every phase.
-/// Page faults are a large part of a short run (a diff of two 1 MB files: a third fewer
-/// faults, 8% less time). A run of verbatim is short-lived, and its peak is what it keeps.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; it runs first, before any thread exists.
-    // Each call may fail (it returns 0) and the defaults then stay, which is harmless.
-    unsafe {
-        // Blocks up to 32 MiB (glibc's largest threshold) come from the heap and go back to it.
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        // The heap is trimmed only when 256 MiB lie free at its top.
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
-        // It grows a megabyte at a time (address space only: untouched pages cost nothing).
-        libc::mallopt(libc::M_TOP_PAD, 1 << 20);
-    }
 }
 
 /// Runs one parsed command line and returns its exit code; `demo` calls it for each step.
@@ -225,20 +166,20 @@ fn dispatch(cli: Cli) -> u8 {
         lock_timeout,
     };
     let result = match cli.command {
-        Command::Init(Deferred(args)) => init::run(&ctx, args),
-        Command::Import(Deferred(args)) => import::run(&ctx, args),
-        Command::Add(Deferred(args)) => add::run(&ctx, args),
-        Command::Anchor(Deferred(args)) => anchor::run(&ctx, args),
-        Command::Check(Deferred(args)) => check::run(&ctx, args),
-        Command::Cite(Deferred(args)) => cite::run(&ctx, args),
-        Command::Configure(Deferred(args)) => configure::run(&ctx, args),
-        Command::Demo(Deferred(args)) => demo::run(&ctx, args),
-        Command::Diff(Deferred(args)) => diff::run(&ctx, args),
-        Command::Export(Deferred(args)) => export::run(&ctx, args),
-        Command::List(Deferred(args)) => list::run(&ctx, args),
-        Command::Log(Deferred(args)) => log::run(&ctx, args),
-        Command::Show(Deferred(args)) => show::run(&ctx, args),
-        Command::Verify(Deferred(args)) => verify::run(&ctx, args),
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Import(args) => import::run(&ctx, args),
+        Command::Add(args) => add::run(&ctx, args),
+        Command::Anchor(args) => anchor::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
+        Command::Cite(args) => cite::run(&ctx, args),
+        Command::Configure(args) => configure::run(&ctx, args),
+        Command::Demo(args) => demo::run(&ctx, args),
+        Command::Diff(args) => diff::run(&ctx, args),
+        Command::Export(args) => export::run(&ctx, args),
+        Command::List(args) => list::run(&ctx, args),
+        Command::Log(args) => log::run(&ctx, args),
+        Command::Show(args) => show::run(&ctx, args),
+        Command::Verify(args) => verify::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

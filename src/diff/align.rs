@@ -1,7 +1,8 @@
 //! Aligning two sequences of token ids: the longest run of equal tokens first, then patience
 //! anchors (tokens that occur exactly once on each side, in increasing order on both, found by
 //! longest increasing subsequence), recursively within the gaps between anchors, and Myers
-//! (from `similar`) only for gaps that have no anchor left.
+//! (from `similar`) only for gaps that have no anchor left but something in common (a gap with
+//! nothing in common is a change without it, unless it is big: see [`BIG_GAP`]).
 //!
 //! Hand-written rather than `similar`'s patience diff because that one matches its unique
 //! tokens with Myers, which costs the product of the sequence length and the number of changes:
@@ -161,7 +162,7 @@ fn middle<T: Ord + std::hash::Hash>(
         return;
     }
     // A small gap with nothing in common is a change, without a table to find that out.
-    if o.len() * n.len() <= 64 && !o.iter().any(|t| n.contains(t)) {
+    if o.len().saturating_mul(n.len()) <= 64 && !o.iter().any(|t| n.contains(t)) {
         push_change(out, ob..ob + o.len(), nb..nb + n.len(), false);
         return;
     }

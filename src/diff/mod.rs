@@ -183,8 +183,9 @@ impl<'a> TextDiff<'a> {
         let approximate = passes.cut_short || Instant::now() >= deadline;
         let ops = if lines.is_some() {
             // Nothing to tidy: the runs of one alignment already alternate between equal and
-            // changed, and an equal run of whole lines always holds a line break, so it is
-            // never folded into the changes around it.
+            // changed, and an equal run of whole lines holds a line break (so is never folded
+            // into the changes around it) unless it is the last line of both texts, which no
+            // change follows.
             debug_assert_eq!(tidy(old, passes.ops.clone()), passes.ops);
             passes.ops
         } else {
@@ -345,21 +346,6 @@ impl<'a> TextDiff<'a> {
     }
 }
 
-/// The lines of `text`, each with its line break (the last may have none).
-pub fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut start = 0;
-    memchr::memchr_iter(b'\n', text.as_bytes())
-        .map(move |end| {
-            let line = &text[start..=end];
-            start = end + 1;
-            line
-        })
-        .chain(std::iter::once_with(move || {
-            &text[text.rfind('\n').map_or(0, |i| i + 1)..]
-        }))
-        .filter(|l| !l.is_empty())
-}
-
 /// Whether `text` holds a paragraph break (a run of whitespace with two line breaks or more).
 pub(crate) fn has_separator(text: &str) -> bool {
     find_separator(text).is_some()
@@ -496,7 +482,7 @@ impl Passes<'_> {
                 new: n.clone(),
             });
             if run.equal {
-                self.equal(o, n);
+                push_equal(&mut self.ops, o, n);
             } else if run.approximate {
                 // Paragraphs that could not be aligned are not worth aligning word by word.
                 self.cut_short = true;
@@ -506,14 +492,6 @@ impl Passes<'_> {
             }
         }
         runs
-    }
-
-    fn equal(&mut self, old: Range<usize>, new: Range<usize>) {
-        self.ops.push(Op {
-            tag: Tag::Equal,
-            old,
-            new,
-        });
     }
 
     /// The second pass: aligns one changed run of paragraphs token by token.
@@ -537,11 +515,15 @@ impl Passes<'_> {
             (0, 0)
         };
         if pre > 0 {
-            self.equal(o.start..o.start + pre, n.start..n.start + pre);
+            push_equal(
+                &mut self.ops,
+                o.start..o.start + pre,
+                n.start..n.start + pre,
+            );
         }
         self.tokens(o.start + pre..o.end - suf, n.start + pre..n.end - suf);
         if suf > 0 {
-            self.equal(o.end - suf..o.end, n.end - suf..n.end);
+            push_equal(&mut self.ops, o.end - suf..o.end, n.end - suf..n.end);
         }
     }
 
@@ -592,11 +574,7 @@ impl Passes<'_> {
             let or = byte_span(old_tokens, &run.old, old_end);
             let nr = byte_span(new_tokens, &run.new, new_end);
             if run.equal {
-                ops.push(Op {
-                    tag: Tag::Equal,
-                    old: or,
-                    new: nr,
-                });
+                push_equal(ops, or, nr);
             } else {
                 push_change(ops, or, nr);
             }
@@ -644,6 +622,14 @@ fn byte_span(tokens: &[Range<usize>], run: &Range<usize>, end: usize) -> Range<u
     } else {
         tokens[run.start].start..tokens[run.end - 1].end
     }
+}
+
+fn push_equal(out: &mut Vec<Op>, old: Range<usize>, new: Range<usize>) {
+    out.push(Op {
+        tag: Tag::Equal,
+        old,
+        new,
+    });
 }
 
 fn push_change(out: &mut Vec<Op>, old: Range<usize>, new: Range<usize>) {

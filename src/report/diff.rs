@@ -70,7 +70,9 @@ pub fn diff_human(
     let shown: Vec<bool> = (0..paragraphs.len())
         .map(|i| {
             let lo = i.saturating_sub(context);
-            let hi = (i + context).min(paragraphs.len().saturating_sub(1));
+            let hi = i
+                .saturating_add(context)
+                .min(paragraphs.len().saturating_sub(1));
             changed[lo..=hi].iter().any(|c| *c)
         })
         .collect();
@@ -258,9 +260,9 @@ pub fn diff_unified(
             timeout: deadline,
         },
     );
-    let Some(lines) = by_lines.lines() else {
-        return Err(io::Error::other("a line diff came without its lines"));
-    };
+    let lines = by_lines
+        .lines()
+        .expect("a diff at line granularity keeps its lines");
     let (old_lines, new_lines) = (&lines.old[..], &lines.new[..]);
     writeln!(out, "--- {old_name}")?;
     writeln!(out, "+++ {new_name}")?;
@@ -280,7 +282,7 @@ pub fn diff_unified(
                 let count = lines_to(old_lines, old_line, op.old.end);
                 if let Some(h) = hunk.as_mut() {
                     let last = i + 1 == ops.len();
-                    if !last && count <= 2 * context {
+                    if !last && count <= context.saturating_mul(2) {
                         h.push(b' ', old_line..old_line + count);
                     } else {
                         h.push(b' ', old_line..old_line + context.min(count));

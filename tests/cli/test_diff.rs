@@ -432,6 +432,40 @@ fn stat_context_and_colour() {
 }
 
 #[test]
+fn the_largest_context_shows_everything_instead_of_overflowing() {
+    let (env, _) = two_versions();
+    let huge = usize::MAX.to_string();
+    let words = env.run(&["diff", "article.txt", "--context", &huge]);
+    assert_eq!(words.code, 1, "{}", words.stderr);
+    assert!(
+        !words.stdout.contains("unchanged paragraph"),
+        "{}",
+        words.stdout
+    );
+    let unified = env.run(&[
+        "diff",
+        "article.txt",
+        "--format",
+        "unified",
+        "--context",
+        &huge,
+    ]);
+    assert_eq!(unified.code, 1, "{}", unified.stderr);
+    let (from, to) = (stored_text(&env, 1), stored_text(&env, 2));
+    let patch = env.write("all.patch", unified.stdout.as_bytes());
+    let work = env.path().join("work");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    assert_eq!(apply_with_patch(&work, &from, &patch), to);
+    // One hunk, holding every line of the old text.
+    assert_eq!(
+        unified.stdout.matches("\n@@ ").count(),
+        1,
+        "{}",
+        unified.stdout
+    );
+}
+
+#[test]
 fn the_unified_diff_applies_with_patch_and_git_apply() {
     let (env, _) = two_versions();
     let (from, to) = (stored_text(&env, 1), stored_text(&env, 2));
