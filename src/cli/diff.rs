@@ -398,19 +398,16 @@ fn document(
         {
             let captured_at = capture::now();
             let name = path.file_name().and_then(|n| n.to_str());
-            let sha256 = (reader.hash || verbatim::extract::is_binary(&map, None, name))
-                .then(|| sha256_hex(&map));
             let (extracted, borrowed) =
                 verbatim::extract::extract_borrowed(&map, None, name, rules);
+            // Binary content is compared by its hash, whatever the format.
+            let sha256 = (reader.hash || extracted.charset.is_none()).then(|| sha256_hex(&map));
             let label = input.to_owned();
             match borrowed {
                 // Not the bytes themselves (HTML, another charset, CRLF line ends).
                 None => side_from(extracted, sha256, false, captured_at, rules, label),
                 Some(text) => {
-                    let stripped = match rules.strip_ignored(text) {
-                        std::borrow::Cow::Owned(stripped) => Some(stripped),
-                        std::borrow::Cow::Borrowed(_) => None,
-                    };
+                    let stripped = stripped(rules, text);
                     let text_is_bytes = stripped.is_none();
                     let info = DocumentInfo {
                         label,
@@ -466,6 +463,14 @@ fn side_of(capture: Capture, rules: &Rules, label: String, hash: bool) -> Side {
     )
 }
 
+/// `text` without the passages the rules ignore, when they take anything out.
+fn stripped(rules: &Rules, text: &str) -> Option<String> {
+    match rules.strip_ignored(text) {
+        std::borrow::Cow::Owned(stripped) => Some(stripped),
+        std::borrow::Cow::Borrowed(_) => None,
+    }
+}
+
 /// A side from its extracted text; `same` says the text is exactly the bytes hashed in
 /// `sha256`.
 fn side_from(
@@ -477,9 +482,9 @@ fn side_from(
     label: String,
 ) -> Side {
     let binary = extracted.charset.is_none();
-    let (text, unstripped) = match rules.strip_ignored(&extracted.text) {
-        std::borrow::Cow::Owned(stripped) => (Text::Made(stripped), false),
-        std::borrow::Cow::Borrowed(_) => (Text::Made(extracted.text), true),
+    let (text, unstripped) = match stripped(rules, &extracted.text) {
+        Some(stripped) => (Text::Made(stripped), false),
+        None => (Text::Made(extracted.text), true),
     };
     let info = DocumentInfo {
         label,

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use proptest::prelude::*;
 
-use crate::common::{Reply, Server, TestEnv, redact_patterns, seed_files};
+use crate::common::{Reply, Run, Server, TestEnv, redact_patterns, seed_files};
 
 /// The Palantir seed (004): a headline, figures, a date and a quotation to change.
 fn palantir() -> String {
@@ -308,6 +308,19 @@ fn page(article: &str, n: u32) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A diff of two pages of `page` whose article changed one figure: it differs, it names the
+/// figure, and it shows none of the page furniture.
+fn says_the_article_figure_changed(run: &Run) {
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("figure changed: $49,874,018.14 → $51,000,000.00"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Session"), "{}", run.stdout);
+}
+
 #[test]
 fn two_documents_need_no_store_and_html_is_extracted() {
     let env = TestEnv::new();
@@ -318,15 +331,8 @@ fn two_documents_need_no_store_and_html_is_extracted() {
         ("/b", Reply::ok("text/html; charset=utf-8", page(&new, 2))),
     ]);
     let run = env.run(&["diff", &server.url("/a"), &server.url("/b")]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("figure changed: $49,874,018.14 → $51,000,000.00"),
-        "{}",
-        run.stdout
-    );
     // Page furniture is not article text, so its changes are not shown.
-    assert!(!run.stdout.contains("Session"), "{}", run.stdout);
+    says_the_article_figure_changed(&run);
     assert!(!env.store().exists());
 
     env.write("a.txt", old.as_bytes());
@@ -734,14 +740,7 @@ fn long_local_files_diff_as_short_ones_do() {
     env.write("old.html", &page_old);
     env.write("new.html", &page_new);
     let html = env.run(&["diff", "old.html", "new.html", "--color", "never"]);
-    assert_eq!(html.code, 1, "{}", html.stderr);
-    assert!(
-        html.stdout
-            .contains("figure changed: $49,874,018.14 → $51,000,000.00"),
-        "{}",
-        html.stdout
-    );
-    assert!(!html.stdout.contains("Session"), "{}", html.stdout);
+    says_the_article_figure_changed(&html);
 
     // The same file twice: no changes, exit 0.
     env.run(&["diff", "old.txt", "old.txt", "--format", "unified"])
