@@ -12,12 +12,12 @@ SIZES=${BENCH_SIZES:-1000 10000 50000}
 JOBS=${BENCH_JOBS:-10}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/verbatim-memory-bench.XXXXXX)}
-V="$ROOT/target/release/verbatim"
+V="$ROOT/target/benchmark/verbatim"
 TIME=/usr/bin/time
 for tool in nginx "$TIME"; do
     command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
-(cd "$ROOT" && cargo build --release --locked --quiet)
+(cd "$ROOT" && cargo build --profile benchmark --locked --quiet)
 
 MAX=0
 for n in $SIZES; do [ "$n" -gt "$MAX" ] && MAX=$n; done

@@ -12,13 +12,13 @@ N=${BENCH_SOURCES:-10000}
 JOBS=${BENCH_JOBS:-10}   # urlwatch runs 10 worker threads; verbatim gets the same
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/verbatim-check-bench.XXXXXX)}
-V="$ROOT/target/release/verbatim"
+V="$ROOT/target/benchmark/verbatim"
 TIME=/usr/bin/time
 
 for tool in nginx wrk urlwatch "$TIME"; do
     command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
-(cd "$ROOT" && cargo build --release --locked --quiet)
+(cd "$ROOT" && cargo build --profile benchmark --locked --quiet)
 
 echo "# $N pages in $DIR" >&2
 python3 "$ROOT/benches/check/pages.py" generate "$DIR/www" "$N"

@@ -11,9 +11,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/verbatim-cite-bench.XXXXXX)}
 RUNS=${BENCH_RUNS:-5}
-V="$ROOT/target/release/verbatim"
+V="$ROOT/target/benchmark/verbatim"
 command -v hyperfine >/dev/null || { echo "missing: hyperfine" >&2; exit 2; }
-(cd "$ROOT" && cargo build --release --locked --quiet)
+(cd "$ROOT" && cargo build --profile benchmark --locked --quiet)
 
 corpus() { # name, sources, size, quotes, [fuzzy]
     local d="$DIR/$1"; shift

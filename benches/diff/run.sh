@@ -12,11 +12,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/verbatim-diff-bench.XXXXXX)}
 RUNS=${BENCH_RUNS:-100}
-V="$ROOT/target/release/verbatim"
+V="$ROOT/target/benchmark/verbatim"
 for tool in git diff python3; do
     command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
-(cd "$ROOT" && cargo build --release --locked --quiet)
+(cd "$ROOT" && cargo build --profile benchmark --locked --quiet)
 
 python3 "$ROOT/benches/diff/texts.py" edited "$DIR/1mb" 1 1
 python3 "$ROOT/benches/diff/texts.py" edited "$DIR/5mb" 5 1

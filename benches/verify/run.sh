@@ -17,13 +17,13 @@ N=${BENCH_FILES:-10000}
 RUNS=${BENCH_RUNS:-10}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/verbatim-verify-bench.XXXXXX)}
-V="$ROOT/target/release/verbatim"
+V="$ROOT/target/benchmark/verbatim"
 TIME=/usr/bin/time
 for tool in openssl "$TIME" python3; do
     command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
 python3 -c "import bagit" 2>/dev/null || { echo "missing: bagit (pip install bagit)" >&2; exit 2; }
-(cd "$ROOT" && cargo build --release --locked --quiet)
+(cd "$ROOT" && cargo build --profile benchmark --locked --quiet)
 
 echo "# $N files in $DIR" >&2
 python3 "$ROOT/benches/verify/corpus.py" "$DIR/corpus" "$N"

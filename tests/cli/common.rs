@@ -363,3 +363,73 @@ pub fn warc_record(kind: &str, uri: &str, date: &str, content_type: &str, block:
     out.extend_from_slice(b"\r\n\r\n");
     out
 }
+
+/// A `python3` command that can import the pinned Python peers of `tests/peers.txt` (bagit.py,
+/// warcio), installed on first use into a virtual environment under cargo's target directory.
+///
+/// The suite provisions its own peers so that `cargo test --locked` passes by itself on a fresh
+/// machine with only python3: a reader of the README should not have to install anything first.
+/// A file lock makes concurrent test processes (nextest runs one per test) install it once.
+pub fn peer_python() -> Command {
+    static READY: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    match READY.get_or_init(provision_peers) {
+        Ok(python) => {
+            let mut command = Command::new(python);
+            // Nothing from the user's own Python set-up leaks into the peers.
+            command
+                .env_remove("PYTHONPATH")
+                .env("PYTHONNOUSERSITE", "1");
+            command
+        }
+        Err(why) => panic!("{why}"),
+    }
+}
+
+fn provision_peers() -> Result<PathBuf, String> {
+    let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("peers");
+    std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    let lock = std::fs::File::create(root.join(".lock"))
+        .map_err(|e| format!("cannot create the peers' lock: {e}"))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock the peers' directory: {e}"))?;
+    let venv = root.join("venv");
+    let python = venv.join("bin/python3");
+    let stamp = venv.join("requirements.txt");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) && python.exists() {
+        return Ok(python);
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    let run = |command: &mut Command| -> Result<(), String> {
+        let out = command
+            .output()
+            .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{command:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    };
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv)).map_err(|e| {
+        format!("the tests need python3 with venv (Debian: apt-get install python3-venv): {e}")
+    })?;
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))
+    .map_err(|e| format!("cannot install the tests' Python peers from PyPI: {e}"))?;
+    std::fs::write(&stamp, &wanted)
+        .map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    Ok(python)
+}

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::common::{TestEnv, seed_files};
+use crate::common::{TestEnv, peer_python, seed_files};
 
 fn snapshots() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots")
@@ -22,7 +22,7 @@ fn the_snapshots_bag_is_valid_and_holds_the_seeds() {
     let bag = snapshots();
     let run = env.run(&["verify", "--bagit", &bag.display().to_string()]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let out = std::process::Command::new("python3")
+    let out = peer_python()
         .args(["-m", "bagit", "--validate"])
         .arg(&bag)
         .output()
