@@ -43,22 +43,22 @@ pub struct Args {
     #[arg(long)]
     no_learn: bool,
     /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
-    #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N")]
+    #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N", value_parser = super::limits::retries)]
     retries: u32,
     /// Largest file or response body accepted, in bytes
-    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
+    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
     max_bytes: u64,
     /// Seconds allowed for each HTTP fetch, body included
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = super::limits::whole_seconds)]
     timeout: u64,
     /// Most redirects followed per URL
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = super::limits::redirects)]
     max_redirects: u32,
     /// Sources captured at once
-    #[arg(long, short, default_value_t = 4, value_name = "N")]
+    #[arg(long, short, default_value_t = 4, value_name = "N", value_parser = super::limits::workers)]
     jobs: usize,
     /// Requests in flight to any one host at once
-    #[arg(long, default_value_t = 2, value_name = "N")]
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = super::limits::workers)]
     per_host: usize,
 }
 

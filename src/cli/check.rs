@@ -28,25 +28,25 @@ pub struct Args {
     #[arg(long)]
     only_new: bool,
     /// Sources fetched at once
-    #[arg(long, short, default_value_t = 8, value_name = "N")]
+    #[arg(long, short, default_value_t = 8, value_name = "N", value_parser = super::limits::workers)]
     jobs: usize,
     /// Requests in flight to any one host at once
-    #[arg(long, default_value_t = 2, value_name = "N")]
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = super::limits::workers)]
     per_host: usize,
     /// Seconds allowed for each HTTP fetch, body included
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = super::limits::whole_seconds)]
     timeout: u64,
     /// Seconds allowed to open a connection
-    #[arg(long, default_value_t = fetch::Options::default().connect_timeout.as_secs(), value_name = "SECS")]
+    #[arg(long, default_value_t = fetch::Options::default().connect_timeout.as_secs(), value_name = "SECS", value_parser = super::limits::whole_seconds)]
     connect_timeout: u64,
     /// Seconds a server may go silent (before the response or within the body)
-    #[arg(long, default_value_t = fetch::Options::default().read_timeout.as_secs(), value_name = "SECS")]
+    #[arg(long, default_value_t = fetch::Options::default().read_timeout.as_secs(), value_name = "SECS", value_parser = super::limits::whole_seconds)]
     read_timeout: u64,
     /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
-    #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N")]
+    #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N", value_parser = super::limits::retries)]
     retries: u32,
     /// Largest file or response body accepted, in bytes
-    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
+    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
     max_bytes: u64,
 }
 
@@ -160,6 +160,11 @@ pub(super) fn check_and_record(
     each: &mut dyn FnMut(&check::CheckResult) -> Result<(), CommandError>,
 ) -> Result<(), CommandError> {
     let bar = ctx.ui.progress(count, "checking");
+    // No more workers than sources: a thread each for work that does not exist costs memory.
+    let concurrency = check::Concurrency {
+        jobs: run.concurrency.jobs.clamp(1, count.max(1)),
+        ..run.concurrency
+    };
     // Results of a whole-store check wait on disk, not in memory, until they are recorded, and
     // come back in id order; sources named on the command line are reported in their order.
     let mut spool = if run.in_order {
@@ -174,7 +179,7 @@ pub(super) fn check_and_record(
         jobs,
         run.client,
         run.max_bytes,
-        run.concurrency,
+        concurrency,
         &mut |i, judged| {
             let parked = judged.and_then(|result| {
                 bar.set_message(result.locator.clone());

@@ -68,10 +68,10 @@ struct CheckArgs {
     #[arg(long, value_name = "TIMEGATE")]
     memento: Option<String>,
     /// Seconds allowed for each HTTP fetch, body included
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = super::limits::whole_seconds)]
     timeout: u64,
     /// Largest response body accepted, in bytes
-    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
+    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
     max_bytes: u64,
 }
 

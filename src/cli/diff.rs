@@ -61,13 +61,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = GranularityArg::Word)]
     granularity: GranularityArg,
     /// Seconds the alignment may take; past it the diff is coarser and says it is approximate
-    #[arg(long, default_value_t = diff::DEFAULT_TIMEOUT.as_secs_f64(), value_name = "SECS")]
+    #[arg(long, default_value_t = diff::DEFAULT_TIMEOUT.as_secs_f64(), value_name = "SECS", value_parser = super::limits::seconds)]
     deadline: f64,
     /// Seconds allowed for each HTTP fetch, body included
-    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = super::limits::whole_seconds)]
     timeout: u64,
     /// Largest file or response body accepted, in bytes
-    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N")]
+    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
     max_bytes: u64,
 }
 
@@ -530,7 +530,7 @@ fn side(
 }
 
 fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, CommandError> {
-    let deadline = Duration::try_from_secs_f64(args.deadline.max(0.0)).unwrap_or(Duration::MAX);
+    let deadline = super::limits::duration(args.deadline);
     let options = diff::Options {
         granularity: match args.granularity {
             GranularityArg::Word => Granularity::Word,

@@ -13,6 +13,7 @@ mod exit;
 mod export;
 mod import;
 mod init;
+mod limits;
 mod list;
 mod log;
 mod show;
@@ -56,7 +57,8 @@ struct GlobalArgs {
         global = true,
         env = "VERBATIM_LOCK_TIMEOUT",
         default_value_t = 30.0,
-        value_name = "SECS"
+        value_name = "SECS",
+        value_parser = limits::seconds
     )]
     lock_timeout: f64,
 }
@@ -157,8 +159,7 @@ fn dispatch(cli: Cli) -> u8 {
             return exit::INTERNAL;
         }
     };
-    let lock_timeout =
-        Duration::try_from_secs_f64(cli.global.lock_timeout.max(0.0)).unwrap_or(Duration::MAX);
+    let lock_timeout = limits::duration(cli.global.lock_timeout);
     let ctx = Context {
         ui,
         cwd,

@@ -12,6 +12,7 @@ mod test_export;
 mod test_fetching;
 mod test_git;
 mod test_history;
+mod test_hostile;
 mod test_inputs;
 mod test_kill;
 mod test_noise;
