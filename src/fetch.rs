@@ -347,6 +347,8 @@ impl HttpClient {
                     .get("location")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| current.join(v).ok())
+                    // A password in a redirect is a secret too: never sent on, never recorded.
+                    .map(crate::source::without_credentials)
                     .ok_or_else(|| {
                         plain(Error::BadRedirect {
                             url: current.to_string(),

@@ -237,8 +237,10 @@ fn interpret(
         .get("warc-target-uri")
         .map(|t| t.trim_matches(['<', '>']))
         .ok_or("the record has no WARC-Target-URI")?;
-    let locator = Locator::parse(target, std::path::Path::new("/"))
-        .map_err(|e| format!("its target {target:?}: {e}"))?;
+    // The target is content: only a web URL becomes a source, never a local file.
+    let locator =
+        Locator::from_content(target).map_err(|e| format!("its target is refused: {e}"))?;
+    let target = locator.canonical();
     let at: Timestamp = headers
         .get("warc-date")
         .and_then(|d| d.parse().ok())
@@ -273,8 +275,8 @@ fn interpret(
         _ => {
             let (status, response_headers, body) = http_response(block)?;
             let origin = Origin::Http {
-                requested_url: target.to_owned(),
-                final_url: target.to_owned(),
+                requested_url: target.clone(),
+                final_url: target,
                 status,
                 headers: response_headers,
                 redirects: Vec::new(),

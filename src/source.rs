@@ -50,6 +50,13 @@ pub enum Error {
     /// The empty string was given as a source.
     #[error("empty source name")]
     Empty,
+    /// A locator from content (a WARC record, a citing document) that is not an `http(s)` URL:
+    /// content never chooses a local file to read.
+    #[error("{input} is not an http(s) URL; only web pages are taken from archives and documents")]
+    NotWeb {
+        /// What the content gave, credentials removed.
+        input: String,
+    },
 }
 
 /// Where a source lives.
@@ -69,9 +76,12 @@ impl Locator {
         }
         if let Some(scheme) = url_scheme(input) {
             let url = Url::parse(input).map_err(|source| Error::MalformedUrl {
-                input: input.to_owned(),
+                input: redact(input),
                 source,
             })?;
+            // Never stored, never printed: a user name and password are secrets, and a locator
+            // is written to the store, its history and its exports (and shown in every report).
+            let input = &redact(input);
             return match scheme.to_ascii_lowercase().as_str() {
                 "http" | "https" => {
                     if url.host_str().is_none_or(str::is_empty) {
@@ -79,7 +89,7 @@ impl Locator {
                             input: input.to_owned(),
                         });
                     }
-                    Ok(Locator::Http(without_fragment(url)))
+                    Ok(Locator::Http(without_fragment(without_credentials(url))))
                 }
                 "file" => {
                     let path = url.to_file_path().map_err(|()| Error::BadFileUrl {
@@ -99,6 +109,22 @@ impl Locator {
     /// Builds the locator of an HTTP URL that is already parsed, such as a WARC target.
     pub fn from_url(url: Url) -> Result<Locator, Error> {
         Locator::parse(url.as_str(), Path::new("/"))
+    }
+
+    /// Parses a locator that came from content rather than from the store's owner: a WARC
+    /// record's target, a link in a citing document. Only an absolute `http(s)` URL is taken;
+    /// a `file:` URL, a path, `data:`, `javascript:` or `urn:` is refused, so that content never
+    /// makes verbatim read a file on this machine.
+    pub fn from_content(input: &str) -> Result<Locator, Error> {
+        let trimmed = input.trim();
+        let web = url_scheme(trimmed)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
+        if !web {
+            return Err(Error::NotWeb {
+                input: redact(trimmed),
+            });
+        }
+        Locator::parse(trimmed, Path::new("/"))
     }
 
     /// The canonical string form: what the store records and what the id is derived from.
@@ -191,6 +217,34 @@ fn url_scheme(input: &str) -> Option<&str> {
     (web || input[colon + 1..].starts_with("//")).then_some(scheme)
 }
 
+/// Whether `input`, read as a URL, carries a user name or password (which verbatim drops).
+pub fn has_credentials(input: &str) -> bool {
+    url_scheme(input).is_some()
+        && Url::parse(input).is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
+}
+
+/// `url` without its user name and password.
+pub fn without_credentials(mut url: Url) -> Url {
+    // Both fail only for URLs that cannot have credentials, which then have none.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url
+}
+
+/// `input` with any `user:password@` after the scheme replaced by `***@`: for echoing a locator
+/// that may not parse, in an error, without its secret.
+pub fn redact(input: &str) -> String {
+    let Some(start) = input.find("://").map(|i| i + 3) else {
+        return input.to_owned();
+    };
+    let rest = &input[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &input[..start], &rest[at..]),
+        None => input.to_owned(),
+    }
+}
+
 fn without_fragment(mut url: Url) -> Url {
     // A fragment never reaches the server, so two URLs differing only in it are one source.
     url.set_fragment(None);
@@ -251,6 +305,41 @@ mod tests {
             Err(Error::MalformedUrl { .. })
         ));
         assert!(matches!(parse(""), Err(Error::Empty)));
+    }
+
+    #[test]
+    fn credentials_are_dropped_and_never_echoed() {
+        let a = parse("https://user:s3cret@example.com/a").unwrap();
+        assert_eq!(a.canonical(), "https://example.com/a");
+        assert!(has_credentials("https://user:s3cret@example.com/a"));
+        assert!(!has_credentials("https://example.com/a@b"));
+        let e = parse("http://user:s3cret@exa mple.com/")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cret"), "{e}");
+        let e = parse("gopher://user:s3cret@example.com/")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("s3cret"), "{e}");
+        assert_eq!(redact("http://a:b@c/d@e"), "http://***@c/d@e");
+    }
+
+    #[test]
+    fn content_gives_only_web_locators() {
+        for bad in [
+            "file:///etc/passwd",
+            "/etc/passwd",
+            "etc/passwd",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "urn:uuid:1234",
+            "FILE:///etc/passwd",
+            "",
+        ] {
+            assert!(Locator::from_content(bad).is_err(), "{bad}");
+        }
+        let ok = Locator::from_content(" https://u:p@example.com/x ").unwrap();
+        assert_eq!(ok.canonical(), "https://example.com/x");
     }
 
     #[test]

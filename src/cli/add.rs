@@ -75,6 +75,15 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     }
     let rules = extract::Rules::new(args.selector.as_deref(), &args.ignore)
         .map_err(|e| CommandError::usage(e.to_string()))?;
+    for input in inputs
+        .iter()
+        .filter(|i| verbatim::source::has_credentials(i))
+    {
+        ctx.ui.note(&format!(
+            "{}: the user name and password are removed; they are never sent, stored or shown",
+            verbatim::source::redact(input)
+        ));
+    }
     let store = ctx.open_store()?;
     let client = HttpClient::new(fetch::Options {
         total_timeout: std::time::Duration::from_secs(args.timeout),
@@ -125,7 +134,10 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                     captures.push((i, c, learned));
                 }
                 Err(e) => {
-                    let e = e.on(&format!("cannot add {}", inputs[i]));
+                    let e = e.on(&format!(
+                        "cannot add {}",
+                        verbatim::source::redact(&inputs[i])
+                    ));
                     if inputs.len() > 1 {
                         bar.suspend(|| ctx.ui.warn(&e));
                     }

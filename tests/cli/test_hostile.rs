@@ -33,3 +33,139 @@ fn numbers_out_of_range_are_refused_by_the_parser_not_a_panic() {
     env.run(&["add", path.as_str()]).ok();
     env.run(&["check", "--jobs", "256"]).ok();
 }
+
+/// Every byte verbatim wrote or showed for this store: its files, its whole git history as
+/// stock git prints it, and exports of it.
+fn everything_written(env: &TestEnv, shown: &[&crate::common::Run]) -> String {
+    let mut all = String::new();
+    for run in shown {
+        all.push_str(&run.stdout);
+        all.push_str(&run.stderr);
+    }
+    all.push_str(
+        &env.git(&["log", "--all", "-p", "--format=%H %s%n%b"])
+            .ok()
+            .stdout,
+    );
+    env.run(&["export", "--bagit", "bag"]).ok();
+    env.run(&["export", "--warc", "out.warc"]).ok();
+    let mut stack = vec![env.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                all.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn credentials_in_urls_are_never_stored_sent_on_or_shown() {
+    use crate::common::{Reply, Server};
+    let page = b"<html><head><title>Page</title></head><body><article><p>An article paragraph long enough to be read as the article itself.</p></article></body></html>".to_vec();
+    let routes = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let server = Server::start(routes.clone());
+    let port = server
+        .base
+        .trim_start_matches("http://127.0.0.1:")
+        .to_owned();
+    routes.lock().expect("routes").insert(
+        "/start".to_owned(),
+        Reply::status(302).header(
+            "Location",
+            &format!("http://hop:Hop-Secret@127.0.0.1:{port}/page"),
+        ),
+    );
+    routes
+        .lock()
+        .expect("routes")
+        .insert("/page".to_owned(), Reply::ok("text/html", page.clone()));
+    let env = TestEnv::with_store();
+    let given = format!("http://me:Given-Secret@127.0.0.1:{port}/start");
+    let add = env.run(&["add", "--no-learn", &given]).ok();
+    assert!(add.stderr.contains("password"), "{}", add.stderr);
+    let list = env.run(&["list"]).ok();
+    let log = env.run(&["log", "--format", "json", "1"]);
+    let check = env.run(&["check"]);
+    // A WARC whose target carries credentials.
+    let warc = crate::common::warc_record(
+        "resource",
+        "http://arc:Warc-Secret@example.com/doc",
+        "2024-01-01T00:00:00Z",
+        "text/plain",
+        b"An archived document.\n",
+    );
+    // Outside the directory searched for secrets: the archive itself holds one.
+    let outside = tempfile::tempdir().expect("temp dir");
+    let archive = outside.path().join("in.warc");
+    std::fs::write(&archive, warc).expect("write warc");
+    let import = env.run(&["import", &archive.display().to_string()]).ok();
+    // A locator that does not parse still is not echoed with its password.
+    let bad = env.run(&["add", "http://me:Bad-Secret@exa mple.com/"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let all = everything_written(&env, &[&add, &list, &log, &check, &import, &bad]);
+    for secret in ["Given-Secret", "Hop-Secret", "Warc-Secret", "Bad-Secret"] {
+        assert!(!all.contains(secret), "{secret} was written or shown");
+    }
+    assert!(
+        all.contains(&format!("127.0.0.1:{port}/page")),
+        "the redirect is recorded"
+    );
+    let hits = server.hits.lock().expect("hits").clone();
+    assert!(hits.iter().any(|h| h == "/page"), "{hits:?}");
+}
+
+#[test]
+fn warc_targets_that_are_not_web_urls_never_become_local_sources() {
+    let env = TestEnv::with_store();
+    let secret = env.write("secret.txt", b"Top secret local file.\n");
+    let mut warc = Vec::new();
+    for (i, target) in [
+        format!("file://{}", secret.display()),
+        secret.display().to_string(),
+        "secret.txt".to_owned(),
+        "javascript:alert(1)".to_owned(),
+        "data:text/plain,hello".to_owned(),
+        "urn:uuid:0000".to_owned(),
+    ]
+    .iter()
+    .enumerate()
+    {
+        warc.extend(crate::common::warc_record(
+            "resource",
+            target,
+            &format!("2024-01-0{}T00:00:00Z", i + 1),
+            "text/plain",
+            b"Archived bytes.\n",
+        ));
+    }
+    warc.extend(crate::common::warc_record(
+        "resource",
+        "https://example.com/ok",
+        "2024-02-01T00:00:00Z",
+        "text/plain",
+        b"A web page.\n",
+    ));
+    std::fs::write(env.path().join("in.warc"), warc).expect("write warc");
+    let import = env.run(&["import", "in.warc"]);
+    assert!(
+        import.stderr.contains("not an http(s) URL"),
+        "{}",
+        import.stderr
+    );
+    let list = env.run(&["list", "--format", "json"]).ok();
+    let sources: serde_json::Value = serde_json::from_str(&list.stdout).expect("json");
+    let locators: Vec<&str> = sources
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|s| s["locator"].as_str())
+        .collect();
+    assert_eq!(locators, ["https://example.com/ok"], "{}", list.stdout);
+    let check = env.run(&["check", "--format", "json"]);
+    assert!(!check.stdout.contains("Top secret"), "{}", check.stdout);
+}
