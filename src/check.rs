@@ -514,7 +514,9 @@ fn failure_verdict(error: &fetch::Error) -> (Verdict, Option<u16>) {
         | fetch::Error::TooLarge { .. }
         | fetch::Error::TooManyRedirects { .. }
         | fetch::Error::BadRedirect { .. }
-        | fetch::Error::RedirectScheme { .. } => (Verdict::Error, None),
+        | fetch::Error::RedirectScheme { .. }
+        | fetch::Error::Protocol { .. }
+        | fetch::Error::Internal { .. } => (Verdict::Error, None),
     }
 }
 

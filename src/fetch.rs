@@ -4,7 +4,9 @@
 //! chain is part of the provenance. Only headers that matter for provenance are kept; cookies
 //! and credentials never reach the store.
 
+use std::collections::HashMap;
 use std::io::Read as _;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -48,6 +50,28 @@ pub struct Options {
     pub backoff: Duration,
     /// Longest `Retry-After` honoured; a server asking for more gets no retry.
     pub max_retry_after: Duration,
+    /// Which addresses the URL first requested may reach (redirects are held to
+    /// [`Reach::Public`] once a hop has reached a public address).
+    pub reach: Reach,
+    /// Let every fetch reach internal addresses, whatever `reach` says (`--allow-private`).
+    pub allow_private: bool,
+}
+
+/// Which addresses a fetch may connect to.
+///
+/// A URL the store's owner typed may go anywhere: the demo and the tests serve on loopback, and
+/// an owner may track pages on their own network. A URL that came from content (a citing
+/// document, a WARC), and any redirect from a public address, must not make verbatim reach this
+/// machine or its network — loopback, private ranges, link-local (where cloud metadata lives),
+/// unspecified, multicast, reserved — and then show what came back. The check is on the
+/// *resolved* addresses, and the connection goes to exactly those (no second lookup), so a
+/// name that resolves differently the second time (DNS rebinding) gains nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Given by the store's owner: the first hop may reach any address.
+    Owner,
+    /// From content: only public addresses.
+    Public,
 }
 
 impl Default for Options {
@@ -65,6 +89,8 @@ impl Default for Options {
             retries: 2,
             backoff: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(30),
+            reach: Reach::Owner,
+            allow_private: false,
         }
     }
 }
@@ -142,6 +168,25 @@ pub enum Error {
         /// Which timeout fired.
         detail: String,
     },
+    /// The server broke the protocol (malformed HTTP, a `304` to a request that was not
+    /// conditional, a TLS failure): not a transient failure, so not retried.
+    #[error("{url}: {detail}")]
+    Protocol {
+        /// The URL requested.
+        url: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The URL leads to an internal address that this fetch may not reach (see [`Reach`]).
+    #[error(
+        "{url} leads to {address}, an internal address; refused for a URL from content or a redirect from a public site"
+    )]
+    Internal {
+        /// The URL refused.
+        url: String,
+        /// The internal address it resolved to.
+        address: String,
+    },
     /// The connection failed (refused, reset, DNS, TLS).
     #[error("{url}: {detail}")]
     Connection {
@@ -199,54 +244,183 @@ impl HttpResponse {
     }
 }
 
-/// Resolves each scheme, host and port once per client.
+/// Addresses already looked up, by `host:port`, shared by a client's resolvers.
+type Lookups = std::sync::Arc<std::sync::Mutex<HashMap<String, Vec<SocketAddr>>>>;
+
+/// Resolves each host and port once per client, and connects only where a fetch may go.
 ///
 /// ureq resolves a host before every request, even one that reuses a pooled connection, and
 /// with a timeout set it does so on a fresh thread: for a check of 10,000 pages that was 10,000
 /// threads and lookups. A client lives for one command, so the cached addresses are minutes old
-/// at most; failures are not cached.
-#[derive(Debug, Default)]
-struct CachingResolver {
-    inner: ureq::unversioned::resolver::DefaultResolver,
-    cache: std::sync::Mutex<
-        std::collections::HashMap<String, ureq::unversioned::resolver::ResolvedSocketAddrs>,
-    >,
+/// at most; failures are not cached. The client looks a host up (into the same cache) before it
+/// asks ureq, to decide where the fetch may go; ureq's lookup then finds the same addresses, so
+/// what was checked is what is connected to.
+#[derive(Debug)]
+struct CheckedResolver {
+    lookups: Lookups,
+    /// Internal addresses are dropped, and a host with nothing else is refused.
+    public_only: bool,
+    timeout: Duration,
 }
 
-impl ureq::unversioned::resolver::Resolver for CachingResolver {
+impl ureq::unversioned::resolver::Resolver for CheckedResolver {
     fn resolve(
         &self,
         uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        timeout: ureq::unversioned::transport::NextTimeout,
+        _config: &ureq::config::Config,
+        _timeout: ureq::unversioned::transport::NextTimeout,
     ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        let key = format!(
-            "{}://{}",
-            uri.scheme_str().unwrap_or(""),
-            uri.authority().map_or("", |a| a.as_str())
-        );
-        let cached = |cache: &std::collections::HashMap<_, _>| cache.get(&key).cloned();
-        if let Some(addrs) = self.cache.lock().ok().and_then(|c| cached(&c)) {
-            return Ok(addrs);
+        let host = uri.host().ok_or(ureq::Error::HostNotFound)?;
+        let port = uri
+            .port_u16()
+            .or_else(|| match uri.scheme_str() {
+                Some("https") => Some(443),
+                Some("http") => Some(80),
+                _ => None,
+            })
+            .ok_or(ureq::Error::HostNotFound)?;
+        let found = lookup(&self.lookups, host, port, self.timeout).map_err(ureq::Error::Io)?;
+        let mut out = self.empty();
+        for addr in found
+            .iter()
+            .filter(|a| !(self.public_only && is_internal(a.ip())))
+            // ureq holds at most 16 addresses (its private `MAX_ADDRS`); pushing more panics.
+            .take(16)
+        {
+            out.push(*addr);
         }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, addrs.clone());
+        if out.is_empty() {
+            return Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("{host} has only internal addresses"),
+            )));
         }
-        Ok(addrs)
+        Ok(out)
+    }
+}
+
+/// The addresses of `host:port`, from the cache or a lookup given at most `timeout`.
+fn lookup(
+    lookups: &Lookups,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> std::io::Result<Vec<SocketAddr>> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let key = format!("{}:{port}", host.to_ascii_lowercase());
+    if let Some(found) = lookups.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(found);
+    }
+    let found: Vec<SocketAddr> = if let Ok(ip) = host.parse::<IpAddr>() {
+        vec![SocketAddr::new(ip, port)]
+    } else {
+        // std's lookup has no timeout: it runs on a thread of its own, given up on at the limit.
+        let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+        let name = (host.to_owned(), port);
+        std::thread::spawn(move || {
+            use std::net::ToSocketAddrs as _;
+            let _ = sender.send(name.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+        });
+        receiver.recv_timeout(timeout).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("looking up {host} timed out"),
+            )
+        })??
+    };
+    if found.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{host} has no address"),
+        ));
+    }
+    if let Ok(mut cache) = lookups.lock() {
+        cache.insert(key, found.clone());
+    }
+    Ok(found)
+}
+
+/// Whether `ip` is an address content must not make verbatim reach: this machine, its networks
+/// and the special ranges (loopback, RFC 1918, shared CGNAT, link-local and cloud metadata,
+/// unique local, unspecified, multicast, broadcast, documentation, benchmarking, reserved), and
+/// IPv6 forms that embed such an IPv4 address (mapped, compatible, NAT64, 6to4).
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal(IpAddr::V4(v4));
+            }
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                is_internal(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
+            };
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                // IPv4-compatible (deprecated) and NAT64 (64:ff9b::/96) carry an IPv4 address.
+                || (s[..6] == [0; 6] && embedded(s[6], s[7]))
+                || (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] && embedded(s[6], s[7]))
+                || (s[0] == 0x2002 && embedded(s[1], s[2]))
+        }
     }
 }
 
 /// A blocking HTTP client with verbatim's limits.
 pub struct HttpClient {
+    /// For hops that may reach any address.
     agent: ureq::Agent,
+    /// For hops held to public addresses.
+    public_agent: ureq::Agent,
+    lookups: Lookups,
     options: Options,
 }
 
 impl HttpClient {
     /// Builds a client with these limits.
     pub fn new(options: Options) -> HttpClient {
-        let config = ureq::Agent::config_builder()
+        let lookups = Lookups::default();
+        let agent = |public_only: bool| {
+            let resolver = CheckedResolver {
+                lookups: lookups.clone(),
+                public_only,
+                timeout: options.connect_timeout,
+            };
+            ureq::Agent::with_parts(
+                Self::config(&options),
+                ureq::unversioned::transport::DefaultConnector::new(),
+                resolver,
+            )
+        };
+        HttpClient {
+            agent: agent(false),
+            public_agent: agent(true),
+            lookups: lookups.clone(),
+            options,
+        }
+    }
+
+    fn config(options: &Options) -> ureq::config::Config {
+        ureq::Agent::config_builder()
             .timeout_connect(Some(options.connect_timeout))
             .timeout_per_read(Some(options.read_timeout))
             .timeout_global(Some(options.total_timeout))
@@ -255,13 +429,7 @@ impl HttpClient {
             .max_redirects(0)
             .http_status_as_error(false)
             .user_agent(options.user_agent.as_str())
-            .build();
-        let agent = ureq::Agent::with_parts(
-            config,
-            ureq::unversioned::transport::DefaultConnector::new(),
-            CachingResolver::default(),
-        );
-        HttpClient { agent, options }
+            .build()
     }
 
     /// Fetches `url`, following redirects up to the limit; an error status is an error.
@@ -288,10 +456,12 @@ impl HttpClient {
         validators: &Validators,
         headers: &[(&str, &str)],
     ) -> Result<HttpResponse, Error> {
+        // `total_timeout` bounds the whole fetch: every hop, every retry and every wait.
+        let deadline = std::time::Instant::now() + self.options.total_timeout;
         let mut wait = self.options.backoff;
         let mut attempt = 0;
         loop {
-            let (error, retry_after) = match self.attempt(url, validators, headers) {
+            let (error, retry_after) = match self.attempt(url, validators, headers, deadline) {
                 Ok(response) => return Ok(response),
                 Err(failure) => failure,
             };
@@ -301,7 +471,11 @@ impl HttpClient {
                 _ => false,
             };
             let pause = retry_after.unwrap_or(wait);
-            if !transient || attempt >= self.options.retries || pause > self.options.max_retry_after
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if !transient
+                || attempt >= self.options.retries
+                || pause > self.options.max_retry_after
+                || pause >= left
             {
                 return Err(error);
             }
@@ -317,14 +491,35 @@ impl HttpClient {
         url: &Url,
         validators: &Validators,
         extra: &[(&str, &str)],
+        deadline: std::time::Instant,
     ) -> Result<HttpResponse, (Error, Option<Duration>)> {
         let plain = |e: Error| (e, None);
         let requested_url = url.as_str().to_owned();
         let mut current = url.clone();
         let mut redirects = Vec::new();
+        let mut anywhere = self.options.allow_private || self.options.reach == Reach::Owner;
         loop {
-            let mut request = self
-                .agent
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(plain(Error::Timeout {
+                    url: current.to_string(),
+                    detail: format!(
+                        "the whole fetch took over {} s",
+                        self.options.total_timeout.as_secs_f64()
+                    ),
+                }));
+            }
+            let public = self
+                .reaches_public(&current, anywhere, left)
+                .map_err(plain)?;
+            let agent = if anywhere {
+                &self.agent
+            } else {
+                &self.public_agent
+            };
+            // Once a hop may have reached a public site, where it redirects is content.
+            anywhere &= self.options.allow_private || !public;
+            let mut request = agent
                 .get(current.as_str())
                 .header("Accept-Encoding", "gzip, deflate, br");
             if let Some(etag) = &validators.etag {
@@ -337,6 +532,9 @@ impl HttpClient {
                 request = request.header(*name, *value);
             }
             let mut response = request
+                .config()
+                .timeout_global(Some(left))
+                .build()
                 .call()
                 .map_err(|e| plain(client_error(&current, e)))?;
             let status = response.status().as_u16();
@@ -376,6 +574,13 @@ impl HttpClient {
                 continue;
             }
             if status == 304 {
+                if validators.etag.is_none() && validators.last_modified.is_none() {
+                    return Err(plain(Error::Protocol {
+                        url: current.to_string(),
+                        detail: "answered 304 Not Modified to a request that was not conditional"
+                            .to_owned(),
+                    }));
+                }
                 return Ok(HttpResponse {
                     requested_url,
                     final_url: current.to_string(),
@@ -440,6 +645,29 @@ impl HttpClient {
                 redirects,
                 body,
             });
+        }
+    }
+}
+
+impl HttpClient {
+    /// Looks `url`'s host up and says whether it has a public address; an error when the fetch
+    /// may not go `anywhere` and the host has only internal ones.
+    fn reaches_public(&self, url: &Url, anywhere: bool, left: Duration) -> Result<bool, Error> {
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return Ok(false);
+        };
+        let timeout = left.min(self.options.connect_timeout);
+        let found = lookup(&self.lookups, host, port, timeout).map_err(|e| Error::Connection {
+            url: url.to_string(),
+            detail: e.to_string(),
+        })?;
+        let public = found.iter().any(|a| !is_internal(a.ip()));
+        match found.iter().find(|a| is_internal(a.ip())) {
+            Some(internal) if !anywhere && !public => Err(Error::Internal {
+                url: url.to_string(),
+                address: internal.ip().to_string(),
+            }),
+            _ => Ok(public),
         }
     }
 }
@@ -526,6 +754,16 @@ fn client_error(url: &Url, error: ureq::Error) -> Error {
         ureq::Error::Timeout(which) => Error::Timeout {
             url: url.to_string(),
             detail: which.to_string(),
+        },
+        // The server spoke, wrongly: asking again gets the same answer.
+        ureq::Error::Protocol(_)
+        | ureq::Error::Http(_)
+        | ureq::Error::BadUri(_)
+        | ureq::Error::LargeResponseHeader(..)
+        | ureq::Error::Tls(_)
+        | ureq::Error::Rustls(_) => Error::Protocol {
+            url: url.to_string(),
+            detail: error.to_string(),
         },
         other => Error::Connection {
             url: url.to_string(),
@@ -667,5 +905,94 @@ impl Drop for HostSlot<'_> {
             *n = n.saturating_sub(1);
         }
         self.hosts.freed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod reach_tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses_are_known_in_every_form() {
+        for internal in [
+            "127.0.0.1",
+            "127.255.0.9",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "fc00::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+        ] {
+            let ip: IpAddr = internal.parse().expect(internal);
+            assert!(is_internal(ip), "{internal}");
+        }
+        for public in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "172.32.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            let ip: IpAddr = public.parse().expect(public);
+            assert!(!is_internal(ip), "{public}");
+        }
+    }
+
+    #[test]
+    fn a_public_only_resolver_connects_to_no_internal_address() {
+        use ureq::unversioned::resolver::Resolver as _;
+        let lookups = Lookups::default();
+        // As if a name resolved to a public and an internal address (rebinding's first half).
+        lookups.lock().expect("lock").insert(
+            "mixed.example:80".to_owned(),
+            vec![
+                "127.0.0.1:80".parse().expect("addr"),
+                "93.184.216.34:80".parse().expect("addr"),
+            ],
+        );
+        lookups.lock().expect("lock").insert(
+            "inside.example:80".to_owned(),
+            vec!["10.0.0.1:80".parse().expect("addr")],
+        );
+        let resolver = CheckedResolver {
+            lookups,
+            public_only: true,
+            timeout: Duration::from_secs(1),
+        };
+        let config = ureq::config::Config::default();
+        let timeout = ureq::unversioned::transport::NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::NotHappening,
+            reason: ureq::Timeout::Global,
+            per_read: None,
+            per_write: None,
+        };
+        let uri: ureq::http::Uri = "http://mixed.example/".parse().expect("uri");
+        let found = resolver
+            .resolve(&uri, &config, timeout)
+            .expect("public address");
+        assert_eq!(
+            found.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            ["93.184.216.34:80"]
+        );
+        let uri: ureq::http::Uri = "http://inside.example/".parse().expect("uri");
+        assert!(resolver.resolve(&uri, &config, timeout).is_err());
     }
 }

@@ -54,12 +54,31 @@ pub enum Error {
     },
 }
 
-/// Largest record block read into memory; larger records are reported and skipped.
-const MAX_BLOCK: u64 = 256 * 1024 * 1024;
+/// Limits for reading an archive, which is untrusted input.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Largest body (decoded) taken from a record, as `add --max-bytes`; a larger record is
+    /// reported and skipped without being read into memory.
+    pub max_bytes: u64,
+    /// The archive is the store owner's own: take targets that are local files, or whose host
+    /// is an internal address (loopback, private, link-local). Otherwise an archive is content,
+    /// and content never chooses a file to read or an internal address to fetch on this machine.
+    pub trusted: bool,
+}
+
+/// Room for a record's HTTP headers beside its body.
+const HEADER_ROOM: u64 = 1 << 20;
+/// Longest line read anywhere in an archive (a WARC header, a skipped line): a file of one
+/// endless line must not be read into memory whole.
+const MAX_LINE: u64 = 64 << 10;
 
 /// Reads every record of the WARC file at `path`, handing each capture or revisit to `each` in
 /// file order.
-pub fn read_warc(path: &std::path::Path, each: &mut dyn FnMut(Item)) -> Result<Tally, Error> {
+pub fn read_warc(
+    path: &std::path::Path,
+    options: Options,
+    each: &mut dyn FnMut(Item),
+) -> Result<Tally, Error> {
     let io = |source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -101,11 +120,11 @@ pub fn read_warc(path: &std::path::Path, each: &mut dyn FnMut(Item)) -> Result<T
             }
             continue;
         }
-        match read_record(&mut r) {
+        match read_record(&mut r, options.max_bytes.saturating_add(HEADER_ROOM)) {
             Ok(Some((headers, block))) => {
                 let kind = headers.get("warc-type").cloned().unwrap_or_default();
                 *tally.by_type.entry(kind.clone()).or_default() += 1;
-                match interpret(&kind, &headers, block) {
+                match interpret(&kind, &headers, block, options) {
                     Ok(Some(item)) => each(item),
                     Ok(None) => *tally.skipped.entry(format!("{kind} record")).or_default() += 1,
                     Err(why) => tally.malformed.push((start, why)),
@@ -119,6 +138,7 @@ pub fn read_warc(path: &std::path::Path, each: &mut dyn FnMut(Item)) -> Result<T
                 break;
             }
             Err(RecordError::Io(e)) => return Err(io(e)),
+            Err(RecordError::TooLarge(why)) => tally.malformed.push((start, why)),
             Err(RecordError::Bad(why)) => {
                 tally.malformed.push((start, why));
                 if !skip_to_next_record(&mut r).map_err(io)? {
@@ -141,10 +161,18 @@ struct Counting<R> {
 }
 
 impl<R: Read> Counting<R> {
+    /// Reads up to and including the next line feed, or [`MAX_LINE`] bytes, whichever is first.
     fn read_line(&mut self, out: &mut Vec<u8>) -> std::io::Result<usize> {
-        let n = self.inner.read_until(b'\n', out)?;
+        let n = (&mut self.inner).take(MAX_LINE).read_until(b'\n', out)?;
         self.offset += n as u64;
         Ok(n)
+    }
+
+    /// Reads past `n` bytes without keeping them; false if the stream ends first.
+    fn skip(&mut self, n: u64) -> std::io::Result<bool> {
+        let skipped = std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink())?;
+        self.offset += skipped;
+        Ok(skipped == n)
     }
 
     fn read_exact(&mut self, out: &mut [u8]) -> std::io::Result<()> {
@@ -177,17 +205,36 @@ type Headers = BTreeMap<String, String>;
 
 enum RecordError {
     Io(std::io::Error),
+    /// Malformed: reading resumes at the next version line.
     Bad(String),
+    /// Well formed but over the limit, and already skipped.
+    TooLarge(String),
 }
+
+/// Most header fields a record may have.
+const MAX_HEADERS: usize = 1000;
 
 /// Reads a record's headers (the version line already read) and block. `None` when the stream
 /// ends inside the block.
-fn read_record<R: Read>(r: &mut Counting<R>) -> Result<Option<(Headers, Vec<u8>)>, RecordError> {
+fn read_record<R: Read>(
+    r: &mut Counting<R>,
+    max_block: u64,
+) -> Result<Option<(Headers, Vec<u8>)>, RecordError> {
     let mut headers = BTreeMap::new();
     loop {
         let mut line = Vec::new();
         if r.read_line(&mut line).map_err(RecordError::Io)? == 0 {
             return Ok(None);
+        }
+        if !line.ends_with(b"\n") && line.len() as u64 >= MAX_LINE {
+            return Err(RecordError::Bad(format!(
+                "a header line longer than {MAX_LINE} bytes"
+            )));
+        }
+        if headers.len() >= MAX_HEADERS {
+            return Err(RecordError::Bad(format!(
+                "more than {MAX_HEADERS} header fields"
+            )));
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim_end_matches(['\r', '\n']);
@@ -210,10 +257,15 @@ fn read_record<R: Read>(r: &mut Counting<R>) -> Result<Option<(Headers, Vec<u8>)
         .get("content-length")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| RecordError::Bad("the record has no valid Content-Length".to_owned()))?;
-    if length > MAX_BLOCK {
-        return Err(RecordError::Bad(format!(
-            "the record's block of {length} bytes is over the {MAX_BLOCK}-byte limit"
-        )));
+    if length > max_block {
+        // Skipped by its length, never held: the next record starts right after it.
+        return if r.skip(length).map_err(RecordError::Io)? {
+            Err(RecordError::TooLarge(format!(
+                "the record's block of {length} bytes is over the limit of {max_block} (raise --max-bytes)"
+            )))
+        } else {
+            Ok(None)
+        };
     }
     let mut block = vec![0u8; length as usize];
     match r.read_exact(&mut block) {
@@ -229,6 +281,7 @@ fn interpret(
     kind: &str,
     headers: &BTreeMap<String, String>,
     block: Vec<u8>,
+    options: Options,
 ) -> Result<Option<Item>, String> {
     if !matches!(kind, "response" | "resource" | "revisit") {
         return Ok(None);
@@ -238,8 +291,22 @@ fn interpret(
         .map(|t| t.trim_matches(['<', '>']))
         .ok_or("the record has no WARC-Target-URI")?;
     // The target is content: only a web URL becomes a source, never a local file.
-    let locator =
-        Locator::from_content(target).map_err(|e| format!("its target is refused: {e}"))?;
+    let locator = if options.trusted {
+        Locator::parse(target, std::path::Path::new("/"))
+            .map_err(|e| format!("its target is refused: {e}"))?
+    } else {
+        Locator::from_content(target).map_err(|e| {
+            format!("its target is refused: {e} (give --trusted if the archive is your own)")
+        })?
+    };
+    if let Locator::Http(url) = &locator
+        && !options.trusted
+        && host_is_internal(url)
+    {
+        return Err(format!(
+            "its target {url} is an internal address, which an archive may not name (give --trusted if the archive is your own)"
+        ));
+    }
     let target = locator.canonical();
     let at: Timestamp = headers
         .get("warc-date")
@@ -248,6 +315,13 @@ fn interpret(
     match kind {
         "revisit" => Ok(Some(Item::Revisit { locator, at })),
         "resource" => {
+            if block.len() as u64 > options.max_bytes {
+                return Err(format!(
+                    "its block of {} bytes is over the {}-byte limit (raise --max-bytes)",
+                    block.len(),
+                    options.max_bytes
+                ));
+            }
             let mut response_headers = BTreeMap::new();
             if let Some(t) = headers.get("content-type") {
                 response_headers.insert("content-type".to_owned(), t.clone());
@@ -273,7 +347,7 @@ fn interpret(
             )))))
         }
         _ => {
-            let (status, response_headers, body) = http_response(block)?;
+            let (status, response_headers, body) = http_response(block, options.max_bytes)?;
             let origin = Origin::Http {
                 requested_url: target.clone(),
                 final_url: target,
@@ -294,7 +368,7 @@ fn interpret(
 
 /// Splits an HTTP response into its status, provenance headers and body, undoing chunked
 /// transfer coding and any `Content-Encoding`, as a fetch does.
-fn http_response(block: Vec<u8>) -> Result<(u16, Headers, Vec<u8>), String> {
+fn http_response(block: Vec<u8>, max_bytes: u64) -> Result<(u16, Headers, Vec<u8>), String> {
     let split = block
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -328,13 +402,27 @@ fn http_response(block: Vec<u8>) -> Result<(u16, Headers, Vec<u8>), String> {
         body = dechunk(&body)?;
     }
     if let Some(coding) = all.get("content-encoding") {
-        body = crate::fetch::decode_content(body, coding, MAX_BLOCK)?;
+        body = crate::fetch::decode_content(body, coding, max_bytes)?;
     }
     let kept = PROVENANCE_HEADERS
         .iter()
         .filter_map(|name| all.get(*name).map(|v| ((*name).to_owned(), v.clone())))
         .collect();
     Ok((status, kept, body))
+}
+
+/// Whether `url` names an internal address outright: an IP literal in an internal range, or
+/// `localhost`. (A name that resolves to one is caught when it is fetched.)
+fn host_is_internal(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => crate::fetch::is_internal(ip.into()),
+        Some(url::Host::Ipv6(ip)) => crate::fetch::is_internal(ip.into()),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        None => false,
+    }
 }
 
 /// Undoes chunked transfer coding.
@@ -373,6 +461,7 @@ mod tests {
         let (status, headers, body) = http_response(
             b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nSet-Cookie: x=1\r\n\r\ngone"
                 .to_vec(),
+            1 << 20,
         )
         .expect("response");
         assert_eq!(status, 404);

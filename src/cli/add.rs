@@ -60,6 +60,10 @@ pub struct Args {
     /// Requests in flight to any one host at once
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = super::limits::workers)]
     per_host: usize,
+    /// Let URLs from content, and redirects from public sites, reach internal addresses
+    /// (loopback, private networks, link-local)
+    #[arg(long)]
+    allow_private: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
@@ -91,6 +95,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         retries: args.retries,
         max_redirects: args.max_redirects,
         idle_per_host: args.per_host.min(args.jobs),
+        allow_private: args.allow_private,
         ..fetch::Options::default()
     });
 

@@ -48,6 +48,10 @@ pub struct Args {
     /// Largest file or response body accepted, in bytes
     #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
     max_bytes: u64,
+    /// Let URLs from content, and redirects from public sites, reach internal addresses
+    /// (loopback, private networks, link-local)
+    #[arg(long)]
+    allow_private: bool,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
@@ -83,6 +87,7 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         idle_per_host: args.per_host.min(args.jobs),
         max_body: args.max_bytes,
         retries: args.retries,
+        allow_private: args.allow_private,
         ..fetch::Options::default()
     });
     let concurrency = check::Concurrency {

@@ -73,6 +73,10 @@ struct CheckArgs {
     /// Largest response body accepted, in bytes
     #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
     max_bytes: u64,
+    /// Let URLs from content, and redirects from public sites, reach internal addresses
+    /// (loopback, private networks, link-local)
+    #[arg(long)]
+    allow_private: bool,
 }
 
 /// Print a Robust Link and a BibTeX and CSL-JSON citation of a stored version
@@ -145,10 +149,13 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
     let mut verdicts: BTreeMap<SourceId, Verdict> = BTreeMap::new();
     // Sources that could not be captured: why, and the status that says it.
     let mut failed_captures: BTreeMap<String, (String, Status)> = BTreeMap::new();
-    // One client for the captures, the checks and the archive.
+    // One client for the captures, the checks and the archive. Every URL it fetches was named
+    // by the citing document, which is content: it may reach only public addresses.
     let client = HttpClient::new(fetch::Options {
         total_timeout: std::time::Duration::from_secs(args.timeout),
         max_body: args.max_bytes,
+        reach: fetch::Reach::Public,
+        allow_private: args.allow_private,
         ..fetch::Options::default()
     });
     if !args.offline {

@@ -69,6 +69,10 @@ pub struct Args {
     /// Largest file or response body accepted, in bytes
     #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
     max_bytes: u64,
+    /// Let URLs from content, and redirects from public sites, reach internal addresses
+    /// (loopback, private networks, link-local)
+    #[arg(long)]
+    allow_private: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -95,6 +99,7 @@ struct Reader {
     client: std::sync::OnceLock<HttpClient>,
     timeout: Duration,
     max_bytes: u64,
+    allow_private: bool,
     /// Whether to hash their bytes and text (for the header and JSON).
     hash: bool,
 }
@@ -114,6 +119,7 @@ impl Reader {
             HttpClient::new(fetch::Options {
                 total_timeout: self.timeout,
                 max_body: self.max_bytes,
+                allow_private: self.allow_private,
                 ..fetch::Options::default()
             })
         })
@@ -255,6 +261,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         client: std::sync::OnceLock::new(),
         timeout: Duration::from_secs(args.timeout),
         max_bytes: args.max_bytes,
+        allow_private: args.allow_private,
         // A patch names no hashes.
         hash: args.format != DiffFormat::Unified,
     };

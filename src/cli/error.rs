@@ -132,6 +132,10 @@ impl From<fetch::Error> for CommandError {
             E::TooManyRedirects { .. } | E::BadRedirect { .. } | E::RedirectScheme { .. } => {
                 CommandError::new(exit::FETCH, message).hint("check the URL; nothing was stored")
             }
+            E::Protocol { .. } => CommandError::new(exit::FETCH, message)
+                .hint("the server's answer is malformed; nothing was stored"),
+            E::Internal { .. } => CommandError::new(exit::FETCH, message)
+                .hint("give --allow-private if this address is meant to be fetched"),
             E::Timeout { .. } | E::Connection { .. } => CommandError::new(exit::FETCH, message)
                 .hint("check the URL and the network, then try again"),
         }

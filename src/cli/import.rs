@@ -23,10 +23,21 @@ pub struct Args {
     /// WARC files (.warc or .warc.gz)
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
+    /// The archives are the store owner's own (a verbatim export, say): take targets that are
+    /// local files or internal addresses, which the next check reads or fetches on this machine.
+    /// Without it, only http(s) URLs of public hosts become sources
+    #[arg(long)]
+    trusted: bool,
+    /// Largest body taken from a record, in bytes; larger records are reported and skipped
+    #[arg(long, default_value_t = verbatim::fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
+    max_bytes: u64,
 }
 
 /// Captures per commit.
 const BATCH: usize = 1000;
+/// Bytes (raw and text) of captures held for one commit: a batch of large pages must not hold
+/// gigabytes before it is stored.
+const BATCH_BYTES: usize = 32 << 20;
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;
@@ -37,15 +48,26 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         let mut stored = (0usize, 0usize, 0usize, 0usize); // new sources, new versions, unchanged, already stored
         let mut revisits = (0usize, 0usize); // recorded, of unknown captures
         let mut error: Option<CommandError> = None;
-        let tally = import::read_warc(&path, &mut |item| {
+        let options = import::Options {
+            max_bytes: args.max_bytes,
+            trusted: args.trusted,
+        };
+        let mut pending_bytes = 0usize;
+        let tally = import::read_warc(&path, options, &mut |item| {
             if error.is_some() {
                 return;
             }
+            if let Item::Capture(capture) = &item {
+                pending_bytes += capture.raw.len() + capture.extracted.text.len();
+            }
             pending.push(item);
-            if pending.len() >= BATCH
+            if (pending.len() >= BATCH || pending_bytes >= BATCH_BYTES)
                 && let Err(e) = store_items(ctx, &store, &mut pending, &mut stored, &mut revisits)
             {
                 error = Some(e);
+            }
+            if pending.is_empty() {
+                pending_bytes = 0;
             }
         })
         .map_err(|e| CommandError::usage(e.to_string()))?;

@@ -454,13 +454,17 @@ fn a_warc_imports_back_losslessly_and_check_reports_drift_since_the_archive() {
     // Into a new store: the same sources, versions and bytes.
     let other = env.path().join("other");
     env.run_on(&other, &["init"]).ok();
-    let run = env.run_on(&other, &["import", "a.warc.gz"]).ok();
+    let run = env
+        .run_on(&other, &["import", "--trusted", "a.warc.gz"])
+        .ok();
     assert!(run.stderr.contains("6 sources added"), "{}", run.stderr);
     assert_eq!(listing(&env, &other), listing(&env, &env.store()));
     env.run_on(&other, &["verify"]).ok();
     // Importing again adds nothing.
     let before = listing(&env, &other);
-    let again = env.run_on(&other, &["import", "a.warc.gz"]).ok();
+    let again = env
+        .run_on(&other, &["import", "--trusted", "a.warc.gz"])
+        .ok();
     assert!(
         again.stderr.contains("7 captures already in the store"),
         "{}",
@@ -493,7 +497,7 @@ fn a_warc_imports_back_losslessly_and_check_reports_drift_since_the_archive() {
     env.write("damaged.warc.gz", &gz.finish().expect("gzip"));
     let third = env.path().join("third");
     env.run_on(&third, &["init"]).ok();
-    let run = env.run_on(&third, &["import", "damaged.warc.gz"]);
+    let run = env.run_on(&third, &["import", "--trusted", "damaged.warc.gz"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!("offset {cut}")) && run.stderr.contains("NOT A RECORD"),

@@ -169,3 +169,142 @@ fn warc_targets_that_are_not_web_urls_never_become_local_sources() {
     let check = env.run(&["check", "--format", "json"]);
     assert!(!check.stdout.contains("Top secret"), "{}", check.stdout);
 }
+
+/// A server whose every answer is a secret, counting the requests that reach it.
+fn secret_server() -> crate::common::Server {
+    crate::common::Server::dynamic(|_, _| {
+        crate::common::Reply::ok(
+            "text/html",
+            "<html><body><article><p>INTERNAL-SECRET metadata token for the instance role, long enough to be an article.</p></article></body></html>",
+        )
+    })
+}
+
+#[test]
+fn a_citing_document_cannot_make_verbatim_fetch_internal_addresses() {
+    let server = secret_server();
+    let port = server
+        .base
+        .trim_start_matches("http://127.0.0.1:")
+        .to_owned();
+    let env = TestEnv::with_store();
+    let targets = [
+        format!("http://127.0.0.1:{port}/a"),
+        format!("http://localhost:{port}/b"),
+        format!("http://[::ffff:127.0.0.1]:{port}/c"),
+        format!("http://0.0.0.0:{port}/d"),
+        format!("http://2130706433:{port}/e"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://[fe80::1]/f".to_owned(),
+        "http://[fd00::1]/g".to_owned(),
+        "http://10.0.0.1/h".to_owned(),
+        "http://224.0.0.1/i".to_owned(),
+    ];
+    let mut doc = String::new();
+    for t in &targets {
+        doc.push_str(&format!(
+            "\"INTERNAL-SECRET metadata token\" ([x]({t})).\n\n"
+        ));
+    }
+    env.write("pr.md", doc.as_bytes());
+    let start = std::time::Instant::now();
+    let run = env.run(&["cite", "check", "--format", "json", "pr.md"]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        server.hits.lock().expect("hits").is_empty(),
+        "the server was reached"
+    );
+    assert!(!run.stdout.contains("instance role"), "{}", run.stdout);
+    assert!(run.stderr.contains("internal address"), "{}", run.stderr);
+    let list = env.run(&["list", "--format", "json"]).ok();
+    assert_eq!(list.stdout.trim(), "[]", "nothing was stored");
+    // The store's owner may allow it.
+    let run = env.run(&[
+        "cite",
+        "check",
+        "--allow-private",
+        "--format",
+        "json",
+        "pr.md",
+    ]);
+    assert!(
+        !server.hits.lock().expect("hits").is_empty(),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_timeout_bounds_the_whole_fetch_with_every_hop_and_retry_wait() {
+    use crate::common::{Reply, Server};
+    use std::time::{Duration, Instant};
+    // Eleven hops of one second each: per hop, each is within a 3 s timeout.
+    let slow_hops = Server::dynamic(|path, _| {
+        std::thread::sleep(Duration::from_secs(1));
+        let n: u32 = path.trim_start_matches('/').parse().unwrap_or(0);
+        Reply::status(302).header("Location", &format!("/{}", n + 1))
+    });
+    let env = TestEnv::with_store();
+    let start = Instant::now();
+    let run = env.run(&[
+        "add",
+        "--no-learn",
+        "--timeout",
+        "3",
+        "--max-redirects",
+        "20",
+        &slow_hops.url("/0"),
+    ]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        start.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        start.elapsed()
+    );
+    // A server asking to be retried later than the whole fetch may take gets no retry.
+    let busy = Server::dynamic(|_, _| Reply::status(503).header("Retry-After", "5"));
+    let start = Instant::now();
+    let run = env.run(&["add", "--no-learn", "--timeout", "2", &busy.url("/")]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(busy.hits.lock().expect("hits").len(), 1);
+}
+
+#[test]
+fn a_304_to_an_unconditional_request_and_malformed_http_are_errors_not_retried() {
+    use std::io::{Read as _, Write as _};
+    let server = crate::common::Server::dynamic(|_, _| crate::common::Reply::status(304));
+    let env = TestEnv::with_store();
+    let run = env.run(&["add", "--no-learn", &server.url("/")]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("304"), "{}", run.stderr);
+    let list = env.run(&["list", "--format", "json"]).ok();
+    assert_eq!(list.stdout.trim(), "[]", "an empty version was stored");
+
+    // A server that answers every connection with garbage.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let _ = conn.read(&mut [0u8; 4096]);
+            let _ = conn.write_all(b"NOT HTTP AT ALL\r\n\r\n");
+        }
+    });
+    let run = env.run(&["add", "--no-learn", "--retries", "3", &url]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "{}",
+        run.stderr
+    );
+}
