@@ -510,6 +510,7 @@ fn failure_verdict(error: &fetch::Error) -> (Verdict, Option<u16>) {
             (Verdict::Unreachable, None)
         }
         fetch::Error::IsDirectory { .. }
+        | fetch::Error::NotRegular { .. }
         | fetch::Error::Unreadable { .. }
         | fetch::Error::TooLarge { .. }
         | fetch::Error::TooManyRedirects { .. }

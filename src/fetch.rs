@@ -104,6 +104,14 @@ pub enum Error {
         /// The path tried.
         path: PathBuf,
     },
+    /// A FIFO, socket or device was given where a file is needed.
+    #[error("{path} is a {kind}, not a regular file")]
+    NotRegular {
+        /// The path given.
+        path: PathBuf,
+        /// What it is.
+        kind: &'static str,
+    },
     /// A directory was given where a file is needed.
     #[error("{path} is a directory, not a file")]
     IsDirectory {
@@ -772,10 +780,9 @@ fn client_error(url: &Url, error: ureq::Error) -> Error {
     }
 }
 
-/// Reads a local file whole, refusing directories and files over `max_bytes`.
+/// Reads a local file whole, refusing directories, special files and files over `max_bytes`.
 pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
-    let meta = not_a_directory(path)?;
-    let file = std::fs::File::open(path).map_err(|source| io_error(path, source))?;
+    let (file, meta) = open_regular(path)?;
     let mut bytes = Vec::with_capacity(meta.len().min(max_bytes) as usize);
     // Read one byte past the limit so a file that grows while read is still caught.
     file.take(max_bytes + 1)
@@ -804,34 +811,80 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
 pub unsafe fn map_file(path: &Path, max_bytes: u64) -> Result<Option<memmap2::Mmap>, Error> {
     // Under this, the faults of mapping cost about what reading saves.
     const MAP_FROM: u64 = 64 << 10;
-    // What the path is, before opening it: opening a FIFO would wait for a writer, and
-    // `read_file` opens it again.
-    let meta = not_a_directory(path)?;
+    let (file, meta) = open_regular(path)?;
     if meta.len() > max_bytes {
         return Err(Error::TooLarge {
             locator: path.display().to_string(),
             limit: max_bytes,
         });
     }
-    if !meta.is_file() || meta.len() < MAP_FROM {
+    if meta.len() < MAP_FROM {
         return Ok(None);
     }
-    let file = std::fs::File::open(path).map_err(|source| io_error(path, source))?;
     // SAFETY: the caller accepts what the function's contract says of outside changes.
     // Not populated: the kernel maps sixteen pages of the page cache at each fault, which
     // measured cheaper than mapping the whole file up front (68 µs a megabyte against 110).
     Ok(unsafe { memmap2::Mmap::map(&file) }.ok())
 }
 
-/// What `path` is, when it is not a directory.
-fn not_a_directory(path: &Path) -> Result<std::fs::Metadata, Error> {
-    let meta = std::fs::metadata(path).map_err(|source| io_error(path, source))?;
-    if meta.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
+/// Opens a local file to read, refusing anything but a regular file: a FIFO or socket would
+/// block the run (and every later check) forever, and a device can be endless (`/dev/zero`) or
+/// act when opened. What the path is is asked before opening it, so nothing special is ever
+/// opened; the file is then opened without blocking and asked again, so a path swapped for a
+/// FIFO in between is still refused, not waited on.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), Error> {
+    let refuse = |meta: &std::fs::Metadata| -> Result<(), Error> {
+        if meta.is_dir() {
+            return Err(Error::IsDirectory {
+                path: path.to_path_buf(),
+            });
+        }
+        if !meta.is_file() {
+            return Err(Error::NotRegular {
+                path: path.to_path_buf(),
+                kind: file_kind(meta),
+            });
+        }
+        Ok(())
+    };
+    refuse(&std::fs::metadata(path).map_err(|source| io_error(path, source))?)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Reads of a regular file never block, so the flag changes nothing for what is kept.
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
     }
-    Ok(meta)
+    let file = options
+        .open(path)
+        .map_err(|source| io_error(path, source))?;
+    let meta = file.metadata().map_err(|source| io_error(path, source))?;
+    refuse(&meta)?;
+    Ok((file, meta))
+}
+
+/// What kind of file that is not a regular file or a directory `meta` describes.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return "FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "socket";
+        }
+        if kind.is_char_device() {
+            return "character device";
+        }
+        if kind.is_block_device() {
+            return "block device";
+        }
+    }
+    let _ = meta;
+    "special file"
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {

@@ -44,7 +44,15 @@ pub struct Tally {
 /// Why an archive could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The file cannot be opened or read.
+    /// The file is missing, not a regular file, or cannot be opened.
+    #[error("{source}")]
+    Open {
+        /// The file.
+        path: String,
+        /// Why.
+        source: Box<crate::fetch::Error>,
+    },
+    /// The file cannot be read.
     #[error("cannot read {path}: {source}")]
     Io {
         /// The file.
@@ -83,7 +91,12 @@ pub fn read_warc(
         path: path.display().to_string(),
         source,
     };
-    let mut file = BufReader::new(std::fs::File::open(path).map_err(io)?);
+    // A FIFO or device named as an archive would block or never end.
+    let (file, _) = crate::fetch::open_regular(path).map_err(|e| Error::Open {
+        path: path.display().to_string(),
+        source: Box::new(e),
+    })?;
+    let mut file = BufReader::new(file);
     let gzip = file.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn Read> = if gzip {
         // One member a record, or the whole file in one: MultiGzDecoder reads both.

@@ -288,7 +288,9 @@ fn store_batch(
 }
 
 fn read_list(file: &std::path::Path) -> Result<Vec<String>, CommandError> {
-    let reader: Box<dyn std::io::BufRead> = if file.as_os_str() == "-" {
+    // A locator is far shorter than this; a longer line is not a list (`--from /dev/zero`).
+    const MAX_LINE: u64 = 64 << 10;
+    let mut reader: Box<dyn std::io::BufRead> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         let f = std::fs::File::open(file).map_err(|e| {
@@ -296,14 +298,29 @@ fn read_list(file: &std::path::Path) -> Result<Vec<String>, CommandError> {
         })?;
         Box::new(std::io::BufReader::new(f))
     };
+    let failed = |why: String| {
+        CommandError::usage(format!("cannot read source list {}: {why}", file.display()))
+    };
     let mut out = Vec::new();
-    for line in reader.lines() {
-        let line = line.map_err(|e| {
-            CommandError::usage(format!("cannot read source list {}: {e}", file.display()))
-        })?;
-        let line = line.trim();
-        if !line.is_empty() && !line.starts_with('#') {
-            out.push(line.to_owned());
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        let n = std::io::Read::take(&mut reader, MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| failed(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        if n as u64 > MAX_LINE {
+            return Err(failed(format!(
+                "line {number} is over {MAX_LINE} bytes; give a file of one locator a line"
+            )));
+        }
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| failed(format!("line {number} is not UTF-8 text")))?
+            .trim();
+        if !text.is_empty() && !text.starts_with('#') {
+            out.push(text.to_owned());
         }
     }
     Ok(out)

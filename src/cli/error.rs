@@ -116,6 +116,9 @@ impl From<fetch::Error> for CommandError {
         match e {
             E::NotFound { .. } => CommandError::usage(message).hint("check the path"),
             E::IsDirectory { .. } => CommandError::usage(message).hint("name a file inside it"),
+            E::NotRegular { .. } => {
+                CommandError::usage(message).hint("only regular files are read; copy it to one")
+            }
             E::Unreadable { .. } => {
                 CommandError::usage(message).hint("check the file's permissions")
             }

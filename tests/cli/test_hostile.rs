@@ -308,3 +308,91 @@ fn a_304_to_an_unconditional_request_and_malformed_http_are_errors_not_retried()
         run.stderr
     );
 }
+
+/// Runs the binary, killing it if it has not finished within `secs`: a hang fails the test
+/// instead of hanging the suite.
+fn run_within(env: &TestEnv, args: &[&str], secs: u64) -> crate::common::Run {
+    let mut child = env
+        .command()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn verbatim");
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("verbatim {args:?} still ran after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    crate::common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stdout_bytes: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
+#[test]
+fn fifos_sockets_and_devices_are_refused_never_opened_blocking() {
+    let env = TestEnv::with_store();
+    let fifo = env.path().join("pipe");
+    mkfifo(&fifo);
+    let socket = env.path().join("sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind socket");
+    for special in [
+        fifo.display().to_string(),
+        socket.display().to_string(),
+        "/dev/null".to_owned(),
+        "/dev/zero".to_owned(),
+    ] {
+        let run = run_within(&env, &["add", &special], 10).fails_with(2);
+        assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+        run_within(&env, &["diff", &special, &special], 10).fails_with(2);
+    }
+    run_within(&env, &["import", &fifo.display().to_string()], 10).fails_with(2);
+    // A source that becomes a FIFO gets `error` in check, and the other sources are judged.
+    let a = env.write("a.txt", b"First article.\n");
+    let b = env.write("b.txt", b"Second article.\n");
+    env.run(&["add", &a.display().to_string(), &b.display().to_string()])
+        .ok();
+    std::fs::remove_file(&a).expect("remove");
+    mkfifo(&a);
+    std::fs::write(&b, b"Second article, edited.\n").expect("edit");
+    let run = run_within(&env, &["check", "--format", "json"], 20);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let verdicts: Vec<&str> = report["results"]
+        .as_array()
+        .or_else(|| report.as_array())
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["verdict"].as_str())
+        .collect();
+    assert!(
+        verdicts.contains(&"error") && verdicts.contains(&"edited"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn an_endless_source_list_is_refused_not_read_into_memory() {
+    let env = TestEnv::with_store();
+    let run = run_within(&env, &["add", "--from", "/dev/zero"], 10).fails_with(2);
+    assert!(run.stderr.contains("line 1 is over"), "{}", run.stderr);
+}
