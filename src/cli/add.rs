@@ -169,7 +169,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     failures.sort_by_key(|(i, _)| *i);
     let lines: Vec<String> = lines.into_iter().map(|(_, l)| l).collect();
     let mut failures: Vec<CommandError> = failures.into_iter().map(|(_, e)| e).collect();
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.human_stdout();
     let written = lines
         .iter()
         .try_for_each(|l| writeln!(out, "{l}"))

@@ -113,7 +113,7 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         report.add(result, show(result)).map_err(temporary)
     })?;
 
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.output(args.format == Format::Human);
     output(
         report
             .finish(&mut out)

@@ -223,7 +223,7 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
             }
         }
     }
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.output(args.format == Format::Human);
     let written = match args.format {
         Format::Human => verbatim::report::cite::cite_human(&mut out, &assessed, &ctx.ui.styles()),
         Format::Json => verbatim::report::cite::cite_json(&mut out, &assessed),
@@ -419,7 +419,8 @@ fn run_link(ctx: &Context, args: LinkArgs) -> Result<u8, CommandError> {
         text.push_str(&json);
         text.push('\n');
     }
-    let mut out = ctx.ui.stdout();
+    // Pasted into documents, but read first on a terminal: JSON alone is exact.
+    let mut out = ctx.ui.output(!matches!(args.format, LinkFormat::CslJson));
     output(
         std::io::Write::write_all(&mut out, text.as_bytes())
             .and_then(|()| std::io::Write::flush(&mut out)),

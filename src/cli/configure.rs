@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     } else {
         current
     };
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.human_stdout();
     let patterns = |p: &[String]| {
         if p.is_empty() {
             "-".to_owned()

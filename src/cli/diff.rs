@@ -610,7 +610,7 @@ fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, Command
         summary: &change_summary,
         stat,
     };
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.output(args.format == DiffFormat::Human);
     let written = match args.format {
         DiffFormat::Human => printer::diff_human(
             &mut out,
@@ -654,7 +654,7 @@ fn unified_names(from: &DocumentInfo, to: &DocumentInfo) -> (String, String) {
 fn print_binary(ctx: &Context, args: &Args, from: &Side, to: &Side) -> Result<u8, CommandError> {
     // Both sides of binary content are hashed; a text side, unhashed in a patch, differs.
     let same = from.info.sha256.is_some() && from.info.sha256 == to.info.sha256;
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.output(args.format == DiffFormat::Human);
     let written = match args.format {
         DiffFormat::Json => serde_json::to_writer_pretty(
             &mut out,

@@ -24,7 +24,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             source,
         });
     }
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.output(args.format == Format::Human);
     output(
         match args.format {
             Format::Human => report::list_human(&mut out, &rows, &ctx.ui.styles()),

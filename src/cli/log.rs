@@ -20,7 +20,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let snapshot = store.snapshot()?;
     let source = snapshot.resolve(&args.source, &ctx.cwd)?;
     let versions = snapshot.versions(&source.id)?;
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.output(args.format == Format::Human);
     output(
         match args.format {
             Format::Human => report::log_human(&mut out, &source, &versions, &ctx.ui.styles()),

@@ -48,6 +48,23 @@ impl Ui {
         std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
     }
 
+    /// Stdout for human output: terminal controls from content are escaped (the styles kept).
+    pub fn human_stdout(
+        &self,
+    ) -> verbatim::report::terminal::Escaping<std::io::BufWriter<std::io::StdoutLock<'static>>>
+    {
+        verbatim::report::terminal::Escaping::new(self.stdout())
+    }
+
+    /// Stdout for `human` output through [`Ui::human_stdout`], or exact bytes (JSON, patches).
+    pub fn output(&self, human: bool) -> Box<dyn std::io::Write> {
+        if human {
+            Box::new(self.human_stdout())
+        } else {
+            Box::new(self.stdout())
+        }
+    }
+
     /// A progress bar on stderr for `len` steps; drawn only on a terminal and without `--quiet`.
     pub fn progress(&self, len: usize, what: &str) -> indicatif::ProgressBar {
         if self.quiet || len < 2 || !std::io::stderr().is_terminal() {
@@ -78,6 +95,7 @@ impl Ui {
     /// A note on stderr, unless `--quiet`.
     pub fn note(&self, message: &str) {
         if !self.quiet {
+            let message = verbatim::report::terminal::escape(message);
             let _ = writeln!(std::io::stderr(), "{message}");
         }
     }
@@ -100,6 +118,9 @@ impl Ui {
         } else {
             anstyle::Style::new()
         };
+        // Messages quote locators, titles and paths that content chose.
+        let error = error.to_string();
+        let error = verbatim::report::terminal::escape(&error);
         let _ = writeln!(
             std::io::stderr(),
             "verbatim: {style}{label}{style:#}: {error}"

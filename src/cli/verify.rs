@@ -74,7 +74,7 @@ fn run_verify(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         }
         e => CommandError::new(exit::STORE, format!("{}: {e}", path.display())),
     })?;
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.output(args.format == Format::Human);
     let written = match args.format {
         Format::Human => printer::verify_human(&mut out, &report, &ctx.ui.styles()),
         Format::Json => printer::verify_json(&mut out, &report),
@@ -99,7 +99,7 @@ fn finish(
 fn verify_bag(ctx: &Context, bag: &std::path::Path, format: Format) -> Result<u8, CommandError> {
     let report = verify::bagit::validate(bag)
         .map_err(|e| CommandError::usage(e.to_string()).hint("name the bag's top directory"))?;
-    let mut out = ctx.ui.stdout();
+    let mut out = ctx.ui.output(format == Format::Human);
     let written = match format {
         Format::Human => printer::bag_human(&mut out, &report, bag, &ctx.ui.styles()),
         Format::Json => printer::bag_json(&mut out, &report),

@@ -396,3 +396,55 @@ fn an_endless_source_list_is_refused_not_read_into_memory() {
     let run = run_within(&env, &["add", "--from", "/dev/zero"], 10).fails_with(2);
     assert!(run.stderr.contains("line 1 is over"), "{}", run.stderr);
 }
+
+#[test]
+fn terminal_controls_from_content_are_escaped_in_human_output_and_exact_in_json() {
+    use crate::common::{Reply, Server};
+    // ESC sequences (clear screen, OSC 52 clipboard write), a C1 CSI and a bidi override.
+    let title_html = "Hi&#27;[2J&#27;]52;c;ZXZpbA==&#7; \u{9b}31m &#x202e;gnp.exe";
+    let title = "Hi\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7} \u{9b}31m \u{202e}gnp.exe";
+    let page = |body: &str| {
+        format!(
+            "<html><head><title>{title_html}</title></head><body><article><p>{body} An article paragraph long enough to be read as the article itself.</p><p>Quote &#27;]0;pwned&#7; here.</p></article></body></html>"
+        )
+    };
+    let routes = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    routes
+        .lock()
+        .expect("routes")
+        .insert("/a".to_owned(), Reply::ok("text/html", page("First.")));
+    let server = Server::start(routes.clone());
+    let env = TestEnv::with_store();
+    let url = server.url("/a");
+    let mut outputs = vec![env.run(&["add", "--no-learn", &url]).ok()];
+    routes
+        .lock()
+        .expect("routes")
+        .insert("/a".to_owned(), Reply::ok("text/html", page("Second.")));
+    outputs.push(env.run(&["check"]));
+    for args in [
+        vec!["list"],
+        vec!["log", &url],
+        vec!["diff", &url],
+        vec!["configure", &url],
+        vec!["cite", "link", &url],
+        vec!["cite", "link", "--format", "robust-link", &url],
+    ] {
+        outputs.push(env.run(&args));
+    }
+    for run in &outputs {
+        for shown in [&run.stdout, &run.stderr] {
+            assert!(
+                !shown.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']),
+                "raw control shown: {shown:?}"
+            );
+        }
+    }
+    let all: String = outputs.iter().map(|r| r.stdout.clone()).collect();
+    assert!(all.contains("Hi\\x1b[2J\\x1b]52;c;ZXZpbA==\\x07"), "{all}");
+    assert!(all.contains("\\u{202e}gnp.exe"), "{all}");
+    // JSON keeps the title exactly.
+    let list: serde_json::Value =
+        serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
+    assert_eq!(list[0]["title"], title);
+}
