@@ -10,6 +10,7 @@
 
 pub mod anchor;
 pub mod bagit;
+mod confined;
 mod objects;
 
 use std::collections::{BTreeMap, HashSet};
