@@ -843,3 +843,177 @@ fn a_huge_sparse_bag_info_is_refused_by_its_size_unread() {
     assert_eq!(code, 1, "{report}");
     assert!(has(&report, "manifest", "bag-info.txt"), "{report}");
 }
+
+// git's side doors (issue 15, item 12): state beside the tree that changes what stock git shows
+// of a store, and entries of the tree that no record accounts for, are each named.
+
+/// The problems of a report that are not of `kind`.
+fn other_than<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    report["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter(|p| p["kind"] != kind)
+        .collect()
+}
+
+/// Verifies a copy of the store with `plant` applied to it; asserts that it fails with a side
+/// door at `path` and nothing else, and returns the report.
+fn with_side_door(env: &TestEnv, name: &str, path: &str, plant: impl FnOnce(&Path)) {
+    let store = copy_store(env, name);
+    plant(&store);
+    let (code, report) = verify_json(env, &store);
+    assert_eq!(code, 1, "{name}: {report}");
+    assert!(has(&report, "side_door", path), "{name}: {report}");
+    // verify reads objects as stored: the door changes nothing else it checks.
+    assert!(
+        other_than(&report, "side_door").is_empty(),
+        "{name}: {report}"
+    );
+    let human = env.run_on(&store, &["verify"]);
+    assert_eq!(human.code, 1, "{name}");
+    assert!(human.stdout.contains("side-door"), "{}", human.stdout);
+}
+
+#[test]
+fn git_s_side_doors_are_each_named() {
+    let (env, _) = seeded();
+    let (_, record) = a_second_version(&env.store());
+    let head = env.head();
+
+    // A replace ref: stock git shows another record in place of a version record.
+    let original = git(&env.store(), &["rev-parse", &format!("main:{record}")]);
+    with_side_door(
+        &env,
+        "replaced",
+        &format!("refs/replace/{original}"),
+        |store| {
+            let text = git(store, &["cat-file", "blob", &original]);
+            let forged = store.with_extension("forged");
+            std::fs::write(&forged, text.replacen("\"version\"", "\"version\" ", 1))
+                .expect("write");
+            let forged = git(store, &["hash-object", "-w", &forged.display().to_string()]);
+            git(store, &["replace", &original, &forged]);
+            assert!(
+                git(store, &["cat-file", "-p", &format!("main:{record}")]).contains("\"version\" "),
+                "stock git shows the replacement"
+            );
+        },
+    );
+    // Grafts: stock git shows a history of one commit.
+    with_side_door(&env, "grafted", "info/grafts", |store| {
+        std::fs::write(store.join("info/grafts"), format!("{head}\n")).expect("write");
+    });
+    with_side_door(&env, "shallow", "shallow", |store| {
+        std::fs::write(store.join("shallow"), format!("{head}\n")).expect("write");
+    });
+    with_side_door(&env, "http", "objects/info/http-alternates", |store| {
+        std::fs::write(
+            store.join("objects/info/http-alternates"),
+            "http://example.org/objects\n",
+        )
+        .expect("write");
+    });
+    // A packed-refs that git cannot parse (the branch itself stays loose).
+    with_side_door(&env, "packed", "packed-refs", |store| {
+        std::fs::write(
+            store.join("packed-refs"),
+            format!(
+                "# pack-refs with: peeled fully-peeled sorted \n{head} refs/tags/x\nnot a ref\n"
+            ),
+        )
+        .expect("write");
+    });
+    // HEAD on another branch, and detached.
+    with_side_door(&env, "other-head", "HEAD", |store| {
+        git(store, &["branch", "other", &format!("{head}~1")]);
+        git(store, &["symbolic-ref", "HEAD", "refs/heads/other"]);
+    });
+    with_side_door(&env, "detached", "HEAD", |store| {
+        git(
+            store,
+            &["update-ref", "--no-deref", "HEAD", &format!("{head}~1")],
+        );
+    });
+
+    // What stock git itself writes is no side door: tags, and references packed with peeled
+    // lines.
+    let packed = copy_store(&env, "packed-by-git");
+    git(&packed, &["tag", "-a", "-m", "a tag", "v1", "main"]);
+    git(&packed, &["tag", "light", "main"]);
+    git(&packed, &["pack-refs", "--all"]);
+    let (code, report) = verify_json(&env, &packed);
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn objects_borrowed_from_an_alternate_are_named() {
+    let (env, _) = seeded();
+    // A clone that shares the store's objects instead of holding its own.
+    let shared = env.path().join("shared.git");
+    let out = Command::new("git")
+        .args(["clone", "--quiet", "--bare", "--shared"])
+        .arg(env.store())
+        .arg(&shared)
+        .output()
+        .expect("clone");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report) = verify_json(&env, &shared);
+    assert_eq!(code, 1, "{report}");
+    let doors: Vec<_> = of_kind(&report, "side_door")
+        .into_iter()
+        .filter(|p| p["path"] == "objects/info/alternates")
+        .collect();
+    assert!(
+        doors.iter().any(|p| p["object"].is_string()
+            && p["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("not in the store"))),
+        "{report}"
+    );
+    assert!(other_than(&report, "side_door").is_empty(), "{report}");
+    // Once the objects are copied in and the file removed, the clone verifies.
+    git(&shared, &["repack", "-a", "-d", "-q"]);
+    std::fs::remove_file(shared.join("objects/info/alternates")).expect("rm");
+    let (code, report) = verify_json(&env, &shared);
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn files_no_record_accounts_for_are_named() {
+    let (env, _) = seeded();
+    let store = copy_store(&env, "strays");
+    let (id, record) = a_second_version(&store);
+    let dir = record.rsplit_once("/versions/").expect("dir").0.to_owned();
+    let strays = [
+        "notes.txt".to_owned(),
+        format!("{dir}/notes.txt"),
+        "observations/notes.txt".to_owned(),
+        "index/notes.md".to_owned(),
+    ];
+    tamper(&store, |work| {
+        for path in &strays {
+            std::fs::write(work.join(path), "planted\n").expect("write");
+        }
+    });
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    for path in &strays {
+        assert!(has(&report, "stray_entry", path), "{path}: {report}");
+    }
+    assert!(
+        of_kind(&report, "stray_entry")
+            .iter()
+            .any(|p| p["source"] == id.as_str()),
+        "{report}"
+    );
+    assert_eq!(
+        of_kind(&report, "stray_entry").len(),
+        strays.len(),
+        "{report}"
+    );
+}
