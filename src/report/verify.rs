@@ -18,6 +18,8 @@ fn kind_name(kind: ProblemKind) -> &'static str {
         ProblemKind::DanglingReference => "dangling",
         ProblemKind::HistoryRewritten => "rewritten",
         ProblemKind::AnchorMismatch => "anchor",
+        ProblemKind::SideDoor => "side-door",
+        ProblemKind::StrayEntry => "stray",
     }
 }
 

@@ -10,6 +10,8 @@
 
 pub mod anchor;
 pub mod bagit;
+mod confined;
+mod doors;
 mod objects;
 
 use std::collections::{BTreeMap, HashSet};
@@ -53,6 +55,12 @@ pub enum ProblemKind {
     HistoryRewritten,
     /// The store no longer holds the state an anchor was made of.
     AnchorMismatch,
+    /// git state beside the tree changes what stock git shows of the store or where it reads
+    /// objects from: a replace ref, grafts, `shallow`, alternates, an unparseable
+    /// `packed-refs`, a `HEAD` away from the branch.
+    SideDoor,
+    /// An entry of the tree that is no part of the store's layout: no record accounts for it.
+    StrayEntry,
 }
 
 /// One problem, with where it was found.
@@ -147,6 +155,8 @@ pub fn verify(
     let snapshot = store.snapshot()?;
     let commit = snapshot.commit_id();
     let mut v = Verifier::new(repo, commit, progress);
+    let (doors, alternates) = doors::side_doors(repo.path());
+    v.report.problems.extend(doors);
     let wanted: Option<HashSet<&SourceId>> =
         (!options.sources.is_empty()).then(|| options.sources.iter().collect());
     // Blobs (most of the bytes) are re-hashed on two threads as the history walk finds them,
@@ -206,6 +216,9 @@ pub fn verify(
         if let Some(tree) = &root {
             let versions = v.sources(tree, wanted.as_ref());
             v.observations(tree, &versions, wanted.as_ref());
+            if wanted.is_none() {
+                v.strays(tree);
+            }
         }
         drop(ended_tx);
         while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
@@ -227,6 +240,9 @@ pub fn verify(
     v.background = None;
     v.record_hashes(&blobs, hashed);
     v.check_streams();
+    if !alternates.is_empty() {
+        v.borrowed_objects(&alternates);
+    }
     if root.is_none() {
         return Ok(v.report);
     }
@@ -246,12 +262,18 @@ pub fn verify_unreadable(path: &std::path::Path) -> Result<Report, Error> {
     if repo.find_commit(commit).is_ok() {
         let mut nothing = |_| {};
         let mut v = Verifier::new(&repo, commit, &mut nothing);
+        let (doors, alternates) = doors::side_doors(repo.path());
+        v.report.problems.extend(doors);
         v.history(commit);
         if let Some(tree) = v.commit_tree(commit) {
             let versions = v.sources(&tree, None);
             v.observations(&tree, &versions, None);
+            v.strays(&tree);
         }
         v.check_streams();
+        if !alternates.is_empty() {
+            v.borrowed_objects(&alternates);
+        }
         return Ok(v.report);
     }
     let mut report = Report {

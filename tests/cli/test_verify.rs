@@ -626,3 +626,394 @@ fn the_chain_of_runs_catches_observations_removed_by_a_consistent_rewrite() {
         "{report}"
     );
 }
+
+// `verify --bagit` on hostile bags (issue 15, item 6): nothing outside the bag is read, nothing
+// that is not a regular file is opened, and no tag file is read past a size limit.
+
+/// The words planted outside the bags: they must never appear in what verify prints.
+const SECRET: &str = "SECRET-3f9a";
+
+/// A valid bag of one payload file at `dir`, with a tag manifest, written by hand.
+fn small_bag(dir: &Path) {
+    use sha2::Digest as _;
+    let sha = |bytes: &[u8]| verbatim::hash::to_hex(&sha2::Sha256::digest(bytes));
+    std::fs::create_dir_all(dir.join("data")).expect("mkdir");
+    let payload = b"one\n";
+    std::fs::write(dir.join("data/a.txt"), payload).expect("write");
+    let tags = [
+        (
+            "bagit.txt",
+            "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".to_owned(),
+        ),
+        (
+            "bag-info.txt",
+            format!("Payload-Oxum: {}.1\n", payload.len()),
+        ),
+        (
+            "manifest-sha256.txt",
+            format!("{}  data/a.txt\n", sha(payload)),
+        ),
+    ];
+    let mut tagmanifest = String::new();
+    for (name, text) in &tags {
+        std::fs::write(dir.join(name), text).expect("write");
+        tagmanifest.push_str(&format!("{}  {name}\n", sha(text.as_bytes())));
+    }
+    std::fs::write(dir.join("tagmanifest-sha256.txt"), tagmanifest).expect("write");
+}
+
+/// How `verify --bagit` ended: its exit code, its JSON report and its human output (each run
+/// once), each run killed if it has not finished in 30 seconds, so that a regression (a read
+/// that never ends, an open that blocks) fails instead of hanging the suite. With `memory_kib`,
+/// each run may reserve no more than that (`ulimit -v`).
+fn verify_bag_in_time(
+    env: &TestEnv,
+    bag: &Path,
+    memory_kib: Option<u64>,
+) -> (i32, serde_json::Value, String) {
+    let bag = bag.display().to_string();
+    let run = |format: &str| {
+        let limit = memory_kib.map_or_else(String::new, |kib| format!("ulimit -v {kib}; "));
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{limit}exec \"$0\" \"$@\""))
+            .arg(crate::common::bin())
+            .args(["verify", "--bagit", &bag, "--format", format])
+            .current_dir(env.path())
+            .env_clear()
+            .env("HOME", env.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run verbatim");
+        let started = std::time::Instant::now();
+        while child.try_wait().expect("wait").is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(30) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("verify --bagit {bag} did not finish in 30 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().expect("output");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(
+            !stdout.contains(SECRET) && !stderr.contains(SECRET),
+            "something outside the bag was read:\n{stdout}\n{stderr}"
+        );
+        (out.status.code().unwrap_or(-1), stdout, stderr)
+    };
+    let (code, json, stderr) = run("json");
+    assert!(code == 0 || code == 1, "verify could not run: {stderr}");
+    let (human_code, human, _) = run("human");
+    assert_eq!(code, human_code, "{human}");
+    let json = serde_json::from_str(&json).expect("json report");
+    (code, json, human)
+}
+
+/// Whether the report has a problem of `kind` at `path`.
+fn has(report: &serde_json::Value, kind: &str, path: &str) -> bool {
+    of_kind(report, kind).iter().any(|p| p["path"] == path)
+}
+
+#[test]
+fn a_hand_made_bag_is_valid() {
+    let env = TestEnv::new();
+    let bag = env.path().join("bag");
+    small_bag(&bag);
+    let (code, report, human) = verify_bag_in_time(&env, &bag, None);
+    assert_eq!(code, 0, "{report}");
+    assert!(human.contains("valid"), "{human}");
+}
+
+#[test]
+fn tag_files_linked_outside_the_bag_are_never_read() {
+    let env = TestEnv::new();
+    // Read as any tag file, the secret would show: as the BagIt version, as an Oxum, or as the
+    // path of a file a manifest lists.
+    let secret = env.write(
+        "secret.txt",
+        format!(
+            "BagIt-Version: {SECRET}\nTag-File-Character-Encoding: UTF-8\nPayload-Oxum: {SECRET}\n{}  data/{SECRET}\n",
+            "0".repeat(64)
+        )
+        .as_bytes(),
+    );
+    for name in [
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "tagmanifest-sha256.txt",
+        "fetch.txt",
+    ] {
+        let bag = env.path().join(format!("bag-{name}"));
+        small_bag(&bag);
+        let _ = std::fs::remove_file(bag.join(name));
+        std::os::unix::fs::symlink(&secret, bag.join(name)).expect("symlink");
+        let (code, report, _) = verify_bag_in_time(&env, &bag, None);
+        assert_eq!(code, 1, "{name}: {report}");
+        assert!(has(&report, "hostile", name), "{name}: {report}");
+        assert!(of_kind(&report, "fetch").is_empty(), "{name}: {report}");
+    }
+}
+
+#[test]
+fn a_payload_directory_linked_outside_the_bag_is_not_walked() {
+    let env = TestEnv::new();
+    let outside = env.path().join("outside");
+    std::fs::create_dir(&outside).expect("mkdir");
+    std::fs::write(outside.join(format!("{SECRET}.txt")), "x").expect("write");
+    std::fs::write(outside.join("a.txt"), "one\n").expect("write");
+    let bag = env.path().join("bag");
+    small_bag(&bag);
+    std::fs::remove_dir_all(bag.join("data")).expect("rm");
+    std::os::unix::fs::symlink(&outside, bag.join("data")).expect("symlink");
+    let (code, report, _) = verify_bag_in_time(&env, &bag, None);
+    assert_eq!(code, 1, "{report}");
+    assert!(has(&report, "hostile", "data"), "{report}");
+    // The file the manifest lists, there through the link, is not read either.
+    assert!(has(&report, "hostile", "data/a.txt"), "{report}");
+    assert_eq!(report["payload_files"], 0, "{report}");
+}
+
+#[test]
+fn a_tag_file_linked_to_an_endless_device_is_refused_at_once() {
+    let env = TestEnv::new();
+    for name in ["bagit.txt", "bag-info.txt"] {
+        let bag = env.path().join(format!("bag-{name}"));
+        small_bag(&bag);
+        std::fs::remove_file(bag.join(name)).expect("rm");
+        std::os::unix::fs::symlink("/dev/zero", bag.join(name)).expect("symlink");
+        // Without a tag manifest (which would name the link too), the refusal is the tag
+        // file's own.
+        std::fs::remove_file(bag.join("tagmanifest-sha256.txt")).expect("rm");
+        // 2 GiB of address space: reading /dev/zero to its end would exhaust it, not the machine.
+        let (code, report, _) = verify_bag_in_time(&env, &bag, Some(2 << 20));
+        assert_eq!(code, 1, "{name}: {report}");
+        assert!(has(&report, "hostile", name), "{name}: {report}");
+    }
+}
+
+/// Makes a named pipe at `path`, with no writer: opening it to read would wait for one.
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
+}
+
+#[test]
+fn named_pipes_in_a_bag_are_not_opened() {
+    let env = TestEnv::new();
+    // As a tag file.
+    let bag = env.path().join("tag-pipe");
+    small_bag(&bag);
+    std::fs::remove_file(bag.join("bagit.txt")).expect("rm");
+    mkfifo(&bag.join("bagit.txt"));
+    let (code, report, _) = verify_bag_in_time(&env, &bag, None);
+    assert_eq!(code, 1, "{report}");
+    assert!(has(&report, "hostile", "bagit.txt"), "{report}");
+    // As a payload file its manifest lists.
+    let bag = env.path().join("payload-pipe");
+    small_bag(&bag);
+    std::fs::remove_file(bag.join("data/a.txt")).expect("rm");
+    mkfifo(&bag.join("data/a.txt"));
+    let (code, report, _) = verify_bag_in_time(&env, &bag, None);
+    assert_eq!(code, 1, "{report}");
+    assert!(has(&report, "hostile", "data/a.txt"), "{report}");
+}
+
+#[test]
+fn a_huge_sparse_bag_info_is_refused_by_its_size_unread() {
+    let env = TestEnv::new();
+    let bag = env.path().join("bag");
+    small_bag(&bag);
+    // 3 GB that take no disk: holes, read back as zeros.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(bag.join("bag-info.txt"))
+        .expect("open");
+    file.set_len(3 << 30).expect("set_len");
+    drop(file);
+    // 1.5 GiB of address space: reading it whole would fail; refusing it by its size does not.
+    let (code, report, _) = verify_bag_in_time(&env, &bag, Some(3 << 19));
+    assert_eq!(code, 1, "{report}");
+    assert!(has(&report, "manifest", "bag-info.txt"), "{report}");
+}
+
+// git's side doors (issue 15, item 12): state beside the tree that changes what stock git shows
+// of a store, and entries of the tree that no record accounts for, are each named.
+
+/// The problems of a report that are not of `kind`.
+fn other_than<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    report["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .filter(|p| p["kind"] != kind)
+        .collect()
+}
+
+/// Verifies a copy of the store with `plant` applied to it; asserts that it fails with a side
+/// door at `path` and nothing else, and returns the report.
+fn with_side_door(env: &TestEnv, name: &str, path: &str, plant: impl FnOnce(&Path)) {
+    let store = copy_store(env, name);
+    plant(&store);
+    let (code, report) = verify_json(env, &store);
+    assert_eq!(code, 1, "{name}: {report}");
+    assert!(has(&report, "side_door", path), "{name}: {report}");
+    // verify reads objects as stored: the door changes nothing else it checks.
+    assert!(
+        other_than(&report, "side_door").is_empty(),
+        "{name}: {report}"
+    );
+    let human = env.run_on(&store, &["verify"]);
+    assert_eq!(human.code, 1, "{name}");
+    assert!(human.stdout.contains("side-door"), "{}", human.stdout);
+}
+
+#[test]
+fn git_s_side_doors_are_each_named() {
+    let (env, _) = seeded();
+    let (_, record) = a_second_version(&env.store());
+    let head = env.head();
+
+    // A replace ref: stock git shows another record in place of a version record.
+    let original = git(&env.store(), &["rev-parse", &format!("main:{record}")]);
+    with_side_door(
+        &env,
+        "replaced",
+        &format!("refs/replace/{original}"),
+        |store| {
+            let text = git(store, &["cat-file", "blob", &original]);
+            let forged = store.with_extension("forged");
+            std::fs::write(&forged, text.replacen("\"version\"", "\"version\" ", 1))
+                .expect("write");
+            let forged = git(store, &["hash-object", "-w", &forged.display().to_string()]);
+            git(store, &["replace", &original, &forged]);
+            assert!(
+                git(store, &["cat-file", "-p", &format!("main:{record}")]).contains("\"version\" "),
+                "stock git shows the replacement"
+            );
+        },
+    );
+    // Grafts: stock git shows a history of one commit.
+    with_side_door(&env, "grafted", "info/grafts", |store| {
+        std::fs::write(store.join("info/grafts"), format!("{head}\n")).expect("write");
+    });
+    with_side_door(&env, "shallow", "shallow", |store| {
+        std::fs::write(store.join("shallow"), format!("{head}\n")).expect("write");
+    });
+    with_side_door(&env, "http", "objects/info/http-alternates", |store| {
+        std::fs::write(
+            store.join("objects/info/http-alternates"),
+            "http://example.org/objects\n",
+        )
+        .expect("write");
+    });
+    // A packed-refs that git cannot parse (the branch itself stays loose).
+    with_side_door(&env, "packed", "packed-refs", |store| {
+        std::fs::write(
+            store.join("packed-refs"),
+            format!(
+                "# pack-refs with: peeled fully-peeled sorted \n{head} refs/tags/x\nnot a ref\n"
+            ),
+        )
+        .expect("write");
+    });
+    // HEAD on another branch, and detached.
+    with_side_door(&env, "other-head", "HEAD", |store| {
+        git(store, &["branch", "other", &format!("{head}~1")]);
+        git(store, &["symbolic-ref", "HEAD", "refs/heads/other"]);
+    });
+    with_side_door(&env, "detached", "HEAD", |store| {
+        git(
+            store,
+            &["update-ref", "--no-deref", "HEAD", &format!("{head}~1")],
+        );
+    });
+
+    // What stock git itself writes is no side door: tags, and references packed with peeled
+    // lines.
+    let packed = copy_store(&env, "packed-by-git");
+    git(&packed, &["tag", "-a", "-m", "a tag", "v1", "main"]);
+    git(&packed, &["tag", "light", "main"]);
+    git(&packed, &["pack-refs", "--all"]);
+    let (code, report) = verify_json(&env, &packed);
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn objects_borrowed_from_an_alternate_are_named() {
+    let (env, _) = seeded();
+    // A clone that shares the store's objects instead of holding its own.
+    let shared = env.path().join("shared.git");
+    let out = Command::new("git")
+        .args(["clone", "--quiet", "--bare", "--shared"])
+        .arg(env.store())
+        .arg(&shared)
+        .output()
+        .expect("clone");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report) = verify_json(&env, &shared);
+    assert_eq!(code, 1, "{report}");
+    let doors: Vec<_> = of_kind(&report, "side_door")
+        .into_iter()
+        .filter(|p| p["path"] == "objects/info/alternates")
+        .collect();
+    assert!(
+        doors.iter().any(|p| p["object"].is_string()
+            && p["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("not in the store"))),
+        "{report}"
+    );
+    assert!(other_than(&report, "side_door").is_empty(), "{report}");
+    // Once the objects are copied in and the file removed, the clone verifies.
+    git(&shared, &["repack", "-a", "-d", "-q"]);
+    std::fs::remove_file(shared.join("objects/info/alternates")).expect("rm");
+    let (code, report) = verify_json(&env, &shared);
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn files_no_record_accounts_for_are_named() {
+    let (env, _) = seeded();
+    let store = copy_store(&env, "strays");
+    let (id, record) = a_second_version(&store);
+    let dir = record.rsplit_once("/versions/").expect("dir").0.to_owned();
+    let strays = [
+        "notes.txt".to_owned(),
+        format!("{dir}/notes.txt"),
+        "observations/notes.txt".to_owned(),
+        "index/notes.md".to_owned(),
+    ];
+    tamper(&store, |work| {
+        for path in &strays {
+            std::fs::write(work.join(path), "planted\n").expect("write");
+        }
+    });
+    let (code, report) = verify_json(&env, &store);
+    assert_eq!(code, 1, "{report}");
+    for path in &strays {
+        assert!(has(&report, "stray_entry", path), "{path}: {report}");
+    }
+    assert!(
+        of_kind(&report, "stray_entry")
+            .iter()
+            .any(|p| p["source"] == id.as_str()),
+        "{report}"
+    );
+    assert_eq!(
+        of_kind(&report, "stray_entry").len(),
+        strays.len(),
+        "{report}"
+    );
+}
