@@ -85,6 +85,12 @@ pub fn parse(format: Format, text: &str, name: &str) -> Result<Vec<Citation>, Er
     // Editors on Windows and some exporters start files with a byte-order mark, which no parser
     // below expects; it sits on line 1, so dropping it moves no line.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(detail) = too_deep(format, text) {
+        return Err(Error::Malformed {
+            path: name.to_owned(),
+            detail,
+        });
+    }
     let found = match format {
         Format::Markdown => read_markdown(text),
         Format::Html => read_html(text),
@@ -124,6 +130,202 @@ struct Found {
 
 /// What a reader returns: citations, or the one-line detail of why the text is malformed.
 type Parsed = Result<Vec<Found>, String>;
+
+// ---------------------------------------------------------------------------------------------
+// Nesting
+// ---------------------------------------------------------------------------------------------
+
+/// How deeply a citing document may nest braces (BibTeX), flow collections (YAML), elements
+/// (HTML) or blockquotes (Markdown).
+///
+/// Citing documents are untrusted (they arrive in pull requests), and the crates that parse
+/// BibTeX and YAML, and the HTML tree builder, take time quadratic in nesting depth: 100,000
+/// `{` or `[` or `<div>` kept `cite check` busy for minutes, and deep inline HTML overflowed the
+/// stack. No real bibliography, citation list or article nests anywhere near this deep (serde's
+/// YAML and JSON readers stop at 128 already), so deeper documents are refused as malformed
+/// rather than parsed.
+pub const MAX_NESTING: usize = 128;
+
+/// Why a document nests too deeply to be read, or `None` when it does not.
+///
+/// A cheap pre-scan, linear in the text, run before the text reaches a parser whose time is
+/// quadratic in depth. It may over-count (brackets inside YAML strings, an `<a>` left unclosed,
+/// which the HTML parser closes itself), never under-count the nesting the parsers see; over-
+/// counting past [`MAX_NESTING`] takes hundreds of unbalanced marks, which no real citing
+/// document has. CSL-JSON and TOML need none: their parsers stop at a recursion limit of their
+/// own, early and in linear time. Markdown's parser is linear; its blockquotes are bounded
+/// while they are read.
+fn too_deep(format: Format, text: &str) -> Option<String> {
+    let (what, at) = match format {
+        Format::Bibtex => match bracket_depth_exceeded(text, b"{", b"}") {
+            Some(at) => ("braces", at),
+            None => {
+                let at = bibtex_groups_exceeded(text)?;
+                let line = Lines::new(text.as_bytes()).line(at);
+                return Some(format!(
+                    "line {line}: an entry with more than {MAX_BIBTEX_GROUPS} brace groups; \
+                     verbatim does not read citations from entries so long"
+                ));
+            }
+        },
+        Format::Yaml => (
+            "flow collections ([ or {)",
+            bracket_depth_exceeded(text, b"[{", b"]}")?,
+        ),
+        Format::Html => ("elements", html_depth_exceeded(text)?),
+        Format::Markdown | Format::CslJson | Format::Toml => return None,
+    };
+    let line = Lines::new(text.as_bytes()).line(at);
+    Some(format!(
+        "line {line}: {what} nested more than {MAX_NESTING} deep; verbatim does not read \
+         citations from documents nested so deeply"
+    ))
+}
+
+/// The offset of the first opening mark that nests more than [`MAX_NESTING`] deep, counting
+/// every mark (a closing mark with nothing open is ignored).
+fn bracket_depth_exceeded(text: &str, open: &[u8], close: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        if open.contains(&b) {
+            depth += 1;
+            if depth > MAX_NESTING {
+                return Some(i);
+            }
+        } else if close.contains(&b) {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    None
+}
+
+/// How many brace groups one BibTeX entry may hold.
+///
+/// The BibTeX crate resolves a field in time quadratic in the groups nested in it
+/// (`{{a}}{{b}}…`: 20,000 of them take seconds), whatever their depth. A real entry has a few
+/// protected words (`{NASA}`), not thousands.
+pub const MAX_BIBTEX_GROUPS: usize = 4096;
+
+/// The offset of the first brace that makes an entry hold more than [`MAX_BIBTEX_GROUPS`]
+/// groups, counting every `{` inside an entry (an entry is what is open at depth 1).
+fn bibtex_groups_exceeded(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut groups = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'{' => {
+                depth += 1;
+                if depth >= 2 {
+                    groups += 1;
+                    if groups > MAX_BIBTEX_GROUPS {
+                        return Some(i);
+                    }
+                }
+            }
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    groups = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Elements with no content, which never nest.
+const HTML_VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr",
+];
+
+/// Elements whose end tag may be left out: the parser closes them itself when a sibling
+/// starts, so authors rarely close them and counting them would count siblings as nesting.
+const HTML_OPTIONAL_END: &[&str] = &[
+    "body", "caption", "colgroup", "dd", "dt", "head", "html", "li", "optgroup", "option", "p",
+    "rp", "rt", "tbody", "td", "tfoot", "th", "thead", "tr",
+];
+
+/// Elements whose content is text up to their end tag, never markup.
+const HTML_RAW_TEXT: &[&str] = &[
+    "iframe", "noembed", "noframes", "script", "style", "textarea", "title", "xmp",
+];
+
+/// The offset of the first start tag that opens an element more than [`MAX_NESTING`] deep, by
+/// a rough tokenizer: comments and raw text are skipped, a tag ends at the next `>`. Within
+/// `<svg>` and `<math>`, `<x/>` closes itself, as the parser has it there (and only there).
+fn html_depth_exceeded(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut foreign = 0usize;
+    let mut i = 0;
+    while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
+        let at = i + found;
+        let rest = &bytes[at + 1..];
+        if let Some(comment) = rest.strip_prefix(b"!--") {
+            let end = memchr::memmem::find(comment, b"-->")?;
+            i = at + 4 + end + 3;
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_start = at + 1 + usize::from(closing);
+        let name_len = bytes[name_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            i = at + 1;
+            continue;
+        }
+        let name = &text[name_start..name_start + name_len];
+        let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+        let end = memchr::memchr(b'>', &bytes[name_start..]).map(|e| name_start + e)?;
+        i = end + 1;
+        let foreign_element = is(&["svg", "math"]);
+        if closing {
+            if foreign_element {
+                foreign = foreign.saturating_sub(1);
+            }
+            if !is(HTML_VOID) && !is(HTML_OPTIONAL_END) {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        if is(&["plaintext"]) {
+            return None;
+        }
+        let self_closed = bytes[..end].ends_with(b"/") && (foreign > 0 || foreign_element);
+        if self_closed || is(HTML_VOID) || is(HTML_OPTIONAL_END) {
+            continue;
+        }
+        if foreign_element {
+            foreign += 1;
+        }
+        depth += 1;
+        if depth > MAX_NESTING {
+            return Some(at);
+        }
+        if is(HTML_RAW_TEXT) {
+            // Skip to this element's end tag, which the loop then reads.
+            let mut from = i;
+            loop {
+                // No end tag: the rest is the element's text.
+                let close = memchr::memmem::find(&bytes[from..], b"</")?;
+                let tag = from + close + 2;
+                if bytes
+                    .get(tag..tag + name_len)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(name.as_bytes()))
+                {
+                    i = from + close;
+                    break;
+                }
+                from = tag;
+            }
+        }
+    }
+    None
+}
 
 // ---------------------------------------------------------------------------------------------
 // Shared rules
@@ -423,7 +625,17 @@ impl Markdown {
                 let after_quote = self.after_quote.take();
                 match block {
                     Tag::Paragraph => self.unit.after_quote = after_quote,
-                    Tag::BlockQuote(_) => self.quotes.push(QuoteFrame::default()),
+                    Tag::BlockQuote(_) => {
+                        // Each blockquote's text is copied into the one around it: unbounded,
+                        // that is quadratic in depth.
+                        if self.quotes.len() >= MAX_NESTING {
+                            return Err(format!(
+                                "line {line}: blockquotes nested more than {MAX_NESTING} deep; \
+                                 verbatim does not read citations from documents nested so deeply"
+                            ));
+                        }
+                        self.quotes.push(QuoteFrame::default());
+                    }
                     Tag::FootnoteDefinition(label) => self.footnote = Some(label.to_string()),
                     Tag::CodeBlock(_) => self.code_blocks += 1,
                     _ => {}
@@ -583,7 +795,8 @@ fn is_block(element: ElementRef) -> bool {
 fn read_html(text: &str) -> Parsed {
     let lines = Lines::new(text.as_bytes());
     let document = Html::parse_document(text);
-    let mut cursor = 0;
+    let mut locator = Locate::new(text);
+    let mut blocks = Blocks::default();
     let mut found = Vec::new();
     for element in document.root_element().descendent_elements() {
         let attribute = match element.value().name() {
@@ -597,10 +810,10 @@ fn read_html(text: &str) -> Parsed {
         if !is_citable(url) {
             continue;
         }
-        let line = locate(text, &mut cursor, url, &lines);
+        let line = locator.line(url, &lines);
         let (quote, accessed) = match element.value().name() {
             "a" => {
-                let Some(cited) = html_link(element, url) else {
+                let Some(cited) = html_link(element, url, &mut blocks) else {
                     continue;
                 };
                 cited
@@ -625,47 +838,116 @@ fn read_html(text: &str) -> Parsed {
     Ok(found)
 }
 
-/// The line of the next occurrence of a URL in the source, in document order; 0 when the
-/// source spells it differently (entities other than `&amp;`).
-fn locate(source: &str, cursor: &mut usize, url: &str, lines: &Lines) -> usize {
-    for spelling in [url.to_owned(), url.replace('&', "&amp;")] {
-        if let Some(i) = source.get(*cursor..).and_then(|rest| rest.find(&spelling)) {
-            let at = *cursor + i;
-            *cursor = at + spelling.len();
-            return lines.line(at);
+/// Finds the lines of cited URLs in the source, in document order.
+struct Locate<'t> {
+    source: &'t str,
+    cursor: usize,
+    /// Bytes that searches which found nothing may still read. A found URL moves the cursor
+    /// past it, so those searches read the source about once in all; one that finds nothing
+    /// reads to the end, and a page of links spelt with entities would make that quadratic.
+    budget: usize,
+}
+
+impl<'t> Locate<'t> {
+    fn new(source: &'t str) -> Locate<'t> {
+        Locate {
+            source,
+            cursor: 0,
+            budget: source.len().saturating_mul(4).max(1 << 20),
         }
     }
-    0
+
+    /// The line of the next occurrence of a URL in the source; 0 when the source spells it
+    /// differently (entities other than `&amp;`), or when too much was read looking in vain.
+    fn line(&mut self, url: &str, lines: &Lines) -> usize {
+        for spelling in [url.to_owned(), url.replace('&', "&amp;")] {
+            let rest = self.source.get(self.cursor..).unwrap_or_default();
+            let mut window = rest.len().min(self.budget.saturating_add(spelling.len()));
+            while !rest.is_char_boundary(window) {
+                window -= 1;
+            }
+            if let Some(i) = rest[..window].find(&spelling) {
+                let at = self.cursor + i;
+                self.cursor = at + spelling.len();
+                return lines.line(at);
+            }
+            self.budget = self.budget.saturating_sub(window);
+        }
+        0
+    }
 }
 
 type Accessed = Result<Option<Date>, String>;
 
+/// An element's identity, for the caches below: its address in the parsed document, which
+/// holds still while the document lives (the node id type is not exported by scraper).
+fn element_key(element: ElementRef) -> usize {
+    std::ptr::from_ref(element.value()).addr()
+}
+
+/// What is read once per block or blockquote, however many links it holds: reading it again
+/// for each link would be quadratic in a block of many links.
+#[derive(Default)]
+struct Blocks<'a> {
+    /// Each block's flow.
+    flows: HashMap<usize, Flow<'a>>,
+    /// Each quotation's text, cleaned.
+    quotations: HashMap<usize, Option<String>>,
+    /// For each block, the text of the blockquote right before it, when one is.
+    previous_quotes: HashMap<usize, Option<String>>,
+}
+
+impl<'a> Blocks<'a> {
+    fn quotation(&mut self, blockquote: ElementRef<'a>) -> Option<String> {
+        self.quotations
+            .entry(element_key(blockquote))
+            .or_insert_with(|| clean_quote(&quotation_text(blockquote)))
+            .clone()
+    }
+}
+
 /// The quote and accessed date of an `<a href>`; `None` when it only repeats the `cite` of the
 /// blockquote it is in, which is already the citation.
-fn html_link(link: ElementRef, url: &str) -> Option<(Option<String>, Accessed)> {
+fn html_link<'a>(
+    link: ElementRef<'a>,
+    url: &str,
+    blocks: &mut Blocks<'a>,
+) -> Option<(Option<String>, Accessed)> {
     let ancestors = || link.ancestors().filter_map(ElementRef::wrap);
     let blockquote = ancestors().find(|e| e.value().name() == "blockquote");
     if blockquote.is_some_and(|b| b.attr("cite").map(str::trim) == Some(url)) {
         return None;
     }
     let block = ancestors().find(|&e| is_block(e))?;
-    let mut flow = Flow::default();
-    flow.read(block);
-    let index = flow.links.iter().position(|l| l.0 == link)?;
+    let flow = blocks
+        .flows
+        .entry(element_key(block))
+        .or_insert_with(|| Flow::of(block));
+    let index = *flow.link_index.get(&element_key(link))?;
     let (_, start, end) = flow.links[index];
     let next = flow.links.get(index + 1).map_or(flow.text.len(), |l| l.1);
-    let mut quote = quote_before(&flow.text[..start]);
-    if quote.is_none() {
-        if let Some(blockquote) = blockquote {
-            quote = clean_quote(&quotation_text(blockquote));
-        } else if let Some(previous) = previous_element(block) {
-            let attribution = is_attribution(&flow.text);
-            if previous.value().name() == "blockquote" && (index == 0 || attribution) {
-                quote = clean_quote(&quotation_text(previous));
-            }
-        }
+    let quote = quote_before(&flow.text[..start]);
+    let accessed = flow.accessed(start..end, next);
+    let attribution = flow.attribution;
+    if quote.is_some() {
+        return Some((quote, accessed));
     }
-    Some((quote, flow.accessed(start..end, next)))
+    let quote = if let Some(blockquote) = blockquote {
+        blocks.quotation(blockquote)
+    } else if index == 0 || attribution {
+        blocks
+            .previous_quotes
+            .entry(element_key(block))
+            .or_insert_with(|| {
+                previous_element(block)
+                    .filter(|p| p.value().name() == "blockquote")
+                    .and_then(|p| clean_quote(&quotation_text(p)))
+            })
+            .clone()
+    } else {
+        None
+    };
+    Some((quote, accessed))
 }
 
 /// The element right before another, past whitespace and comments.
@@ -684,10 +966,31 @@ fn previous_element(element: ElementRef) -> Option<ElementRef> {
 /// The text of a quotation, without its attribution: `<footer>`, `<cite>`, and blocks that
 /// start with a dash.
 fn quotation_text(blockquote: ElementRef) -> String {
-    fn walk(element: ElementRef, out: &mut String) {
+    /// What is left to read, next last: an explicit stack, since elements nest as deep as the
+    /// document likes and recursion could overflow the thread's stack.
+    enum Step<'a> {
+        Text(&'a str),
+        Children(ElementRef<'a>),
+        Space,
+    }
+    let mut out = String::new();
+    let mut stack = vec![Step::Children(blockquote)];
+    let mut steps = Vec::new();
+    while let Some(step) = stack.pop() {
+        let element = match step {
+            Step::Text(t) => {
+                out.push_str(t);
+                continue;
+            }
+            Step::Space => {
+                out.push(' ');
+                continue;
+            }
+            Step::Children(element) => element,
+        };
         for child in element.children() {
             match child.value() {
-                Node::Text(t) => out.push_str(t),
+                Node::Text(t) => steps.push(Step::Text(t)),
                 Node::Element(e) => {
                     let name = e.name();
                     if HTML_UNSEEN.contains(&name) || name == "footer" || name == "cite" {
@@ -697,26 +1000,44 @@ fn quotation_text(blockquote: ElementRef) -> String {
                         continue;
                     };
                     if is_block(child) {
-                        let text: String = child.text().collect();
-                        if is_attribution(&text) {
+                        if starts_with_attribution(child) {
                             continue;
                         }
-                        out.push(' ');
-                        walk(child, out);
-                        out.push(' ');
+                        steps.push(Step::Space);
+                        steps.push(Step::Children(child));
+                        steps.push(Step::Space);
                     } else if name == "br" {
-                        out.push(' ');
+                        steps.push(Step::Space);
                     } else {
-                        walk(child, out);
+                        steps.push(Step::Children(child));
                     }
                 }
                 _ => {}
             }
         }
+        // The children were gathered in order; the stack gives back last what went in first.
+        stack.extend(steps.drain(..).rev());
     }
-    let mut out = String::new();
-    walk(blockquote, &mut out);
     out
+}
+
+/// Whether an element's text starts as an attribution does, reading only as much of it as
+/// that takes: a quotation's blocks are each tested, and reading each one's whole text would
+/// make nested blocks quadratic.
+fn starts_with_attribution(element: ElementRef) -> bool {
+    let mut start = String::new();
+    for piece in element.text() {
+        start.push_str(if start.is_empty() {
+            piece.trim_start()
+        } else {
+            piece
+        });
+        // `is_attribution` looks at two characters at most.
+        if start.chars().nth(1).is_some() {
+            break;
+        }
+    }
+    is_attribution(&start)
 }
 
 /// The value of a `<time>`: its `datetime`, or else its text.
@@ -751,19 +1072,66 @@ fn accessed_within(element: ElementRef) -> Accessed {
 struct Flow<'a> {
     text: String,
     links: Vec<(ElementRef<'a>, usize, usize)>,
+    /// Each link's index in `links`, by [`element_key`].
+    link_index: HashMap<usize, usize>,
+    /// `<time>` values and where they are in the text, in order.
     times: Vec<(usize, String)>,
+    /// Whether the block attributes a quotation (starts with a dash).
+    attribution: bool,
 }
 
 impl<'a> Flow<'a> {
-    fn read(&mut self, element: ElementRef<'a>) {
-        for child in element.children() {
-            match child.value() {
-                Node::Text(t) => self.text.push_str(t),
-                Node::Element(e) => {
-                    let name = e.name();
-                    let Some(child) = ElementRef::wrap(child) else {
-                        continue;
-                    };
+    fn of(block: ElementRef<'a>) -> Flow<'a> {
+        let mut flow = Flow::default();
+        flow.read(block);
+        flow.link_index = flow
+            .links
+            .iter()
+            .enumerate()
+            .map(|(i, (link, _, _))| (element_key(*link), i))
+            .collect();
+        flow.attribution = is_attribution(&flow.text);
+        flow
+    }
+
+    fn read(&mut self, block: ElementRef<'a>) {
+        /// What is left to read, next last: an explicit stack, since inline elements nest as
+        /// deep as the document likes and recursion could overflow the thread's stack.
+        enum Step<'a> {
+            Text(&'a str),
+            Element(ElementRef<'a>),
+            Children(ElementRef<'a>),
+            Push(char),
+            LinkEnd(ElementRef<'a>, usize),
+        }
+        let mut stack = vec![Step::Children(block)];
+        let mut steps = Vec::new();
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Text(t) => self.text.push_str(t),
+                Step::Push(c) => self.text.push(c),
+                Step::LinkEnd(link, start) => {
+                    if link.attr("href").is_some() {
+                        self.links.push((link, start, self.text.len()));
+                    }
+                }
+                Step::Children(element) => {
+                    for child in element.children() {
+                        match child.value() {
+                            Node::Text(t) => steps.push(Step::Text(t)),
+                            Node::Element(_) => {
+                                if let Some(child) = ElementRef::wrap(child) {
+                                    steps.push(Step::Element(child));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    // Gathered in order; the stack gives back last what went in first.
+                    stack.extend(steps.drain(..).rev());
+                }
+                Step::Element(child) => {
+                    let name = child.value().name();
                     if HTML_UNSEEN.contains(&name) {
                         continue;
                     }
@@ -777,24 +1145,20 @@ impl<'a> Flow<'a> {
                         // quote is found in.
                         "q" => {
                             self.text.push('“');
-                            self.read(child);
-                            self.text.push('”');
+                            stack.push(Step::Push('”'));
+                            stack.push(Step::Children(child));
                         }
                         "a" => {
-                            let start = self.text.len();
-                            self.read(child);
-                            if child.attr("href").is_some() {
-                                self.links.push((child, start, self.text.len()));
-                            }
+                            stack.push(Step::LinkEnd(child, self.text.len()));
+                            stack.push(Step::Children(child));
                         }
                         "time" => {
                             self.times.push((self.text.len(), time_value(child)));
-                            self.read(child);
+                            stack.push(Step::Children(child));
                         }
-                        _ => self.read(child),
+                        _ => stack.push(Step::Children(child)),
                     }
                 }
-                _ => {}
             }
         }
     }
@@ -803,10 +1167,14 @@ impl<'a> Flow<'a> {
     /// when the link is the block's only one, anywhere in the block.
     fn accessed(&self, link: std::ops::Range<usize>, next: usize) -> Accessed {
         let after = link.end..next;
-        for (at, value) in &self.times {
-            if after.contains(at)
-                && let Some(date) = time_date(value)?
-            {
+        // The times are in text order: only those after this link and before the next are
+        // read, so that a block of many links and dates is read once, not once per link.
+        let first = self.times.partition_point(|(at, _)| *at < after.start);
+        for (at, value) in &self.times[first..] {
+            if !after.contains(at) {
+                break;
+            }
+            if let Some(date) = time_date(value)? {
                 return Ok(Some(date));
             }
         }
@@ -1885,6 +2253,86 @@ citations:
             let anchored = format!("<p>{text}<a href=\"https://a.example/\">x</a>{text}</p>");
             let _ = parse(Format::Html, &anchored, "any");
         }
+    }
+
+    /// Issue 15: nesting past the bound is refused in linear time, with the line it starts
+    /// being too deep on; documents at the bound still parse.
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = MAX_NESTING + 1;
+        let bib = format!("@misc{{a,\n note = {}", "{".repeat(deep));
+        assert!(malformed(Format::Bibtex, &bib).starts_with("line 2: braces nested more than 128"));
+        let yaml = format!("citations:\n- {}", "[{".repeat(deep));
+        assert!(malformed(Format::Yaml, &yaml).starts_with("line 2: flow collections"));
+        let html = format!("<p>\n{}", "<span>".repeat(deep));
+        assert!(malformed(Format::Html, &html).starts_with("line 2: elements nested"));
+        let md = format!("\n{} [x](https://a.example/)", ">".repeat(deep));
+        assert!(malformed(Format::Markdown, &md).starts_with("line 2: blockquotes nested"));
+        let groups = format!(
+            "@misc{{a, note = {{{}}}}}",
+            "{{a}}".repeat(MAX_BIBTEX_GROUPS)
+        );
+        assert!(malformed(Format::Bibtex, &groups).contains("more than 4096 brace groups"));
+
+        let link = "<a href=\"https://a.example/\">x</a>";
+        let at_bound = format!(
+            "{}{link}{}",
+            "<span>".repeat(MAX_NESTING - 3),
+            "</span>".repeat(MAX_NESTING - 3)
+        );
+        assert_eq!(
+            parse(Format::Html, &at_bound, "p.html")
+                .expect("parses")
+                .len(),
+            1
+        );
+        let md = format!(
+            "{} \"Words\" [x](https://a.example/)",
+            ">".repeat(MAX_NESTING)
+        );
+        assert_eq!(
+            parse(Format::Markdown, &md, "p.md").expect("parses").len(),
+            1
+        );
+    }
+
+    /// What the HTML pre-scan does not count: siblings whose end tags are left out, void
+    /// elements, self-closed SVG, markup inside scripts and comments, and closed elements.
+    #[test]
+    fn html_nesting_counts_only_open_elements() {
+        let many = MAX_NESTING * 4;
+        let siblings = [
+            format!("<ul>{}</ul>", "<li>item".repeat(many)),
+            format!("<p>{}", "<p>para<br><img src=x>".repeat(many)),
+            format!("<svg>{}</svg>", "<path d=\"M0 0\"/>".repeat(many)),
+            format!("<script>{}</script>", "<div>".repeat(many)),
+            format!("<!--{}-->", "<div>".repeat(many)),
+            "<div></div>".repeat(many),
+        ];
+        for text in siblings {
+            assert_eq!(html_depth_exceeded(&text), None, "{}", &text[..40]);
+        }
+        // Outside SVG, `<div/>` opens a div, as the parser has it.
+        assert!(html_depth_exceeded(&"<div/>".repeat(many)).is_some());
+        assert!(html_depth_exceeded(&"<B>".repeat(many)).is_some());
+    }
+
+    /// A block of many links, each with a quote and a date, is read once, not once per link;
+    /// links whose URLs the source spells with entities get line 0 rather than a search each.
+    #[test]
+    fn many_links_in_one_block() {
+        let n = 3000;
+        let block =
+            "“Words” <a href=\"https://a.example/&#97;\">x</a> <time>2024-01-02</time> ".repeat(n);
+        let started = std::time::Instant::now();
+        let found = parse(Format::Html, &format!("<p>{block}</p>"), "p.html").expect("parses");
+        assert_eq!(found.len(), n);
+        assert!(
+            found.iter().all(
+                |c| c.quote.as_deref() == Some("Words") && c.accessed == Some(date(2024, 1, 2))
+            )
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

@@ -468,3 +468,75 @@ fn a_document_cannot_make_cite_read_an_untracked_local_file() {
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_ne!(report["citations"][0]["status"], "not-tracked");
 }
+
+/// Issue 15: a citing document nested 100,000 deep (BibTeX braces, YAML flow collections,
+/// HTML elements, Markdown blockquotes) kept `cite check` busy for minutes or overflowed its
+/// stack. Each is now refused as malformed, naming the file, at once. The run is bounded by a
+/// child-process timeout so that a regression fails instead of hanging the suite.
+#[test]
+fn deeply_nested_citing_documents_are_refused_quickly() {
+    let env = TestEnv::with_store();
+    let n = 100_000;
+    let link = "https://a.example/";
+    let documents = [
+        (
+            "deep.bib",
+            format!(
+                "@misc{{a, url = {{{link}}}, note = {}{}}}\n",
+                "{".repeat(n),
+                "}".repeat(n)
+            ),
+        ),
+        (
+            "deep.yaml",
+            format!("citations: {}{}\n", "[".repeat(n), "]".repeat(n)),
+        ),
+        ("deep-map.yml", format!("citations: {}\n", "{a: ".repeat(n))),
+        (
+            "deep.html",
+            format!(
+                "<p>{}<a href=\"{link}\">x</a>{}</p>",
+                "<div>".repeat(n),
+                "</div>".repeat(n)
+            ),
+        ),
+        (
+            "deep-inline.html",
+            format!("<p>{}<a href=\"{link}\">x</a></p>", "<span>".repeat(n)),
+        ),
+        (
+            "deep.md",
+            format!("{} \"Words\" [x]({link})\n", ">".repeat(n)),
+        ),
+    ];
+    for (name, text) in documents {
+        env.write(name, text.as_bytes());
+        let mut child = env
+            .command()
+            .args(["cite", "check", "--offline", name])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run verbatim");
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for verbatim") {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(30) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("cite check {name} still running after 30 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr is piped"), &mut stderr)
+            .expect("read stderr");
+        assert_eq!(status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains("nested more than 128 deep"),
+            "{name}: {stderr}"
+        );
+    }
+}
