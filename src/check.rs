@@ -353,12 +353,39 @@ pub fn judge(
         }
         Fetched::Body { at, raw, origin } => {
             result.checked_at = at;
-            judge_body(snapshot, entry, locator, &mut result, (at, raw, origin))?;
+            // A bug that one page's bytes trigger must cost that page its judgement, not the
+            // whole run its record of every other source.
+            let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                judge_body(snapshot, entry, locator, &mut result, (at, raw, origin))
+            }));
+            match judged {
+                Ok(judged) => judged?,
+                Err(panic) => {
+                    result.verdict = Verdict::Error;
+                    result.reason = Some(format!(
+                        "verbatim failed while reading this source ({}); please report it",
+                        panic_message(panic.as_ref())
+                    ));
+                    result.capture = None;
+                    result.changes = None;
+                    result.change_summary = None;
+                    result.new_version = None;
+                }
+            }
         }
     }
     (result.new, result.since) =
         continuity(job.previous.as_ref(), result.verdict, result.checked_at);
     Ok(result)
+}
+
+/// What a caught panic said.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic")
 }
 
 fn judge_body(

@@ -4,6 +4,7 @@
 //! beside them. Charset is decided in the order browsers use: byte-order mark, the HTTP
 //! `Content-Type` charset, an HTML `<meta charset>`, then statistical detection (`chardetng`).
 
+use ego_tree::iter::Edge;
 use encoding_rs::Encoding;
 use scraper::{ElementRef, Html, Node, Selector};
 use serde::{Deserialize, Serialize};
@@ -431,6 +432,9 @@ const BLOCKS: &[&str] = &[
 /// (its plain text joins them all into one line). Pages where it finds too little fall back to
 /// [`html_to_text`].
 pub fn article_text(html: &str) -> (Option<String>, String) {
+    if html_nesting_exceeds(html, MAX_PAGE_NESTING).is_some() {
+        return text_without_tree(html);
+    }
     let options = trafilatura::Options::default()
         .with_exclude_comments(true)
         // Links are kept so that the reader below can drop paragraphs that are mostly links.
@@ -441,8 +445,14 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     // templates in benches/extraction.rs, trafilatura kept it in the article on 3 layouts of 4.
     let mut document = Html::parse_document(html);
     remove_furniture(&mut document);
-    let cleaned = document.html();
     let (page_title, fallback) = read_document(&document, None);
+    // The extractor walks the page recursively: a page nested deeper than any real one (a
+    // hostile one, 20,000 `<div>`s deep) would overflow the stack and take the whole run down.
+    // Such a page is read by the reader below, which keeps no stack.
+    if depth(&document) > MAX_EXTRACTOR_DEPTH {
+        return (page_title, fallback);
+    }
+    let cleaned = document.html();
     match trafilatura::extract(&cleaned, &options) {
         Ok(result) if !result.content_html.trim().is_empty() => {
             let (_, text) = html_to_text(&result.content_html);
@@ -612,18 +622,160 @@ fn is_furniture(element: &scraper::node::Element) -> bool {
     })
 }
 
+/// Elements with no content, which never nest.
+const HTML_VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr",
+];
+
+/// Elements whose end tag may be left out: the parser closes them itself when a sibling
+/// starts, so authors rarely close them and counting them would count siblings as nesting.
+const HTML_OPTIONAL_END: &[&str] = &[
+    "body", "caption", "colgroup", "dd", "dt", "head", "html", "li", "optgroup", "option", "p",
+    "rp", "rt", "tbody", "td", "tfoot", "th", "thead", "tr",
+];
+
+/// Elements whose content is text up to their end tag, never markup.
+const HTML_RAW_TEXT: &[&str] = &[
+    "iframe", "noembed", "noframes", "script", "style", "textarea", "title", "xmp",
+];
+
+/// The offset of the first start tag that opens an element more than `limit` deep, by a rough
+/// tokenizer linear in the text: comments and raw text are skipped, a tag ends at the next `>`.
+/// Within `<svg>` and `<math>`, `<x/>` closes itself, as the parser has it there (and only
+/// there). It may over-count (an element left unclosed that the parser closes itself), never
+/// under-count what the parser builds.
+///
+/// The HTML tree builder's time is quadratic in nesting depth (every start tag looks down the
+/// stack of open elements for a scope), and tree walks that recurse overflow the stack: a page
+/// or document nested past the limit is not parsed into a tree at all.
+pub fn html_nesting_exceeds(text: &str, limit: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut foreign = 0usize;
+    let mut i = 0;
+    while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
+        let at = i + found;
+        let rest = &bytes[at + 1..];
+        if let Some(comment) = rest.strip_prefix(b"!--") {
+            let end = memchr::memmem::find(comment, b"-->")?;
+            i = at + 4 + end + 3;
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_start = at + 1 + usize::from(closing);
+        let name_len = bytes[name_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            i = at + 1;
+            continue;
+        }
+        let name = &text[name_start..name_start + name_len];
+        let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+        let end = memchr::memchr(b'>', &bytes[name_start..]).map(|e| name_start + e)?;
+        i = end + 1;
+        let foreign_element = is(&["svg", "math"]);
+        if closing {
+            if foreign_element {
+                foreign = foreign.saturating_sub(1);
+            }
+            if !is(HTML_VOID) && !is(HTML_OPTIONAL_END) {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        if is(&["plaintext"]) {
+            return None;
+        }
+        let self_closed = bytes[..end].ends_with(b"/") && (foreign > 0 || foreign_element);
+        if self_closed || is(HTML_VOID) || is(HTML_OPTIONAL_END) {
+            continue;
+        }
+        if foreign_element {
+            foreign += 1;
+        }
+        depth += 1;
+        if depth > limit {
+            return Some(at);
+        }
+        if is(HTML_RAW_TEXT) {
+            // Skip to this element's end tag, which the loop then reads.
+            let mut from = i;
+            loop {
+                // No end tag: the rest is the element's text.
+                let close = memchr::memmem::find(&bytes[from..], b"</")?;
+                let tag = from + close + 2;
+                if bytes
+                    .get(tag..tag + name_len)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(name.as_bytes()))
+                {
+                    i = from + close;
+                    break;
+                }
+                from = tag;
+            }
+        }
+    }
+    None
+}
+
+/// Deepest nesting handed to the article extractor. Real pages measured in the extraction
+/// benchmark nest under 40 deep; the extractor's recursion holds far more than this on a
+/// worker thread's stack.
+const MAX_EXTRACTOR_DEPTH: usize = 512;
+
+/// How deep the document's elements nest, found without recursion.
+fn depth(document: &Html) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for edge in document.tree.root().traverse() {
+        match edge {
+            Edge::Open(_) => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            Edge::Close(_) => depth = depth.saturating_sub(1),
+        }
+    }
+    deepest
+}
+
 /// Detaches furniture elements, except any holding most of the page's text (a whole article
 /// marked "sponsored" is still the article).
 fn remove_furniture(document: &mut Html) {
-    let text_len = |e: ElementRef<'_>| e.text().map(str::len).sum::<usize>();
-    let total = document.select(&BODY).next().map_or(0, text_len);
-    let doomed: Vec<_> = document
-        .root_element()
-        .descendants()
-        .filter_map(ElementRef::wrap)
-        .filter(|e| is_furniture(e.value()) && text_len(*e) * 5 < total * 2)
-        .map(|e| e.id())
-        .collect();
+    let total = document
+        .select(&BODY)
+        .next()
+        .map_or(0, |e| e.text().map(str::len).sum::<usize>());
+    // Every element's text length in one pass (the text of each open element is summed as it
+    // closes): asking each furniture element for its text was quadratic in the nesting depth.
+    let mut open: Vec<usize> = Vec::new();
+    let mut doomed = Vec::new();
+    for edge in document.root_element().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(_) => open.push(0),
+                Node::Text(text) => {
+                    if let Some(top) = open.last_mut() {
+                        *top += text.len();
+                    }
+                }
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(element) = node.value() {
+                    let len = open.pop().unwrap_or(0);
+                    if let Some(parent) = open.last_mut() {
+                        *parent += len;
+                    }
+                    if is_furniture(element) && len * 5 < total * 2 {
+                        doomed.push(node.id());
+                    }
+                }
+            }
+        }
+    }
     for id in doomed {
         if let Some(mut node) = document.tree.get_mut(id) {
             node.detach();
@@ -659,7 +811,64 @@ pub fn html_to_text(html: &str) -> (Option<String>, String) {
 /// As [`html_to_text`], taking the text from the first element `content` matches when given
 /// (nothing, if it matches none: the page no longer has that content).
 fn html_to_text_in(html: &str, content: Option<&Selector>) -> (Option<String>, String) {
+    if html_nesting_exceeds(html, MAX_PAGE_NESTING).is_some() {
+        return text_without_tree(html);
+    }
     read_document(&Html::parse_document(html), content)
+}
+
+/// Deepest nesting of a page that is parsed into a tree. 11,237 real HTML pages on a developer
+/// machine (documentation of many projects) all nest under 64 by [`html_nesting_exceeds`];
+/// the tree builder's quadratic cost at this depth is a few seconds for a page at the
+/// default size limit, where 20,000 levels took minutes.
+pub const MAX_PAGE_NESTING: usize = 256;
+
+/// The text of a page too deeply nested to parse into a tree, read in one linear pass: tags
+/// (and the text of scripts and styles, and comments) become spaces, the rest is the text, as
+/// one paragraph; character references are left as written. No title. A hostile page's bytes
+/// are still captured whole; only its text is this rough.
+fn text_without_tree(html: &str) -> (Option<String>, String) {
+    let bytes = html.as_bytes();
+    let mut text = String::with_capacity(html.len() / 2);
+    let mut i = 0;
+    while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
+        let at = i + found;
+        text.push_str(&html[i..at]);
+        text.push(' ');
+        let rest = &bytes[at..];
+        let raw = ["script", "style"].into_iter().find(|name| {
+            rest.get(1..=name.len())
+                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+        });
+        let end = if rest.starts_with(b"<!--") {
+            memchr::memmem::find(rest, b"-->").map(|e| at + e + 3)
+        } else if let Some(name) = raw {
+            end_tag(bytes, at + 1, name)
+        } else {
+            memchr::memchr(b'>', rest).map(|e| at + e + 1)
+        };
+        let Some(end) = end else {
+            i = bytes.len();
+            break;
+        };
+        i = end;
+    }
+    text.push_str(&html[i..]);
+    (None, collapse(&text))
+}
+
+/// The offset just past the end tag `</name…>` at or after `from`, or `None` if there is none.
+fn end_tag(bytes: &[u8], mut from: usize, name: &str) -> Option<usize> {
+    loop {
+        let tag = from + memchr::memmem::find(&bytes[from..], b"</")? + 2;
+        if bytes
+            .get(tag..tag + name.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+        {
+            return memchr::memchr(b'>', &bytes[tag..]).map(|e| tag + e + 1);
+        }
+        from = tag;
+    }
 }
 
 fn read_document(document: &Html, content: Option<&Selector>) -> (Option<String>, String) {
@@ -671,7 +880,7 @@ fn read_document(document: &Html, content: Option<&Selector>) -> (Option<String>
     let mut reader = Reader::default();
     if let Some(content) = content {
         if let Some(root) = document.select(content).next() {
-            reader.walk(root, false);
+            reader.walk(root);
             reader.flush();
         }
         return (title, reader.paragraphs.join("\n\n"));
@@ -681,7 +890,7 @@ fn read_document(document: &Html, content: Option<&Selector>) -> (Option<String>
         .next()
         .or_else(|| document.select(&BODY).next())
         .unwrap_or_else(|| document.root_element());
-    reader.walk(root, false);
+    reader.walk(root);
     reader.flush();
     (title, reader.paragraphs.join("\n\n"))
 }
@@ -698,37 +907,59 @@ struct Reader {
 }
 
 impl Reader {
-    fn walk(&mut self, element: ElementRef<'_>, in_link: bool) {
-        for child in element.children() {
-            match child.value() {
-                Node::Text(text) => {
-                    self.current.push_str(text);
-                    if in_link {
-                        self.link_text += text.trim().len();
+    /// Reads what `root` holds, by the edges of its subtree in document order: an explicit
+    /// traversal, so a page of any nesting depth costs no stack.
+    fn walk(&mut self, root: ElementRef<'_>) {
+        // Open `<a>` elements around the current node.
+        let mut links = 0usize;
+        // A subtree left out (a script, a style, furniture, a `<br>`'s), until it closes.
+        let mut skipping = None;
+        for edge in root.traverse() {
+            match edge {
+                Edge::Open(node) if skipping.is_none() && node.id() != root.id() => {
+                    match node.value() {
+                        Node::Text(text) => {
+                            self.current.push_str(text);
+                            if links > 0 {
+                                self.link_text += text.trim().len();
+                            }
+                        }
+                        Node::Element(e) => {
+                            let name = e.name();
+                            if SKIPPED.contains(&name) {
+                                skipping = Some(node.id());
+                            } else if name == "br" {
+                                self.current.push(' ');
+                                skipping = Some(node.id());
+                            } else {
+                                if BLOCKS.contains(&name) {
+                                    self.flush();
+                                    self.heading = name == "h1";
+                                }
+                                links += usize::from(name == "a");
+                            }
+                        }
+                        _ => {}
                     }
                 }
-                Node::Element(e) => {
-                    let name = e.name();
-                    if SKIPPED.contains(&name) {
+                Edge::Open(_) => {}
+                Edge::Close(node) => {
+                    if skipping.is_some() {
+                        if skipping == Some(node.id()) {
+                            skipping = None;
+                        }
                         continue;
                     }
-                    if name == "br" {
-                        self.current.push(' ');
+                    if node.id() == root.id() {
                         continue;
                     }
-                    let block = BLOCKS.contains(&name);
-                    if block {
-                        self.flush();
-                        self.heading = name == "h1";
-                    }
-                    if let Some(child) = ElementRef::wrap(child) {
-                        self.walk(child, in_link || name == "a");
-                    }
-                    if block {
-                        self.flush();
+                    if let Node::Element(e) = node.value() {
+                        links -= usize::from(e.name() == "a" && links > 0);
+                        if BLOCKS.contains(&e.name()) {
+                            self.flush();
+                        }
                     }
                 }
-                _ => {}
             }
         }
     }

@@ -234,97 +234,10 @@ fn bibtex_groups_exceeded(text: &str) -> Option<usize> {
     None
 }
 
-/// Elements with no content, which never nest.
-const HTML_VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
-    "source", "track", "wbr",
-];
-
-/// Elements whose end tag may be left out: the parser closes them itself when a sibling
-/// starts, so authors rarely close them and counting them would count siblings as nesting.
-const HTML_OPTIONAL_END: &[&str] = &[
-    "body", "caption", "colgroup", "dd", "dt", "head", "html", "li", "optgroup", "option", "p",
-    "rp", "rt", "tbody", "td", "tfoot", "th", "thead", "tr",
-];
-
-/// Elements whose content is text up to their end tag, never markup.
-const HTML_RAW_TEXT: &[&str] = &[
-    "iframe", "noembed", "noframes", "script", "style", "textarea", "title", "xmp",
-];
-
-/// The offset of the first start tag that opens an element more than [`MAX_NESTING`] deep, by
-/// a rough tokenizer: comments and raw text are skipped, a tag ends at the next `>`. Within
-/// `<svg>` and `<math>`, `<x/>` closes itself, as the parser has it there (and only there).
+/// The offset of the first start tag that opens an element more than [`MAX_NESTING`] deep
+/// ([`crate::extract::html_nesting_exceeds`]).
 fn html_depth_exceeded(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut foreign = 0usize;
-    let mut i = 0;
-    while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
-        let at = i + found;
-        let rest = &bytes[at + 1..];
-        if let Some(comment) = rest.strip_prefix(b"!--") {
-            let end = memchr::memmem::find(comment, b"-->")?;
-            i = at + 4 + end + 3;
-            continue;
-        }
-        let closing = rest.first() == Some(&b'/');
-        let name_start = at + 1 + usize::from(closing);
-        let name_len = bytes[name_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
-            i = at + 1;
-            continue;
-        }
-        let name = &text[name_start..name_start + name_len];
-        let is = |names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(name));
-        let end = memchr::memchr(b'>', &bytes[name_start..]).map(|e| name_start + e)?;
-        i = end + 1;
-        let foreign_element = is(&["svg", "math"]);
-        if closing {
-            if foreign_element {
-                foreign = foreign.saturating_sub(1);
-            }
-            if !is(HTML_VOID) && !is(HTML_OPTIONAL_END) {
-                depth = depth.saturating_sub(1);
-            }
-            continue;
-        }
-        if is(&["plaintext"]) {
-            return None;
-        }
-        let self_closed = bytes[..end].ends_with(b"/") && (foreign > 0 || foreign_element);
-        if self_closed || is(HTML_VOID) || is(HTML_OPTIONAL_END) {
-            continue;
-        }
-        if foreign_element {
-            foreign += 1;
-        }
-        depth += 1;
-        if depth > MAX_NESTING {
-            return Some(at);
-        }
-        if is(HTML_RAW_TEXT) {
-            // Skip to this element's end tag, which the loop then reads.
-            let mut from = i;
-            loop {
-                // No end tag: the rest is the element's text.
-                let close = memchr::memmem::find(&bytes[from..], b"</")?;
-                let tag = from + close + 2;
-                if bytes
-                    .get(tag..tag + name_len)
-                    .is_some_and(|t| t.eq_ignore_ascii_case(name.as_bytes()))
-                {
-                    i = from + close;
-                    break;
-                }
-                from = tag;
-            }
-        }
-    }
-    None
+    crate::extract::html_nesting_exceeds(text, MAX_NESTING)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -122,7 +122,19 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
-                    let attempt = capture_one(input, cwd, client, hosts, rules, args);
+                    // One input's bytes tripping a bug cost that input, not the batch.
+                    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        capture_one(input, cwd, client, hosts, rules, args)
+                    }))
+                    .unwrap_or_else(|panic| {
+                        Err(CommandError::new(
+                            exit::INTERNAL,
+                            format!(
+                                "verbatim failed while reading it ({}); please report it",
+                                verbatim::check::panic_message(panic.as_ref())
+                            ),
+                        ))
+                    });
                     if sender.send((i, attempt)).is_err() {
                         break;
                     }

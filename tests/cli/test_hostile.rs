@@ -448,3 +448,57 @@ fn terminal_controls_from_content_are_escaped_in_human_output_and_exact_in_json(
         serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
     assert_eq!(list[0]["title"], title);
 }
+
+#[test]
+fn pages_nested_without_end_neither_crash_nor_stall_a_run() {
+    let env = TestEnv::with_store();
+    let para =
+        "<p>The article text, long enough to be read as an article paragraph by the extractor.</p>";
+    let deep = format!(
+        "<html><head><title>Deep</title></head><body>{}{para}{}</body></html>",
+        "<div>".repeat(20_000),
+        "</div>".repeat(20_000)
+    );
+    let unclosed = format!(
+        "<html><body>{}</body></html>",
+        "<div><span><b><i>x".repeat(20_000)
+    );
+    let spans = format!(
+        "<html><body>{}{para}</body></html>",
+        "<span>".repeat(50_000)
+    );
+    let normal = env.write(
+        "normal.html",
+        format!("<html><body>{para}</body></html>").as_bytes(),
+    );
+    let mut paths = vec![normal.display().to_string()];
+    for (name, page) in [
+        ("deep.html", &deep),
+        ("unclosed.html", &unclosed),
+        ("spans.html", &spans),
+    ] {
+        paths.push(env.write(name, page.as_bytes()).display().to_string());
+    }
+    let mut args = vec!["add"];
+    args.extend(paths.iter().map(String::as_str));
+    run_within(&env, &args, 60).ok();
+    let text = run_within(&env, &["show", "deep.html"], 30).ok().stdout;
+    assert!(text.contains("The article text"), "{text}");
+    // A check of a store with the hostile pages still judges and records the others.
+    std::fs::write(
+        &normal,
+        format!(
+            "<html><body>{para}<p>A correction was added to the article today.</p></body></html>"
+        ),
+    )
+    .expect("edit");
+    std::fs::write(
+        env.path().join("deep.html"),
+        deep.replace("The article", "An article"),
+    )
+    .expect("edit");
+    let run = run_within(&env, &["check", "--format", "json"], 60);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(report["summary"]["edited"], 2, "{}", run.stdout);
+}
