@@ -502,3 +502,58 @@ fn pages_nested_without_end_neither_crash_nor_stall_a_run() {
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(report["summary"]["edited"], 2, "{}", run.stdout);
 }
+
+#[test]
+fn one_unreadable_citing_document_does_not_stop_the_others() {
+    let env = TestEnv::with_store();
+    let source = env.write(
+        "source.txt",
+        b"The committee approved the budget on Tuesday.\n",
+    );
+    env.run(&["add", &source.display().to_string()]).ok();
+    env.write(
+        "good.md",
+        format!(
+            "\"The committee approved the budget\" ([x](file://{})).\n",
+            source.display()
+        )
+        .as_bytes(),
+    );
+    std::fs::write(
+        env.path().join("deep.bib"),
+        format!(
+            "@misc{{a, note = {}{}}}\n",
+            "{".repeat(100_000),
+            "}".repeat(100_000)
+        ),
+    )
+    .expect("write");
+    mkfifo(&env.path().join("pipe.md"));
+    let run = run_within(
+        &env,
+        &[
+            "cite",
+            "check",
+            "--offline",
+            "--format",
+            "json",
+            "deep.bib",
+            "pipe.md",
+            "good.md",
+        ],
+        30,
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("deep.bib") && run.stderr.contains("pipe.md"),
+        "{}",
+        run.stderr
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        report["citations"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        run.stdout
+    );
+}
