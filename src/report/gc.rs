@@ -57,16 +57,14 @@ pub fn gc_human(out: &mut dyn Write, r: &Report, s: &Styles) -> io::Result<()> {
                 count(p.objects, "reachable object", "reachable objects"),
                 size(p.loose_bytes)
             ));
+        } else if p.name.is_empty() {
+            line.push_str("; nothing loose to pack");
         } else {
             line.push_str(&format!(
                 "; packed {} ({} loose) into {} ({})",
                 count(p.objects, "reachable object", "reachable objects"),
                 size(p.loose_bytes),
-                if p.name.is_empty() {
-                    "no pack"
-                } else {
-                    &p.name
-                },
+                p.name,
                 size(p.pack_bytes)
             ));
         }

@@ -83,7 +83,7 @@ pub struct Packed {
     pub loose_bytes: u64,
     /// The new pack's size (its `.pack` and `.idx`).
     pub pack_bytes: u64,
-    /// The pack's name, `pack-<hex>` (empty for a dry run).
+    /// The pack's name, `pack-<hex>` (empty for a dry run, or when nothing was loose).
     pub name: String,
 }
 
@@ -154,8 +154,12 @@ impl Store {
                 report.removed.temp_bytes += bytes;
             }
         }
-        if options.pack && !scan.reachable_loose.is_empty() {
-            report.packed = Some(self.pack(&scan.reachable_loose)?);
+        if options.pack {
+            report.packed = Some(if scan.reachable_loose.is_empty() {
+                Packed::default()
+            } else {
+                self.pack(&scan.reachable_loose)?
+            });
         }
         remove_empty_fanout_dirs(&objects);
         Ok(report)

@@ -314,6 +314,15 @@ fn gc_pack_moves_reachable_loose_objects_into_one_pack() {
     assert!(new > 0 && new < 20, "{later}");
     assert_fsck_clean(&store);
     verify_ok(&env, &store);
+    // Nothing loose is left to pack, and gc says so.
+    let run = env.run(&["gc", "--pack"]).ok().stdout;
+    assert!(run.contains("; nothing loose to pack;"), "{run}");
+    assert_eq!(
+        git(&store, &["count-objects", "-v"], None)
+            .lines()
+            .find(|l| l.starts_with("packs:")),
+        Some("packs: 2")
+    );
 }
 
 #[test]
