@@ -396,6 +396,7 @@ fn copy_store(from: &Path, to: &Path) {
 
 #[test]
 fn kill_9_during_gc_leaves_the_store_verifiable() {
+    let _alone = crate::common::timing_sensitive();
     let env = TestEnv::with_store();
     let store = env.store();
     // A few hundred sources, then runs killed mid-write, as in the issue.
@@ -416,8 +417,15 @@ fn kill_9_during_gc_leaves_the_store_verifiable() {
     let start = Instant::now();
     env.run(&["add", "--from", "list.txt"]).ok();
     let full_add = start.elapsed();
-    for round in 1..=3 {
+    // Kills at several points of a run, until some have left objects behind (a kill before
+    // the first object or after the commit leaves none).
+    let mut killed = 0;
+    for round in 1..=12 {
+        if killed >= 3 {
+            break;
+        }
         write_round(round);
+        let before = git_unreachable(&store).len();
         let mut child = env
             .command()
             .args(["add", "--from", "list.txt"])
@@ -425,9 +433,12 @@ fn kill_9_during_gc_leaves_the_store_verifiable() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn add");
-        std::thread::sleep(full_add.mul_f64(0.6));
+        std::thread::sleep(full_add.mul_f64([0.3, 0.5, 0.7, 0.9][round % 4]));
         child.kill().expect("SIGKILL");
         child.wait().expect("reap");
+        if git_unreachable(&store).len() > before {
+            killed += 1;
+        }
     }
     let unreachable = git_unreachable(&store).len();
     eprintln!("gc kill test: {unreachable} unreachable objects after the killed adds");
