@@ -51,9 +51,15 @@ impl Ui {
     /// Stdout for human output: terminal controls from content are escaped (the styles kept).
     pub fn human_stdout(
         &self,
-    ) -> verbatim::report::terminal::Escaping<std::io::BufWriter<std::io::StdoutLock<'static>>>
-    {
-        verbatim::report::terminal::Escaping::new(self.stdout())
+    ) -> std::io::BufWriter<
+        verbatim::report::terminal::Escaping<std::io::BufWriter<std::io::StdoutLock<'static>>>,
+    > {
+        // Printers write a word at a time; the escaping pass runs on 64 KiB chunks instead (it
+        // was a fifth of a 5 MB word diff's time when it ran on each write).
+        std::io::BufWriter::with_capacity(
+            64 * 1024,
+            verbatim::report::terminal::Escaping::new(self.stdout()),
+        )
     }
 
     /// Stdout for `human` output through [`Ui::human_stdout`], or exact bytes (JSON, patches).
