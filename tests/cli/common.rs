@@ -443,3 +443,9 @@ fn provision_peers() -> Result<PathBuf, String> {
         .map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
     Ok(python)
 }
+
+/// Makes a named pipe at `path`, with no writer: opening it to read would wait for one.
+pub fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success());
+}

@@ -1,7 +1,7 @@
 //! Hostile input and faults (issue 15): numbers on the command line, special files, locators
 //! from content, terminal escapes in what content says, and what a broken environment gets.
 
-use crate::common::TestEnv;
+use crate::common::{TestEnv, mkfifo};
 
 #[test]
 fn numbers_out_of_range_are_refused_by_the_parser_not_a_panic() {
@@ -338,14 +338,6 @@ fn run_within(env: &TestEnv, args: &[&str], secs: u64) -> crate::common::Run {
         stdout_bytes: out.stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-fn mkfifo(path: &std::path::Path) {
-    let status = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo");
-    assert!(status.success());
 }
 
 #[test]

@@ -799,12 +799,6 @@ fn a_tag_file_linked_to_an_endless_device_is_refused_at_once() {
     }
 }
 
-/// Makes a named pipe at `path`, with no writer: opening it to read would wait for one.
-fn mkfifo(path: &Path) {
-    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
-    assert!(status.success());
-}
-
 #[test]
 fn named_pipes_in_a_bag_are_not_opened() {
     let env = TestEnv::new();
@@ -812,7 +806,7 @@ fn named_pipes_in_a_bag_are_not_opened() {
     let bag = env.path().join("tag-pipe");
     small_bag(&bag);
     std::fs::remove_file(bag.join("bagit.txt")).expect("rm");
-    mkfifo(&bag.join("bagit.txt"));
+    crate::common::mkfifo(&bag.join("bagit.txt"));
     let (code, report, _) = verify_bag_in_time(&env, &bag, None);
     assert_eq!(code, 1, "{report}");
     assert!(has(&report, "hostile", "bagit.txt"), "{report}");
@@ -820,7 +814,7 @@ fn named_pipes_in_a_bag_are_not_opened() {
     let bag = env.path().join("payload-pipe");
     small_bag(&bag);
     std::fs::remove_file(bag.join("data/a.txt")).expect("rm");
-    mkfifo(&bag.join("data/a.txt"));
+    crate::common::mkfifo(&bag.join("data/a.txt"));
     let (code, report, _) = verify_bag_in_time(&env, &bag, None);
     assert_eq!(code, 1, "{report}");
     assert!(has(&report, "hostile", "data/a.txt"), "{report}");
