@@ -573,3 +573,57 @@ fn mutate(data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut Rng) {
         }
     }
 }
+
+/// Every committed finding (`fuzz/corpus/TARGET/crashes/`) replayed through its target by
+/// `cargo test`: a reproducer that crashes again aborts the test binary, and one that panics or
+/// runs past the fuzzer's default timeout fails the test.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stack of the fuzzer's worker, which runs inputs on its main thread (the usual 8 MiB
+    /// limit), rather than a test thread's 2 MiB.
+    const WORKER_STACK: usize = 8 << 20;
+
+    #[test]
+    fn committed_findings_no_longer_fail_their_target() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        let mut replayed = 0;
+        for target in TARGETS {
+            let dir = root.join(target).join("crashes");
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut files: Vec<PathBuf> = entries
+                .map(|e| e.expect("a readable corpus directory").path())
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            for file in files {
+                let input = std::fs::read(&file).expect("a readable reproducer");
+                let target = target.to_string();
+                let begun = Instant::now();
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn(move || {
+                        run_target(&target, &input, &mut Scratch::new().expect("scratch"))
+                    })
+                    .expect("spawn a replay thread")
+                    .join()
+                    .unwrap_or_else(|_| panic!("{} panicked again", file.display()));
+                let took = begun.elapsed();
+                assert!(
+                    took < Duration::from_secs(10),
+                    "{} took {took:?}, past the fuzzer's timeout",
+                    file.display()
+                );
+                replayed += 1;
+            }
+        }
+        assert!(
+            replayed > 0,
+            "no reproducers found under {}",
+            root.display()
+        );
+    }
+}
