@@ -574,9 +574,10 @@ fn mutate(data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut Rng) {
     }
 }
 
-/// Every committed finding (`fuzz/corpus/TARGET/crashes/`) replayed through its target by
+/// Every fixed finding (`fuzz/corpus/TARGET/crashes/`) replayed through its target by
 /// `cargo test`: a reproducer that crashes again aborts the test binary, and one that panics or
-/// runs past the fuzzer's default timeout fails the test.
+/// runs past the fuzzer's default timeout fails the test. Open findings wait in `crashes/open/`,
+/// which is not replayed; the fix moves its reproducer up a level.
 #[cfg(test)]
 mod tests {
     use super::*;
