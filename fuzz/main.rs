@@ -51,7 +51,7 @@ const DIFF_FULL_SIZE_EVERY: u64 = 8;
 
 /// The largest input a target's input `index` may be.
 fn max_input(target: &str, index: u64) -> usize {
-    if target == "diff" && index % DIFF_FULL_SIZE_EVERY != 0 {
+    if target == "diff" && !index.is_multiple_of(DIFF_FULL_SIZE_EVERY) {
         DIFF_INPUT
     } else {
         MAX_INPUT
