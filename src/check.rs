@@ -155,6 +155,10 @@ pub fn check_each(
     });
 }
 
+/// The name a failure of the check's spool (unnamed files in the temporary directory) is
+/// reported under: the CLI tells it from the store's own files by it.
+pub const SPOOL_NAME: &str = "(verbatim check spool)";
+
 /// Results queued for the calling thread.
 const QUEUE: usize = 512;
 
@@ -756,7 +760,7 @@ impl Default for Spool {
 
 fn spool_error(source: std::io::Error) -> store::Error {
     store::Error::Io {
-        path: std::env::temp_dir().join("(verbatim check spool)"),
+        path: std::env::temp_dir().join(SPOOL_NAME),
         source,
     }
 }

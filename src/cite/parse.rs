@@ -60,7 +60,7 @@ pub fn read_file(path: &Path) -> Result<Vec<Citation>, Error> {
     let Some(format) = Format::from_path(path) else {
         return Err(Error::UnknownFormat { path: name });
     };
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+    let bytes = read_bounded(path).map_err(|source| Error::Read {
         path: name.clone(),
         source,
     })?;
@@ -74,6 +74,26 @@ pub fn read_file(path: &Path) -> Result<Vec<Citation>, Error> {
             path: name,
         }),
     }
+}
+
+/// Largest citing document read: far past any paper, bibliography or page.
+const MAX_DOCUMENT: u64 = 64 << 20;
+
+/// A citing document's bytes: a FIFO or device is refused rather than waited on or read
+/// forever ([`crate::fetch::open_regular`]), and the size is bounded.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let (file, meta) = crate::fetch::open_regular(path)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_DOCUMENT) as usize);
+    file.take(MAX_DOCUMENT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_DOCUMENT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("over {MAX_DOCUMENT} bytes; not read as a citing document"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Parses citations from text in a format (the `file` field of each citation is `name`).

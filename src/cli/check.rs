@@ -108,8 +108,18 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         concurrency,
         in_order: !args.sources.is_empty(),
     };
+    let (mut checked, mut reached) = (0usize, 0usize);
     check_and_record(ctx, &store, jobs, count, &run, &mut |result| {
         failed |= show(result) && args.fail_on.contains(&result.verdict);
+        checked += 1;
+        // An `error` with bytes or a status received (a page extraction could not read) did
+        // reach its source.
+        let answered = result.http_status.is_some() || result.new_sha256.is_some();
+        reached += usize::from(match result.verdict {
+            Verdict::Unreachable => false,
+            Verdict::Error => answered,
+            _ => true,
+        });
         report.add(result, show(result)).map_err(temporary)
     })?;
 
@@ -119,6 +129,17 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             .finish(&mut out)
             .and_then(|()| std::io::Write::flush(&mut out)),
     )?;
+    // Not one source answered: the network (or the machine) is down, not every source. A CI
+    // job with no network must not stay green, so this is "could not run", after the report.
+    if checked > 0 && reached == 0 {
+        return Err(CommandError::new(
+            exit::USAGE,
+            format!(
+                "none of the {checked} sources checked could be fetched or read (each unreachable or error)"
+            ),
+        )
+        .hint("check the network and the machine, then run the check again"));
+    }
     Ok(if failed {
         exit::FINDINGS
     } else {
@@ -221,11 +242,7 @@ pub(super) fn check_and_record(
 
 /// An error writing the report's temporary file.
 fn temporary(source: std::io::Error) -> CommandError {
-    verbatim::store::Error::Io {
-        path: std::env::temp_dir(),
-        source,
-    }
-    .into()
+    super::error::temporary_files(source)
 }
 
 fn parse_verdict(text: &str) -> Result<Verdict, String> {

@@ -121,15 +121,28 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
 
 fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
     let mut cited: Vec<Citation> = Vec::new();
+    // A file that cannot be read is reported and the others are checked; the run then exits 2.
+    let mut unreadable: Option<CommandError> = None;
     for file in &args.files {
         let path = ctx.cwd.join(file);
-        let mut found = citations::parse::read_file(&path).map_err(|e| {
-            CommandError::usage(e.to_string())
-                .hint("name Markdown, HTML, BibTeX, CSL-JSON, TOML or YAML files")
-        })?;
-        // Citations name the file as the user did.
+        let mut found = match citations::parse::read_file(&path) {
+            Ok(found) => found,
+            Err(e) => {
+                let e = CommandError::usage(e.to_string())
+                    .hint("name Markdown, HTML, BibTeX, CSL-JSON, TOML or YAML files");
+                if args.files.len() == 1 {
+                    return Err(e);
+                }
+                ctx.ui.warn(&e);
+                unreadable.get_or_insert(e);
+                continue;
+            }
+        };
+        // Citations name the file as the user did; a password in a cited URL is never shown
+        // (nor sent: a locator drops it when parsed).
         for c in &mut found {
             c.file = file.display().to_string();
+            c.locator = verbatim::source::redact(&c.locator);
         }
         cited.extend(found);
     }
@@ -231,6 +244,10 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
     let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
     if code != exit::SUCCESS {
         return Ok(code);
+    }
+    if unreadable.is_some() {
+        // Reported above; the citations of the other files are in the report.
+        return Ok(exit::USAGE);
     }
     let failed = assessed.iter().any(|a| args.fail_on.contains(&a.status));
     Ok(if failed {

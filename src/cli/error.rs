@@ -54,6 +54,72 @@ impl fmt::Display for CommandError {
     }
 }
 
+/// What an I/O failure says of the machine rather than of verbatim or the store's content: a
+/// read-only file system, a full disk or quota, a permission refused.
+fn environment_fault(kind: std::io::ErrorKind) -> Option<Fault> {
+    use std::io::ErrorKind as K;
+    match kind {
+        K::ReadOnlyFilesystem => Some(Fault::ReadOnly),
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge => Some(Fault::NoSpace),
+        K::PermissionDenied => Some(Fault::Permission),
+        _ => None,
+    }
+}
+
+/// The same for a libgit2 failure, which carries the system's words, not its error number.
+fn git_environment_fault(e: &git2::Error) -> Option<Fault> {
+    let text = e.message().to_ascii_lowercase();
+    if text.contains("read-only file system") {
+        Some(Fault::ReadOnly)
+    } else if text.contains("no space left") || text.contains("quota exceeded") {
+        Some(Fault::NoSpace)
+    } else if text.contains("permission denied") {
+        Some(Fault::Permission)
+    } else {
+        None
+    }
+}
+
+/// A fault of the machine a run met.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    ReadOnly,
+    NoSpace,
+    Permission,
+}
+
+/// A store the machine would not let this run write: a store problem (exit 3), not an internal
+/// one, and nothing was recorded (a write is published only once complete).
+fn store_environment(message: String, fault: Option<Fault>) -> CommandError {
+    let hint = match fault {
+        Some(Fault::ReadOnly) => {
+            "the store is on a read-only file system; nothing was recorded: remount it writable or work on a copy"
+        }
+        Some(Fault::NoSpace) => {
+            "the disk holding the store is full; nothing was recorded: free space and run again (`verbatim gc` reclaims what killed runs left)"
+        }
+        _ => {
+            "this user may not write the store; nothing was recorded: run as its owner or fix its permissions"
+        }
+    };
+    CommandError::new(exit::STORE, message).hint(hint)
+}
+
+/// A failure writing verbatim's own temporary files (in the system's temporary directory), which
+/// is neither the store's fault nor a bug.
+pub fn temporary_files(e: std::io::Error) -> CommandError {
+    let dir = std::env::temp_dir();
+    let hint = match environment_fault(e.kind()) {
+        Some(Fault::NoSpace) => "free space there, or set TMPDIR to a directory with room",
+        _ => "set TMPDIR to a writable directory",
+    };
+    CommandError::new(
+        exit::INTERNAL,
+        format!("cannot write temporary files in {}: {e}", dir.display()),
+    )
+    .hint(hint)
+}
+
 impl From<std::io::Error> for CommandError {
     fn from(e: std::io::Error) -> CommandError {
         CommandError::new(exit::INTERNAL, e.to_string())
@@ -94,6 +160,16 @@ impl From<store::Error> for CommandError {
             ),
             E::Raced => CommandError::new(exit::STORE, message),
             E::InvalidSource { .. } => CommandError::new(exit::STORE, message),
+            // The check spool lives in the temporary directory, not the store.
+            E::Io { path, source } if path.ends_with(verbatim::check::SPOOL_NAME) => {
+                temporary_files(source)
+            }
+            E::Io { ref source, .. } if environment_fault(source.kind()).is_some() => {
+                store_environment(message, environment_fault(source.kind()))
+            }
+            E::Git(ref git) if git_environment_fault(git).is_some() => {
+                store_environment(message, git_environment_fault(git))
+            }
             E::CorruptRecord { .. } | E::Git(_) | E::Io { .. } => {
                 CommandError::new(exit::INTERNAL, message).hint(
                     "the store may be damaged; check it with `git fsck` in the store directory",

@@ -37,7 +37,7 @@ pub struct Args {
 const BATCH: usize = 1000;
 /// Bytes (raw and text) of captures held for one commit: a batch of large pages must not hold
 /// gigabytes before it is stored.
-const BATCH_BYTES: usize = 32 << 20;
+const BATCH_BYTES: usize = 16 << 20;
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;

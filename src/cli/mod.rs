@@ -11,6 +11,7 @@ mod diff;
 mod error;
 mod exit;
 mod export;
+mod gc;
 mod import;
 mod init;
 mod limits;
@@ -105,6 +106,8 @@ enum Command {
     Diff(diff::Args),
     /// Write stored versions as a BagIt bag or a WARC file, for archivists' own tools
     Export(export::Args),
+    /// Remove what interrupted writes left in the store, keeping everything a ref reaches
+    Gc(gc::Args),
     /// List tracked sources with their version count, last capture and current SHA-256
     List(list::Args),
     /// Show a source's versions: time, hashes, size and change in size
@@ -177,6 +180,7 @@ fn dispatch(cli: Cli) -> u8 {
         Command::Demo(args) => demo::run(&ctx, args),
         Command::Diff(args) => diff::run(&ctx, args),
         Command::Export(args) => export::run(&ctx, args),
+        Command::Gc(args) => gc::run(&ctx, args),
         Command::List(args) => list::run(&ctx, args),
         Command::Log(args) => log::run(&ctx, args),
         Command::Show(args) => show::run(&ctx, args),

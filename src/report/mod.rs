@@ -5,6 +5,7 @@
 
 pub mod cite;
 pub mod diff;
+pub mod gc;
 pub mod terminal;
 pub mod verify;
 

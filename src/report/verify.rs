@@ -43,7 +43,7 @@ pub fn verify_human(out: &mut dyn Write, r: &Report, s: &Styles) -> io::Result<(
         n(c.objects, "git object", "git objects"),
         n(c.commits, "commit", "commits"),
     );
-    if r.ok() {
+    let summary = if r.ok() {
         let anchor = r
             .anchor
             .as_ref()
@@ -58,6 +58,28 @@ pub fn verify_human(out: &mut dyn Write, r: &Report, s: &Styles) -> io::Result<(
         let n = r.problems.len();
         let what = if n == 1 { "problem" } else { "problems" };
         writeln!(out, "{}{n} {what}{:#} in {scope}", s.removed, s.removed)
+    };
+    summary?;
+    match &r.unreachable {
+        Some(u) if !u.is_empty() => writeln!(
+            out,
+            "{}note:{:#} not a problem: {} ({}) and {} ({}) left by interrupted writes; `verbatim gc` removes them",
+            s.muted,
+            s.muted,
+            n(
+                u.objects,
+                "unreachable loose object",
+                "unreachable loose objects"
+            ),
+            super::gc::size(u.bytes),
+            n(
+                u.temp_files,
+                "stale temporary file",
+                "stale temporary files"
+            ),
+            super::gc::size(u.temp_bytes),
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -97,6 +119,15 @@ struct VerifyJson<'a> {
     anchor: Option<&'a str>,
     checked: &'a crate::verify::Counts,
     problems: &'a [Problem],
+    unreachable: Option<UnreachableJson>,
+}
+
+#[derive(Serialize)]
+struct UnreachableJson {
+    objects: usize,
+    bytes: u64,
+    temp_files: usize,
+    temp_bytes: u64,
 }
 
 /// Prints the report as one JSON document.
@@ -107,6 +138,12 @@ pub fn verify_json(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         anchor: r.anchor.as_deref(),
         checked: &r.checked,
         problems: &r.problems,
+        unreachable: r.unreachable.as_ref().map(|u| UnreachableJson {
+            objects: u.objects,
+            bytes: u.bytes,
+            temp_files: u.temp_files,
+            temp_bytes: u.temp_bytes,
+        }),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

@@ -24,6 +24,7 @@
 //! `refs/heads/main`, under an OS lock. Objects are written before the ref moves, so a crash at any
 //! point leaves either the old or the new state, plus at worst unreferenced objects.
 
+pub mod gc;
 mod lock;
 mod loose;
 pub mod record;

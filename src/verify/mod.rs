@@ -110,6 +110,9 @@ pub struct Report {
     pub problems: Vec<Problem>,
     /// The anchor checked, if one was given.
     pub anchor: Option<String>,
+    /// Unreachable loose objects and stale temporary files, which `verbatim gc` removes: not a
+    /// problem, only space. Counted when the whole store is verified.
+    pub unreachable: Option<store::gc::Survey>,
 }
 
 impl Report {
@@ -239,6 +242,9 @@ pub fn verify(
     });
     v.background = None;
     v.record_hashes(&blobs, hashed);
+    if wanted.is_none() {
+        v.report.unreachable = v.unreachable(&blobs);
+    }
     v.check_streams();
     if !alternates.is_empty() {
         v.borrowed_objects(&alternates);
@@ -419,6 +425,21 @@ impl<'r, 'p> Verifier<'r, 'p> {
             self.check_id(oid, object.actual_id, object.kind, kind, path);
         }
         Some(object.into_data())
+    }
+
+    /// Counts what no ref reaches, from what the history walk read: the objects of the
+    /// branch's history, plus (in a store with other refs, or reflog entries off the branch)
+    /// whatever those reach. `None` when a ref beside the branch reaches an object that cannot
+    /// be read: the count would not be trustworthy, and `gc` refuses such a store anyway.
+    fn unreachable(&self, blobs: &[(Oid, String)]) -> Option<store::gc::Survey> {
+        let mut reachable = store::gc::OidSet::default();
+        reachable.extend(self.seen.iter().copied());
+        reachable.extend(self.failed.keys().copied());
+        reachable.extend(self.commits.keys().copied());
+        reachable.extend(blobs.iter().map(|(oid, _)| *oid));
+        let roots = store::gc::roots(self.repo).ok()?;
+        store::gc::expand(self.repo, &roots, &mut reachable).ok()?;
+        store::gc::survey(self.repo.path(), &|oid| reachable.contains(&oid)).ok()
     }
 
     /// Shows the objects checked so far, here and by the background threads.

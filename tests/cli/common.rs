@@ -182,6 +182,16 @@ impl TestEnv {
     }
 }
 
+/// Held by tests that calibrate kill delays on a timed run, so that they run one at a time: the
+/// disk load of one (copies, fsyncs) slowed the other's calibration run fivefold, and most of its
+/// kills then landed after the run had ended.
+pub fn timing_sensitive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A test that failed while holding it leaves nothing to protect.
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// An HTTP server on 127.0.0.1 (random free port) answering from a route table; stops on drop.
 pub struct Server {
     server: std::sync::Arc<tiny_http::Server>,

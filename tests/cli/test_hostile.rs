@@ -502,3 +502,172 @@ fn pages_nested_without_end_neither_crash_nor_stall_a_run() {
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(report["summary"]["edited"], 2, "{}", run.stdout);
 }
+
+#[test]
+fn one_unreadable_citing_document_does_not_stop_the_others() {
+    let env = TestEnv::with_store();
+    let source = env.write(
+        "source.txt",
+        b"The committee approved the budget on Tuesday.\n",
+    );
+    env.run(&["add", &source.display().to_string()]).ok();
+    env.write(
+        "good.md",
+        format!(
+            "\"The committee approved the budget\" ([x](file://{})).\n",
+            source.display()
+        )
+        .as_bytes(),
+    );
+    std::fs::write(
+        env.path().join("deep.bib"),
+        format!(
+            "@misc{{a, note = {}{}}}\n",
+            "{".repeat(100_000),
+            "}".repeat(100_000)
+        ),
+    )
+    .expect("write");
+    mkfifo(&env.path().join("pipe.md"));
+    let run = run_within(
+        &env,
+        &[
+            "cite",
+            "check",
+            "--offline",
+            "--format",
+            "json",
+            "deep.bib",
+            "pipe.md",
+            "good.md",
+        ],
+        30,
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("deep.bib") && run.stderr.contains("pipe.md"),
+        "{}",
+        run.stderr
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        report["citations"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Mounts `what` at `at` (`mount` with `args`), or `None` where this machine does not let the
+/// test (not root, no mount namespace): the fault then cannot be made here, and the test says so.
+struct Mount(std::path::PathBuf);
+
+impl Mount {
+    fn new(args: &[&str], at: &std::path::Path) -> Option<Mount> {
+        let ok = std::process::Command::new("mount")
+            .args(args)
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("cannot mount here (not root?): the fault is not injected");
+        }
+        ok.then(|| Mount(at.to_path_buf()))
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn a_read_only_or_full_store_is_a_store_problem_naming_the_cause() {
+    let env = TestEnv::new();
+    let doc = env.write("doc.txt", b"A document.\n");
+    let big = env.write("big.bin", &vec![7u8; 600 << 10]);
+    // A full disk: a store on a small tmpfs.
+    let full = env.path().join("full");
+    std::fs::create_dir(&full).expect("mkdir");
+    let Some(_full) = Mount::new(&["-t", "tmpfs", "-o", "size=400k", "tmpfs"], &full) else {
+        return;
+    };
+    let store = full.join("s");
+    env.run_on(&store, &["init"]).ok();
+    env.run_on(&store, &["add", &doc.display().to_string()])
+        .ok();
+    let head = env
+        .run_on(&store, &["list", "--format", "json"])
+        .ok()
+        .stdout;
+    let run = env
+        .run_on(&store, &["add", &big.display().to_string()])
+        .fails_with(3);
+    assert!(
+        run.stderr.contains("disk holding the store is full"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("report"), "{}", run.stderr);
+    assert_eq!(
+        env.run_on(&store, &["list", "--format", "json"])
+            .ok()
+            .stdout,
+        head
+    );
+    // A read-only store: a bind mount of a store, remounted read-only.
+    let source = env.path().join("rw");
+    let store = source.join("s");
+    env.run_on(&store, &["init"]).ok();
+    env.run_on(&store, &["add", &doc.display().to_string()])
+        .ok();
+    let ro = env.path().join("ro");
+    std::fs::create_dir(&ro).expect("mkdir");
+    let Some(_bind) = Mount::new(&["--bind", &source.display().to_string()], &ro) else {
+        return;
+    };
+    let Some(_ro) = Mount::new(&["-o", "remount,ro,bind"], &ro) else {
+        return;
+    };
+    std::fs::write(&doc, b"A document, edited.\n").expect("edit");
+    let run = env
+        .run_on(&ro.join("s"), &["add", &big.display().to_string()])
+        .fails_with(3);
+    assert!(
+        run.stderr.contains("read-only file system"),
+        "{}",
+        run.stderr
+    );
+    let run = env.run_on(&ro.join("s"), &["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("read-only"), "{}", run.stderr);
+}
+
+#[test]
+fn a_check_where_no_source_could_be_fetched_exits_2() {
+    let env = TestEnv::with_store();
+    let server = crate::common::Server::dynamic(|_, _| {
+        crate::common::Reply::ok("text/plain", "An article long enough to be one.\n")
+    });
+    env.run(&["add", "--no-learn", &server.url("/a"), &server.url("/b")])
+        .ok();
+    // The server goes away: as if the network were down.
+    drop(server);
+    let run = env.run(&["check", "--retries", "0", "--timeout", "2"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("none of the 2 sources"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("unreachable"),
+        "the report is still printed: {}",
+        run.stdout
+    );
+}

@@ -75,6 +75,7 @@ impl Lcg {
 
 #[test]
 fn kill_9_at_random_points_leaves_the_store_consistent() {
+    let _alone = crate::common::timing_sensitive();
     let env = TestEnv::with_store();
     let files = 80;
     let write_round = |round: usize| {

@@ -1,0 +1,578 @@
+//! Reclaiming what no ref reaches: the loose objects and temporary files that interrupted
+//! writes leave in `objects/`.
+//!
+//! A write killed before its commit is published (see `Transaction::commit`) leaves every object
+//! it wrote behind, unreferenced: nothing is lost, but nothing reclaims the space either. `gc`
+//! runs under the store's writer lock, so no verbatim writer can have objects in flight; it then
+//! deletes only loose objects that nothing reaches — no ref under `refs/`, no `HEAD`, no reflog
+//! entry (git's own roots: `git fsck` follows reflogs too, so an object only a reflog names is
+//! kept) — and temporary files older than [`TEMP_GRACE`]. Packs are never rewritten or deleted.
+//!
+//! Optionally it packs the reachable loose objects into one new pack. The pack and its index are
+//! written whole and flushed to disk, and its index is read back, before any loose copy is
+//! deleted, and a loose copy is deleted only if that index lists it: a kill at any point leaves
+//! each object loose, packed, or both.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use git2::{ObjectType, Oid, Repository};
+use serde::Serialize;
+
+use super::{Error, Lock, Store};
+
+/// Sets of object ids, with foldhash: a store holds tens of thousands of objects.
+pub(crate) type OidSet = HashSet<Oid, foldhash::fast::RandomState>;
+
+/// How old a temporary file in `objects/` must be before `gc` removes it.
+///
+/// Under the store lock no verbatim writer is running, but stock git takes no verbatim lock: a
+/// `git` process writing an object or a pack into the store right now has a temporary file that
+/// must not vanish under it. No write of a single object or pack takes an hour, so a file that
+/// old was left by a process that died; git's own `gc` waits as long for `tmp_` files.
+pub const TEMP_GRACE: Duration = Duration::from_secs(3600);
+
+/// What `gc` should do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Report what would be removed and packed, and change nothing.
+    pub dry_run: bool,
+    /// Also pack the reachable loose objects into one new pack and delete their loose copies.
+    pub pack: bool,
+    /// How old a temporary file must be to be removed ([`TEMP_GRACE`] by default).
+    pub temp_grace: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dry_run: false,
+            pack: false,
+            temp_grace: TEMP_GRACE,
+        }
+    }
+}
+
+/// Unreachable loose objects and stale temporary files in a store's `objects/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Survey {
+    /// Loose objects that no ref, `HEAD` or reflog entry reaches.
+    pub objects: usize,
+    /// Their size on disk.
+    pub bytes: u64,
+    /// Temporary files older than the grace period (`tmp_*`, `pack_git2_*`, `*.lock`).
+    pub temp_files: usize,
+    /// Their size on disk.
+    pub temp_bytes: u64,
+}
+
+impl Survey {
+    /// Whether there is nothing to reclaim.
+    pub fn is_empty(&self) -> bool {
+        self.objects == 0 && self.temp_files == 0
+    }
+}
+
+/// The reachable loose objects `gc` packed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Packed {
+    /// How many objects (each now in the pack, its loose copy deleted).
+    pub objects: usize,
+    /// Their loose files' size on disk.
+    pub loose_bytes: u64,
+    /// The new pack's size (its `.pack` and `.idx`).
+    pub pack_bytes: u64,
+    /// The pack's name, `pack-<hex>` (empty for a dry run, or when nothing was loose).
+    pub name: String,
+}
+
+/// What `gc` did, or with [`Options::dry_run`] would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Whether this was a dry run (nothing changed).
+    pub dry_run: bool,
+    /// Objects reachable from the store's refs, `HEAD` and reflogs (loose or packed).
+    pub reachable: usize,
+    /// What was (or would be) removed.
+    pub removed: Survey,
+    /// Temporary files kept because they are younger than the grace period.
+    pub recent_temp_files: usize,
+    /// What was (or would be) packed, when packing was asked for.
+    pub packed: Option<Packed>,
+}
+
+impl Store {
+    /// Removes the loose objects nothing reaches and stale temporary files, and with
+    /// [`Options::pack`] packs the reachable loose objects. Requires the writer lock.
+    ///
+    /// Refuses, removing nothing, when an object that a ref reaches is missing or unreadable:
+    /// what such an object referred to cannot be known, so nothing can be called unreachable.
+    pub fn gc(&self, lock: &Lock, options: &Options) -> Result<Report, Error> {
+        debug_assert!(lock.held());
+        let repo = &self.repo;
+        let mut reachable = OidSet::default();
+        let roots = roots(repo)?;
+        expand(repo, &roots, &mut reachable).map_err(|detail| Error::Damaged {
+            path: self.path.clone(),
+            detail: format!("{detail}; gc removed nothing"),
+        })?;
+        let objects = self.path.join("objects");
+        let scan = scan(
+            &objects,
+            &|oid| reachable.contains(&oid),
+            options.temp_grace,
+        )?;
+        let mut report = Report {
+            dry_run: options.dry_run,
+            reachable: reachable.len(),
+            removed: Survey::default(),
+            recent_temp_files: scan.recent_temp_files,
+            packed: None,
+        };
+        if options.dry_run {
+            report.removed = scan.survey();
+            report.packed = options.pack.then(|| Packed {
+                objects: scan.reachable_loose.len(),
+                loose_bytes: scan.reachable_loose.iter().map(|(_, _, b)| b).sum(),
+                pack_bytes: 0,
+                name: String::new(),
+            });
+            return Ok(report);
+        }
+        // Nothing reachable is among these: deleting them in any order, or being killed
+        // halfway, leaves every reachable object where it was.
+        for (_, path, bytes) in &scan.unreachable {
+            if remove(path)? {
+                report.removed.objects += 1;
+                report.removed.bytes += bytes;
+            }
+        }
+        for (path, bytes) in &scan.stale_temp {
+            if remove(path)? {
+                report.removed.temp_files += 1;
+                report.removed.temp_bytes += bytes;
+            }
+        }
+        if options.pack {
+            report.packed = Some(if scan.reachable_loose.is_empty() {
+                Packed::default()
+            } else {
+                self.pack(&scan.reachable_loose)?
+            });
+        }
+        remove_empty_fanout_dirs(&objects);
+        Ok(report)
+    }
+
+    /// Writes `loose` into one new pack, flushes it, and deletes the loose copies its index
+    /// lists.
+    fn pack(&self, loose: &[(Oid, PathBuf, u64)]) -> Result<Packed, Error> {
+        let pack_dir = self.path.join("objects").join("pack");
+        std::fs::create_dir_all(&pack_dir).map_err(|source| Error::Io {
+            path: pack_dir.clone(),
+            source,
+        })?;
+        let mut builder = self.repo.packbuilder()?;
+        for (oid, _, _) in loose {
+            builder.insert_object(*oid, None)?;
+        }
+        // libgit2's indexer writes the pack under a temporary name, verifies every object's id
+        // as it indexes it, fsyncs both files (fsync is on for the store) and renames them.
+        builder.write(&pack_dir, 0)?;
+        let name = match builder.name() {
+            Some(hex) => format!("pack-{hex}"),
+            None => {
+                return Err(Error::Damaged {
+                    path: self.path.clone(),
+                    detail: "libgit2 wrote a pack but did not name it; no loose object was removed"
+                        .to_owned(),
+                });
+            }
+        };
+        // Every file of the pack is on disk before a single loose copy goes. libgit2 fsyncs
+        // them already when the store's fsync is on; this does not depend on it, and costs two
+        // fsyncs of files already clean, not a `syncfs` of the whole filesystem.
+        let idx_path = pack_dir.join(format!("{name}.idx"));
+        for path in [
+            pack_dir.join(format!("{name}.pack")),
+            idx_path.clone(),
+            pack_dir.clone(),
+        ] {
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(|source| Error::Io { path, source })?;
+        }
+        let idx = std::fs::read(&idx_path).map_err(|source| Error::Io {
+            path: idx_path.clone(),
+            source,
+        })?;
+        let listed = idx_ids(&idx).ok_or_else(|| Error::Damaged {
+            path: idx_path.clone(),
+            detail: "the new pack's index does not parse; no loose object was removed".to_owned(),
+        })?;
+        let pack_bytes = [idx_path, pack_dir.join(format!("{name}.pack"))]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum();
+        let mut packed = Packed {
+            objects: 0,
+            loose_bytes: 0,
+            pack_bytes,
+            name,
+        };
+        for (oid, path, bytes) in loose {
+            if listed.contains(oid) && remove(path)? {
+                packed.objects += 1;
+                packed.loose_bytes += bytes;
+            }
+        }
+        Ok(packed)
+    }
+}
+
+/// Counts the unreachable loose objects and stale temporary files of the repository at
+/// `repo_path`, given which objects are reachable; `verify` calls it with what its walk of the
+/// branch's history read, so that this costs one listing of `objects/`.
+pub fn survey(repo_path: &Path, reachable: &dyn Fn(Oid) -> bool) -> Result<Survey, Error> {
+    Ok(scan(&repo_path.join("objects"), reachable, TEMP_GRACE)?.survey())
+}
+
+/// The objects every root of the repository reaches that `known` does not hold yet, added to
+/// it; `Err` says which reachable object is missing or unreadable.
+pub(crate) fn expand(repo: &Repository, roots: &[Oid], known: &mut OidSet) -> Result<(), String> {
+    let mut stack: Vec<Oid> = roots.iter().copied().filter(|r| known.insert(*r)).collect();
+    while let Some(oid) = stack.pop() {
+        let object = repo.find_object(oid, None).map_err(|e| {
+            format!(
+                "the reachable object {oid} cannot be read ({})",
+                e.message()
+            )
+        })?;
+        match object.kind() {
+            Some(ObjectType::Commit) => {
+                if let Some(commit) = object.as_commit() {
+                    stack.extend(
+                        std::iter::once(commit.tree_id())
+                            .chain(commit.parent_ids())
+                            .filter(|id| known.insert(*id)),
+                    );
+                }
+            }
+            Some(ObjectType::Tree) => {
+                if let Some(tree) = object.as_tree() {
+                    for entry in tree.iter() {
+                        match entry.kind() {
+                            Some(ObjectType::Tree) if known.insert(entry.id()) => {
+                                stack.push(entry.id());
+                            }
+                            // Blobs are not read: nothing is below them.
+                            Some(ObjectType::Blob) => {
+                                known.insert(entry.id());
+                            }
+                            // A gitlink names a commit of another repository.
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Some(ObjectType::Tag) => {
+                if let Some(tag) = object.as_tag() {
+                    let target = tag.target_id();
+                    if known.insert(target) {
+                        stack.push(target);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Everything git counts as a root of reachability: `HEAD`, every ref (branches, tags, notes,
+/// replace refs, anything under `refs/`), and both sides of every reflog entry. A reflog entry
+/// whose commit is already gone is skipped: git's own `reflog expire` deals with those, and
+/// nothing below it can be reached through it.
+pub(crate) fn roots(repo: &Repository) -> Result<Vec<Oid>, Error> {
+    let mut names = vec!["HEAD".to_owned()];
+    let mut roots = Vec::new();
+    if let Ok(head) = repo.head()
+        && let Some(oid) = head.target()
+    {
+        roots.push(oid);
+    }
+    for reference in repo.references()? {
+        let reference = reference?;
+        if let Ok(resolved) = reference.resolve()
+            && let Some(oid) = resolved.target()
+        {
+            roots.push(oid);
+        }
+        if let Some(name) = reference.name() {
+            names.push(name.to_owned());
+        }
+    }
+    // Reflogs of refs since deleted are still roots to git.
+    reflog_names(&repo.path().join("logs"), "", &mut names);
+    names.sort();
+    names.dedup();
+    let odb = repo.odb()?;
+    for name in names {
+        let Ok(reflog) = repo.reflog(&name) else {
+            continue;
+        };
+        for entry in reflog.iter() {
+            for oid in [entry.id_old(), entry.id_new()] {
+                if !oid.is_zero() && odb.exists(oid) {
+                    roots.push(oid);
+                }
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// The names of the reflog files under `dir` (`logs/`), as ref names.
+fn reflog_names(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        let full = format!("{prefix}{name}");
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => reflog_names(&entry.path(), &format!("{full}/"), out),
+            Ok(t) if t.is_file() => out.push(full),
+            _ => {}
+        }
+    }
+}
+
+/// What is in `objects/`, sorted by reachability.
+struct Scan {
+    unreachable: Vec<(Oid, PathBuf, u64)>,
+    reachable_loose: Vec<(Oid, PathBuf, u64)>,
+    stale_temp: Vec<(PathBuf, u64)>,
+    recent_temp_files: usize,
+}
+
+impl Scan {
+    fn survey(&self) -> Survey {
+        Survey {
+            objects: self.unreachable.len(),
+            bytes: self.unreachable.iter().map(|(_, _, b)| b).sum(),
+            temp_files: self.stale_temp.len(),
+            temp_bytes: self.stale_temp.iter().map(|(_, b)| b).sum(),
+        }
+    }
+}
+
+/// Lists the loose objects and temporary files below `objects`.
+fn scan(objects: &Path, reachable: &dyn Fn(Oid) -> bool, grace: Duration) -> Result<Scan, Error> {
+    let mut scan = Scan {
+        unreachable: Vec::new(),
+        reachable_loose: Vec::new(),
+        stale_temp: Vec::new(),
+        recent_temp_files: 0,
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let mut temp = |path: PathBuf, meta: &std::fs::Metadata| {
+        // A modification time in the future (a clock set back) is never old enough.
+        let stale = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= grace);
+        if stale {
+            scan.stale_temp.push((path, meta.len()));
+        } else {
+            scan.recent_temp_files += 1;
+        }
+    };
+    let top = match std::fs::read_dir(objects) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(scan_empty()),
+        Err(e) => return Err(io(objects)(e)),
+    };
+    let mut fanout = Vec::new();
+    for entry in top {
+        let entry = entry.map_err(io(objects))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        if meta.is_dir() {
+            if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+                fanout.push((name, entry.path()));
+            } else if name == "pack" {
+                for file in read_files(&entry.path())? {
+                    let (path, meta) = file;
+                    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                    if file_name.is_some_and(|n| is_temp(&n) || n.starts_with("pack_git2_")) {
+                        temp(path, &meta);
+                    }
+                }
+            }
+        } else if meta.is_file() && is_temp(&name) {
+            temp(entry.path(), &meta);
+        }
+    }
+    let mut objects_found = Vec::new();
+    for (dir_name, dir) in fanout {
+        for (path, meta) in read_files(&dir)? {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if is_temp(&name) {
+                temp(path, &meta);
+                continue;
+            }
+            if name.len() != 38 {
+                continue;
+            }
+            if let Ok(oid) = Oid::from_str(&format!("{dir_name}{name}")) {
+                objects_found.push((oid, path, meta.len()));
+            }
+        }
+    }
+    for (oid, path, bytes) in objects_found {
+        if reachable(oid) {
+            scan.reachable_loose.push((oid, path, bytes));
+        } else {
+            scan.unreachable.push((oid, path, bytes));
+        }
+    }
+    Ok(scan)
+}
+
+fn scan_empty() -> Scan {
+    Scan {
+        unreachable: Vec::new(),
+        reachable_loose: Vec::new(),
+        stale_temp: Vec::new(),
+        recent_temp_files: 0,
+    }
+}
+
+/// The regular files directly in `dir`, with their metadata (symbolic links are not followed).
+fn read_files(dir: &Path) -> Result<Vec<(PathBuf, std::fs::Metadata)>, Error> {
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        if let Ok(meta) = entry.path().symlink_metadata()
+            && meta.is_file()
+        {
+            out.push((entry.path(), meta));
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a file name in `objects/` is a temporary file of git, libgit2 or verbatim: `tmp_obj_*`
+/// (git's and verbatim's loose objects), `tmp_object_git2_*` (libgit2's), `tmp_pack_*`,
+/// `tmp_idx_*` and the like (git's packs), or a `*.lock` file.
+fn is_temp(name: &str) -> bool {
+    name.starts_with("tmp_") || name.ends_with(".lock")
+}
+
+/// Removes a file; `false` if it was already gone.
+fn remove(path: &Path) -> Result<bool, Error> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(source) => Err(Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Removes the `objects/xx` directories left empty, as git's prune does. A directory that is
+/// not empty (a writer of another tool just put a file there) stays: `remove_dir` fails on it.
+fn remove_empty_fanout_dirs(objects: &Path) {
+    let Ok(entries) = std::fs::read_dir(objects) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let _ = std::fs::remove_dir(entry.path());
+        }
+    }
+}
+
+/// The object ids a pack index (version 2, SHA-1) lists; `None` if it is not one.
+fn idx_ids(idx: &[u8]) -> Option<OidSet> {
+    const HEADER: usize = 8;
+    const FANOUT: usize = 256 * 4;
+    if idx.get(..HEADER)? != b"\xfftOc\x00\x00\x00\x02" {
+        return None;
+    }
+    let last = idx.get(HEADER + FANOUT - 4..HEADER + FANOUT)?;
+    let count = u32::from_be_bytes(last.try_into().ok()?) as usize;
+    let names = idx.get(HEADER + FANOUT..HEADER + FANOUT + count.checked_mul(20)?)?;
+    names
+        .chunks_exact(20)
+        .map(|id| Oid::from_bytes(id).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_are_recognised_and_objects_are_not() {
+        for name in [
+            "tmp_obj_a1B2c3",
+            "tmp_object_git2_0011223344556677",
+            "tmp_pack_XYZ",
+            "tmp_idx_XYZ",
+            "packed-refs.lock",
+        ] {
+            assert!(is_temp(name), "{name}");
+        }
+        for name in [
+            "e69de29bb2d1d6434b8b29ae775ad8c2e48c53",
+            "pack-1.pack",
+            "info",
+        ] {
+            assert!(!is_temp(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_pack_index_is_read_and_anything_else_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = Repository::init_bare(dir.path()).expect("init");
+        let ids: Vec<Oid> = (0..5)
+            .map(|i| repo.blob(format!("blob {i}").as_bytes()).expect("blob"))
+            .collect();
+        let mut builder = repo.packbuilder().expect("packbuilder");
+        for id in &ids {
+            builder.insert_object(*id, None).expect("insert");
+        }
+        let pack_dir = dir.path().join("objects/pack");
+        builder.write(&pack_dir, 0).expect("write");
+        let name = builder.name().expect("named").to_owned();
+        let idx = std::fs::read(pack_dir.join(format!("pack-{name}.idx"))).expect("idx");
+        let listed = idx_ids(&idx).expect("parses");
+        assert_eq!(listed.len(), ids.len());
+        assert!(ids.iter().all(|id| listed.contains(id)));
+        assert!(idx_ids(&idx[..100]).is_none());
+        assert!(idx_ids(b"PACK\x00\x00\x00\x02").is_none());
+    }
+}
