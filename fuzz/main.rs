@@ -41,6 +41,23 @@ const TARGETS: &[&str] = &[
 /// reader takes well under the per-input timeout in a debug build.
 const MAX_INPUT: usize = 1 << 20;
 
+/// The largest `diff` input, but for one in [`DIFF_FULL_SIZE_EVERY`]. An input is diffed in
+/// three granularities and every op checked, which in a debug build is mostly tokenizing,
+/// hashing and Myers: with every input up to a megabyte the target ran 4 inputs a second. The
+/// ops and their rebuilding go wrong, if at all, on small texts as on large ones; size matters
+/// for time spent past the deadline, which the full-size inputs keep looking for.
+const DIFF_INPUT: usize = 64 << 10;
+const DIFF_FULL_SIZE_EVERY: u64 = 8;
+
+/// The largest input a target's input `index` may be.
+fn max_input(target: &str, index: u64) -> usize {
+    if target == "diff" && !index.is_multiple_of(DIFF_FULL_SIZE_EVERY) {
+        DIFF_INPUT
+    } else {
+        MAX_INPUT
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
@@ -183,7 +200,7 @@ fn supervise(
     } else {
         format!("crash ({status:?})")
     };
-    let input = make_input(corpus, seed, index);
+    let input = make_input(target, corpus, seed, index);
     let dir = PathBuf::from("target/fuzz-findings").join(target);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(format!(
@@ -213,7 +230,7 @@ fn work(target: &str, corpus: &[Vec<u8>], seed: u64, budget: Duration) -> Result
     let begun = Instant::now();
     let mut index = 0u64;
     while begun.elapsed() < budget {
-        let input = make_input(corpus, seed, index);
+        let input = make_input(target, corpus, seed, index);
         out.write_all(&index.to_le_bytes())
             .and_then(|()| out.flush())
             .map_err(|e| format!("cannot report progress: {e}"))?;
@@ -351,6 +368,14 @@ fn cite(format: Format, input: &[u8]) {
     let _ = parse(format, &String::from_utf8_lossy(input), "fuzz");
 }
 
+/// The deadline of each of the three diffs of an input. A hard alignment (one run of
+/// thousands of tokens, changed all through) spends its share of the deadline in Myers; with
+/// [`DIFF_INPUT`], this took the target from 4 inputs a second (2 s, every input up to a
+/// megabyte) to 15. Past the deadline a diff is approximate, and must be just as correct; a
+/// diff that still runs into the fuzzer's timeout, at forty times this, spends its time
+/// outside the alignment the deadline bounds.
+const DIFF_DEADLINE: Duration = Duration::from_millis(250);
+
 /// The two texts are the input's halves around its first NUL; in every granularity, the ops
 /// must cover both texts in order, and applying them to the old text must give the new.
 fn diff(input: &[u8]) {
@@ -362,7 +387,7 @@ fn diff(input: &[u8]) {
     for granularity in [Granularity::Word, Granularity::Line, Granularity::Char] {
         let options = Options {
             granularity,
-            timeout: Duration::from_secs(2),
+            timeout: DIFF_DEADLINE,
         };
         let d = TextDiff::new(&old, &new, &options);
         assert_eq!(
@@ -511,17 +536,19 @@ const TOKENS: &[&[u8]] = &[
     b"ignored ",
 ];
 
-fn make_input(corpus: &[Vec<u8>], seed: u64, index: u64) -> Vec<u8> {
+fn make_input(target: &str, corpus: &[Vec<u8>], seed: u64, index: u64) -> Vec<u8> {
     let mut rng = Rng(seed ^ index.wrapping_mul(0xd1b5_4a32_d192_ed03));
+    let limit = max_input(target, index);
     let mut data = corpus[rng.below(corpus.len())].clone();
+    data.truncate(limit);
     for _ in 0..1 + rng.below(4) {
-        mutate(&mut data, corpus, &mut rng);
-        data.truncate(MAX_INPUT);
+        mutate(&mut data, corpus, &mut rng, limit);
+        data.truncate(limit);
     }
     data
 }
 
-fn mutate(data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut Rng) {
+fn mutate(data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut Rng, limit: usize) {
     let at = rng.below(data.len() + 1);
     match rng.below(10) {
         0 if !data.is_empty() => {
@@ -558,18 +585,74 @@ fn mutate(data: &mut Vec<u8>, corpus: &[Vec<u8>], rng: &mut Rng) {
             // Nesting amplification: one token, thousands of times.
             let token = TOKENS[rng.below(TOKENS.len())];
             let times = [10, 300, 3_000, 30_000, 100_000][rng.below(5)];
-            let times = times.min(MAX_INPUT / token.len().max(1));
+            let times = times.min(limit / token.len().max(1));
             data.splice(at..at, token.repeat(times));
         }
         8 => {
             // A huge line.
             let byte = [b'a', b' ', b'-', b'.', 0xe2][rng.below(5)];
-            data.splice(at..at, std::iter::repeat_n(byte, 1 + rng.below(200_000)));
+            let len = (1 + rng.below(200_000)).min(limit);
+            data.splice(at..at, std::iter::repeat_n(byte, len));
         }
         _ => {
             let len = 1 + rng.below(16);
             let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
             data.splice(at..at, bytes);
         }
+    }
+}
+
+/// Every fixed finding (`fuzz/corpus/TARGET/crashes/`) replayed through its target by
+/// `cargo test`: a reproducer that crashes again aborts the test binary, and one that panics or
+/// runs past the fuzzer's default timeout fails the test. Open findings wait in `crashes/open/`,
+/// which is not replayed; the fix moves its reproducer up a level.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stack of the fuzzer's worker, which runs inputs on its main thread (the usual 8 MiB
+    /// limit), rather than a test thread's 2 MiB.
+    const WORKER_STACK: usize = 8 << 20;
+
+    #[test]
+    fn committed_findings_no_longer_fail_their_target() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        let mut replayed = 0;
+        for target in TARGETS {
+            let dir = root.join(target).join("crashes");
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut files: Vec<PathBuf> = entries
+                .map(|e| e.expect("a readable corpus directory").path())
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            for file in files {
+                let input = std::fs::read(&file).expect("a readable reproducer");
+                let target = target.to_string();
+                let begun = Instant::now();
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn(move || {
+                        run_target(&target, &input, &mut Scratch::new().expect("scratch"))
+                    })
+                    .expect("spawn a replay thread")
+                    .join()
+                    .unwrap_or_else(|_| panic!("{} panicked again", file.display()));
+                let took = begun.elapsed();
+                assert!(
+                    took < Duration::from_secs(10),
+                    "{} took {took:?}, past the fuzzer's timeout",
+                    file.display()
+                );
+                replayed += 1;
+            }
+        }
+        assert!(
+            replayed > 0,
+            "no reproducers found under {}",
+            root.display()
+        );
     }
 }
