@@ -485,8 +485,18 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
 pub fn learn_noise(first: &str, second: &str) -> Vec<String> {
     let a: Vec<&str> = first.split("\n\n").collect();
     let b: Vec<&str> = second.split("\n\n").collect();
+    // Both loads come from the server, which may send thousands of paragraphs that all differ:
+    // the alignment gets a deadline (past it, a coarser one), and only so many pairs are
+    // looked at, so learning stays near-linear whatever the page.
+    const DEADLINE: std::time::Duration = std::time::Duration::from_millis(500);
+    const MAX_PAIRS: usize = 256;
+    const MAX_LEARNED: usize = 32;
     let mut learned: Vec<String> = Vec::new();
-    for op in similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b) {
+    let mut pairs = 0usize;
+    let deadline = std::time::Instant::now() + DEADLINE;
+    for op in
+        similar::capture_diff_slices_deadline(similar::Algorithm::Myers, &a, &b, Some(deadline))
+    {
         let similar::DiffOp::Replace {
             old_index,
             old_len,
@@ -500,6 +510,10 @@ pub fn learn_noise(first: &str, second: &str) -> Vec<String> {
             .iter()
             .zip(&b[new_index..new_index + new_len])
         {
+            pairs += 1;
+            if pairs > MAX_PAIRS || learned.len() >= MAX_LEARNED {
+                return learned;
+            }
             let (gx, gy) = (numbers_generalised(x), numbers_generalised(y));
             let letters = x.chars().filter(|c| c.is_alphabetic()).count();
             if gx != gy || letters < 4 || learned.contains(&gx) {
@@ -508,7 +522,7 @@ pub fn learn_noise(first: &str, second: &str) -> Vec<String> {
             let Ok(pattern) = regex::Regex::new(&gx) else {
                 continue;
             };
-            if a.iter().filter(|p| pattern.is_match(p)).count() <= 2 {
+            if a.iter().filter(|p| pattern.is_match(p)).take(3).count() <= 2 {
                 learned.push(gx);
             }
         }
