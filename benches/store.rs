@@ -111,6 +111,7 @@ fn capture_of(i: usize, bytes: Vec<u8>) -> Capture {
         extracted: extract::extract(&bytes, None, Some(&path)),
         raw: bytes,
         origin: Origin::File { path },
+        from_content: false,
     }
 }
 

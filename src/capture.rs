@@ -47,6 +47,10 @@ pub struct Capture {
     pub extracted: Extracted,
     /// How the bytes were obtained.
     pub origin: Origin,
+    /// The locator came from content (a WARC record, a citing document), not from the store's
+    /// owner: a new source made from it is marked so, and is never fetched from an internal
+    /// address ([`crate::fetch::Reach::Public`]).
+    pub from_content: bool,
 }
 
 impl Capture {
@@ -79,6 +83,7 @@ impl Capture {
             raw,
             extracted,
             origin,
+            from_content: false,
         }
     }
 }

@@ -229,7 +229,13 @@ fn fetch_one(
                 etag: entry.etag.clone(),
                 last_modified: entry.last_modified.clone(),
             };
-            match client.get_if_changed(url, &validators) {
+            // A source that came from content is fetched as content is (`--allow-private` aside).
+            let reach = if entry.from_content {
+                fetch::Reach::Public
+            } else {
+                fetch::Reach::Owner
+            };
+            match client.get_reaching(url, &validators, &[], reach) {
                 Ok(r) if r.status == 304 => Fetched::NotModified { at: capture::now() },
                 Ok(r) => Fetched::Body {
                     at: capture::now(),

@@ -464,12 +464,25 @@ impl HttpClient {
         validators: &Validators,
         headers: &[(&str, &str)],
     ) -> Result<HttpResponse, Error> {
+        self.get_reaching(url, validators, headers, self.options.reach)
+    }
+
+    /// As [`HttpClient::get_with`], with `reach` for this request rather than the client's: a
+    /// source that came from content is fetched as content, whoever runs the check.
+    pub fn get_reaching(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        headers: &[(&str, &str)],
+        reach: Reach,
+    ) -> Result<HttpResponse, Error> {
         // `total_timeout` bounds the whole fetch: every hop, every retry and every wait.
         let deadline = std::time::Instant::now() + self.options.total_timeout;
         let mut wait = self.options.backoff;
         let mut attempt = 0;
         loop {
-            let (error, retry_after) = match self.attempt(url, validators, headers, deadline) {
+            let (error, retry_after) = match self.attempt(url, validators, headers, deadline, reach)
+            {
                 Ok(response) => return Ok(response),
                 Err(failure) => failure,
             };
@@ -500,12 +513,13 @@ impl HttpClient {
         validators: &Validators,
         extra: &[(&str, &str)],
         deadline: std::time::Instant,
+        reach: Reach,
     ) -> Result<HttpResponse, (Error, Option<Duration>)> {
         let plain = |e: Error| (e, None);
         let requested_url = url.as_str().to_owned();
         let mut current = url.clone();
         let mut redirects = Vec::new();
-        let mut anywhere = self.options.allow_private || self.options.reach == Reach::Owner;
+        let mut anywhere = self.options.allow_private || reach == Reach::Owner;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {

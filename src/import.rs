@@ -321,6 +321,7 @@ fn interpret(
         ));
     }
     let target = locator.canonical();
+    let from_content = !options.trusted;
     let at: Timestamp = headers
         .get("warc-date")
         .and_then(|d| d.parse().ok())
@@ -351,13 +352,15 @@ fn interpret(
                     redirects: Vec::new(),
                 },
             };
-            Ok(Some(Item::Capture(Box::new(Capture::from_parts(
+            let mut capture = Capture::from_parts(
                 locator,
                 at,
                 block,
                 origin,
                 &crate::extract::Rules::default(),
-            )))))
+            );
+            capture.from_content = from_content;
+            Ok(Some(Item::Capture(Box::new(capture))))
         }
         _ => {
             let (status, response_headers, body) = http_response(block, options.max_bytes)?;
@@ -368,13 +371,10 @@ fn interpret(
                 headers: response_headers,
                 redirects: Vec::new(),
             };
-            Ok(Some(Item::Capture(Box::new(Capture::from_parts(
-                locator,
-                at,
-                body,
-                origin,
-                &crate::extract::Rules::default(),
-            )))))
+            let mut capture =
+                Capture::from_parts(locator, at, body, origin, &crate::extract::Rules::default());
+            capture.from_content = from_content;
+            Ok(Some(Item::Capture(Box::new(capture))))
         }
     }
 }

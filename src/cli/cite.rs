@@ -311,7 +311,11 @@ fn capture_new(
             continue;
         }
         match verbatim::capture::capture(&parsed, client, args.max_bytes, &rules) {
-            Ok(capture) => captures.push((locator.clone(), capture)),
+            Ok(mut capture) => {
+                // Named by the document, not by the store's owner.
+                capture.from_content = true;
+                captures.push((locator.clone(), capture));
+            }
             Err(e) => {
                 // An error status says what a check would: a 410 is a retraction.
                 let status = match &e {

@@ -806,6 +806,7 @@ pub struct Staged {
     raw: StoredBlob,
     text: StoredBlob,
     canonical_sha256: String,
+    from_content: bool,
 }
 
 impl Store {
@@ -852,6 +853,7 @@ impl Store {
             canonical_sha256: sha256_hex(
                 crate::classify::canonical_text(&extracted.text).as_bytes(),
             ),
+            from_content: capture.from_content,
         })
     }
 }
@@ -992,6 +994,7 @@ impl Transaction<'_> {
                 added_at: staged.captured_at,
                 selector: None,
                 ignore: Vec::new(),
+                from_content: staged.from_content,
                 learned_ignore: Vec::new(),
             };
             self.put(format!("{dir}/source.json"), &to_json(&record))?;

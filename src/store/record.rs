@@ -47,6 +47,11 @@ pub struct SourceRecord {
     /// Regular expressions for text to ignore when comparing versions ("Updated \d+ minutes ago").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<String>,
+    /// The locator came from content (a WARC, a citing document), not from the store's owner:
+    /// `check` fetches it only from public addresses, as a URL from content is (absent, false,
+    /// in records written before it was introduced, and for sources the owner added).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_content: bool,
     /// Patterns of text learned to change between two loads of the page when it was added
     /// (see [`crate::extract::learn_noise`]), ignored like `ignore`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -136,6 +141,9 @@ pub struct IndexEntry {
     /// The current version's `Last-Modified` response header, for a conditional request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
+    /// As the source record's `from_content`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_content: bool,
 }
 
 impl IndexEntry {
@@ -150,6 +158,7 @@ impl IndexEntry {
             canonical_sha256: None,
             etag: None,
             last_modified: None,
+            from_content: source.from_content,
         };
         match current {
             Some(version) => entry.with_version(version),

@@ -17,6 +17,7 @@ fn capture(path: &str, bytes: &[u8]) -> Capture {
         origin: Origin::File {
             path: path.to_owned(),
         },
+        from_content: false,
     }
 }
 

@@ -663,3 +663,46 @@ fn a_check_where_no_source_could_be_fetched_exits_2() {
         run.stdout
     );
 }
+
+#[test]
+fn a_source_that_came_from_content_is_checked_as_content() {
+    use crate::common::{Reply, Server};
+    let page = "<html><body><article><p>The council approved the budget on Tuesday, by seven votes to two.</p></article></body></html>";
+    let server = Server::dynamic(move |_, _| Reply::ok("text/html", page));
+    let env = TestEnv::with_store();
+    let url = server.url("/report");
+    env.write(
+        "pr.md",
+        format!("\"The council approved the budget\" ([x]({url})).\n").as_bytes(),
+    );
+    // The owner lets this document reach loopback once; the source it captured stays content.
+    env.run(&["cite", "check", "--allow-private", "pr.md"]).ok();
+    let list: serde_json::Value =
+        serde_json::from_str(&env.run(&["list", "--format", "json"]).ok().stdout).expect("json");
+    let id = list[0]["id"].as_str().expect("id").to_owned();
+    let record = env.git(&[
+        "show",
+        &format!("main:sources/{}/{}/{id}/source.json", &id[..2], &id[2..4]),
+    ]);
+    assert!(
+        record.stdout.contains("\"from_content\": true"),
+        "{}",
+        record.stdout
+    );
+    let hits = server.hits.lock().expect("hits").len();
+    let run = env.run(&["check", "--format", "json"]);
+    assert_eq!(
+        server.hits.lock().expect("hits").len(),
+        hits,
+        "check reached loopback"
+    );
+    assert!(run.stdout.contains("internal address"), "{}", run.stdout);
+    env.run(&["check", "--allow-private"]).ok();
+    assert!(server.hits.lock().expect("hits").len() > hits);
+    // A source the owner added is the owner's: check reaches it.
+    let owner = server.url("/owner");
+    env.run(&["add", "--no-learn", &owner]).ok();
+    let before = server.hits.lock().expect("hits").len();
+    env.run(&["check", &owner]).ok();
+    assert!(server.hits.lock().expect("hits").len() > before);
+}
