@@ -223,6 +223,11 @@ pub fn verify(
                 v.strays(tree);
             }
         }
+        // While the workers still hash, this thread would only wait: the survey of unreachable
+        // space (a listing of every object directory) costs nothing here.
+        if wanted.is_none() {
+            v.report.unreachable = v.unreachable(&blobs);
+        }
         drop(ended_tx);
         while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
             ended.recv_timeout(std::time::Duration::from_millis(50))
@@ -242,9 +247,6 @@ pub fn verify(
     });
     v.background = None;
     v.record_hashes(&blobs, hashed);
-    if wanted.is_none() {
-        v.report.unreachable = v.unreachable(&blobs);
-    }
     v.check_streams();
     if !alternates.is_empty() {
         v.borrowed_objects(&alternates);
