@@ -646,7 +646,7 @@ const HTML_VOID: &[&str] = &[
 /// starts, so authors rarely close them and counting them would count siblings as nesting.
 const HTML_OPTIONAL_END: &[&str] = &[
     "body", "caption", "colgroup", "dd", "dt", "head", "html", "li", "optgroup", "option", "p",
-    "rp", "rt", "tbody", "td", "tfoot", "th", "thead", "tr",
+    "tbody", "td", "tfoot", "th", "thead", "tr",
 ];
 
 /// Elements whose content is text up to their end tag, never markup.
@@ -665,15 +665,26 @@ const HTML_RAW_TEXT: &[&str] = &[
 /// or document nested past the limit is not parsed into a tree at all.
 pub fn html_nesting_exceeds(text: &str, limit: usize) -> Option<usize> {
     let bytes = text.as_bytes();
-    let mut depth = 0usize;
+    // The elements open, by their names' spans in `text`: an end tag closes the innermost one of
+    // its name and everything inside it, and one that matches nothing is ignored, as the parser
+    // does (counting every end tag let `<div></x>` repeated nest without limit unseen). Never
+    // longer than `limit`, so an end tag costs at most `limit` comparisons.
+    let mut open: Vec<(usize, usize)> = Vec::new();
     let mut foreign = 0usize;
     let mut i = 0;
     while let Some(found) = memchr::memchr(b'<', &bytes[i..]) {
         let at = i + found;
         let rest = &bytes[at + 1..];
         if let Some(comment) = rest.strip_prefix(b"!--") {
-            let end = memchr::memmem::find(comment, b"-->")?;
-            i = at + 4 + end + 3;
+            // `<!-->` and `<!--->` are whole (empty) comments to the parser.
+            let end = if comment.starts_with(b">") {
+                0
+            } else if comment.starts_with(b"->") {
+                1
+            } else {
+                memchr::memmem::find(comment, b"-->")? + 3
+            };
+            i = at + 4 + end;
             continue;
         }
         let closing = rest.first() == Some(&b'/');
@@ -692,15 +703,18 @@ pub fn html_nesting_exceeds(text: &str, limit: usize) -> Option<usize> {
         i = end + 1;
         let foreign_element = is(&["svg", "math"]);
         if closing {
-            if foreign_element {
-                foreign = foreign.saturating_sub(1);
-            }
-            if !is(HTML_VOID) && !is(HTML_OPTIONAL_END) {
-                depth = depth.saturating_sub(1);
+            let matching = open
+                .iter()
+                .rposition(|&(s, l)| text[s..s + l].eq_ignore_ascii_case(name));
+            if let Some(at) = matching {
+                open.truncate(at);
+                if foreign_element {
+                    foreign = foreign.saturating_sub(1);
+                }
             }
             continue;
         }
-        if is(&["plaintext"]) {
+        if is(&["plaintext"]) && foreign == 0 {
             return None;
         }
         let self_closed = bytes[..end].ends_with(b"/") && (foreign > 0 || foreign_element);
@@ -710,21 +724,26 @@ pub fn html_nesting_exceeds(text: &str, limit: usize) -> Option<usize> {
         if foreign_element {
             foreign += 1;
         }
-        depth += 1;
-        if depth > limit {
+        open.push((name_start, name_len));
+        if open.len() > limit {
             return Some(at);
         }
-        if is(HTML_RAW_TEXT) {
-            // Skip to this element's end tag, which the loop then reads.
+        // Inside `<svg>` or `<math>` these are ordinary elements, not raw text.
+        if is(HTML_RAW_TEXT) && foreign == 0 {
+            // Skip to this element's end tag (`</name` and then no further name character),
+            // which the loop then reads.
             let mut from = i;
             loop {
                 // No end tag: the rest is the element's text.
                 let close = memchr::memmem::find(&bytes[from..], b"</")?;
                 let tag = from + close + 2;
-                if bytes
+                let named = bytes
                     .get(tag..tag + name_len)
-                    .is_some_and(|t| t.eq_ignore_ascii_case(name.as_bytes()))
-                {
+                    .is_some_and(|t| t.eq_ignore_ascii_case(name.as_bytes()));
+                let whole = !bytes
+                    .get(tag + name_len)
+                    .is_some_and(u8::is_ascii_alphanumeric);
+                if named && whole {
                     i = from + close;
                     break;
                 }
@@ -862,6 +881,15 @@ fn text_without_tree(html: &str) -> (Option<String>, String) {
 /// of 300,000 paragraphs, and the article extractor's own second tree, took 726 MB.
 pub const LARGE_PAGE: usize = 4 << 20;
 
+/// Most furniture elements [`TokenState::skipping`] keeps open.
+const MAX_SKIPPING: usize = 256;
+
+/// What may stand in `<head>`; any other start tag closes it.
+const HEAD_CONTENT: &[&str] = &[
+    "base", "basefont", "bgsound", "link", "meta", "noscript", "script", "style", "template",
+    "title",
+];
+
 #[derive(Default)]
 struct TokenReader {
     state: std::cell::RefCell<TokenState>,
@@ -872,8 +900,12 @@ struct TokenState {
     reader: Reader,
     title: String,
     in_title: bool,
-    /// Furniture elements open around the current token (their names, innermost last).
+    /// Furniture elements open around the current token (their names, innermost last); at
+    /// most [`MAX_SKIPPING`] are kept, so an end tag costs a bounded look.
     skipping: Vec<html5ever::LocalName>,
+    /// Inside `<head>`, which the tree builder closes at the first tag that cannot be in it
+    /// (`</head>` is optional).
+    in_head: bool,
     /// Open `<a>` elements.
     links: usize,
 }
@@ -894,7 +926,7 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
             Token::CharacterTokens(text) => {
                 if state.in_title {
                     state.title.push_str(&text);
-                } else if state.skipping.is_empty() {
+                } else if state.skipping.is_empty() && !state.in_head {
                     state.reader.current.push_str(&text);
                     if state.links > 0 {
                         state.reader.link_text += text.trim().len();
@@ -904,6 +936,13 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
             Token::TagToken(tag) => {
                 let name: &str = &tag.name;
                 let start = tag.kind == html5ever::tokenizer::StartTag;
+                if name == "head" {
+                    state.in_head = start;
+                    return TokenSinkResult::Continue;
+                }
+                if start && state.in_head && !HEAD_CONTENT.contains(&name) {
+                    state.in_head = false;
+                }
                 if name == "title" {
                     state.in_title = start && state.title.is_empty();
                     // The tokenizer reads a title's content as text (the tree builder would
@@ -922,7 +961,9 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
                 };
                 if SKIPPED.contains(&name) {
                     if start && !tag.self_closing {
-                        state.skipping.push(tag.name.clone());
+                        if state.skipping.len() < MAX_SKIPPING {
+                            state.skipping.push(tag.name.clone());
+                        }
                     } else if !start
                         && let Some(at) = state.skipping.iter().rposition(|n| *n == tag.name)
                     {
@@ -1169,6 +1210,31 @@ mod tests {
     }
 
     #[test]
+    fn the_nesting_scan_never_counts_less_than_the_parser_nests() {
+        let n = 1_000;
+        // End tags that match no open element close nothing.
+        assert!(html_nesting_exceeds(&"<div></x>".repeat(n), 256).is_some());
+        // Ruby annotations outside <ruby> nest.
+        assert!(html_nesting_exceeds(&"<rt>".repeat(n), 256).is_some());
+        // `<!-->` ends its comment at once.
+        let hidden = format!("<!-->{}<!-- -->", "<div>".repeat(n));
+        assert!(html_nesting_exceeds(&hidden, 256).is_some());
+        // `</scriptx>` does not end a script.
+        let script = format!(
+            "<script></scriptx>{}</script>{}",
+            "<div>".repeat(n),
+            "<b>".repeat(300)
+        );
+        assert!(html_nesting_exceeds(&script, 256).is_some());
+        // Inside <svg>, <style> is an element, not raw text.
+        let svg = format!("<svg><style>{}", "<g>".repeat(n));
+        assert!(html_nesting_exceeds(&svg, 256).is_some());
+        // A real page's closing tags close what they name.
+        let fine = "<div><p>a<span>b</div>".repeat(n);
+        assert_eq!(html_nesting_exceeds(&fine, 256), None);
+    }
+
+    #[test]
     fn pages_read_without_a_tree_read_as_with_one() {
         let html = r#"<!doctype html><html><head><title> A  title </title>
             <style>p{color:red}</style><script>if (a < b) { document.write("<p>no</p>") }</script>
@@ -1177,6 +1243,19 @@ mod tests {
             <div><p>Two</p><textarea>not <p>markup</p></textarea></div></article>
             <footer>(c) 2024</footer></body></html>"#;
         assert_eq!(text_without_tree(html), html_to_text(html));
+        // `</head>` is optional: the first tag that cannot be in the head ends it.
+        let headless = "<html><head><title>T</title><meta charset=utf-8><body><p>Kept text.</p>";
+        assert_eq!(text_without_tree(headless), html_to_text(headless));
+        assert_eq!(text_without_tree(headless).1, "Kept text.");
+        // End tags of furniture that matches nothing cost a bounded look each.
+        let many = format!(
+            "{}<p>x</p>{}",
+            "<nav>".repeat(100_000),
+            "</aside>".repeat(100_000)
+        );
+        let start = std::time::Instant::now();
+        let _ = text_without_tree(&many);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
         let deep = format!(
             "<p>Top</p>{}<p>Inside</p>{}",
             "<div>".repeat(50_000),

@@ -234,9 +234,16 @@ pub fn without_credentials(mut url: Url) -> Url {
 /// `input` with any `user:password@` after the scheme replaced by `***@`: for echoing a locator
 /// that may not parse, in an error, without its secret.
 pub fn redact(input: &str) -> String {
-    let Some(start) = input.find("://").map(|i| i + 3) else {
+    // The URL parser takes `http:user:pw@host` and `http:/user:pw@host` for web schemes too.
+    let Some(scheme) = url_scheme(input) else {
         return input.to_owned();
     };
+    let after = scheme.len() + 1;
+    let start = after
+        + input[after..]
+            .bytes()
+            .take_while(|&b| b == b'/' || b == b'\\')
+            .count();
     let rest = &input[start..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
@@ -322,6 +329,12 @@ mod tests {
             .to_string();
         assert!(!e.contains("s3cret"), "{e}");
         assert_eq!(redact("http://a:b@c/d@e"), "http://***@c/d@e");
+        assert_eq!(
+            redact("http:user:s3cret@exa mple.com/"),
+            "http:***@exa mple.com/"
+        );
+        assert_eq!(redact("http:/user:s3cret@host/"), "http:/***@host/");
+        assert_eq!(redact("notes:2024.txt"), "notes:2024.txt");
     }
 
     #[test]

@@ -112,14 +112,11 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     check_and_record(ctx, &store, jobs, count, &run, &mut |result| {
         failed |= show(result) && args.fail_on.contains(&result.verdict);
         checked += 1;
-        // An `error` with bytes or a status received (a page extraction could not read) did
-        // reach its source.
-        let answered = result.http_status.is_some() || result.new_sha256.is_some();
-        reached += usize::from(match result.verdict {
-            Verdict::Unreachable => false,
-            Verdict::Error => answered,
-            _ => true,
-        });
+        // Only `unreachable` with no answer at all (a timeout, a refused or failed
+        // connection) says nothing was reached; a 5xx, a body over the limit or malformed HTTP
+        // came from a server.
+        reached +=
+            usize::from(result.verdict != Verdict::Unreachable || result.http_status.is_some());
         report.add(result, show(result)).map_err(temporary)
     })?;
 

@@ -10,8 +10,8 @@
 //!
 //! A printer's own styling is SGR sequences (`ESC [ … m`) of a few attributes and colours;
 //! [`Escaping`] lets exactly those through and escapes every other sequence. A content SGR of
-//! the same kind passes as well: it can only colour text, which it could not hide (conceal, `8`,
-//! is not let through).
+//! the same kind passes as well: it can only make text bold, dim or one of six foreground
+//! colours, never hide it (no conceal, no background, no black or white).
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -87,20 +87,14 @@ fn printer_sgr(seq: &[u8]) -> Option<Option<usize>> {
             b'0'..=b'9' | b';' if i < MAX_SGR => {}
             b'm' => {
                 let params = &seq[2..i];
+                // Exactly what the printers' styles write (reset, bold, dim, and red, green,
+                // yellow, blue, magenta, cyan on the default background): no background, black
+                // or white, so nothing from content can set text to its background's colour.
                 let allowed = params.split(|&b| b == b';').all(|p| {
                     matches!(
                         p,
-                        b"" | b"0"
-                            | b"1"
-                            | b"2"
-                            | b"3"
-                            | b"4"
-                            | b"22"
-                            | b"23"
-                            | b"24"
-                            | b"39"
-                            | b"49"
-                    ) || (p.len() == 2 && matches!(p[0], b'3' | b'4' | b'9') && p[1] <= b'7')
+                        b"" | b"0" | b"1" | b"2" | b"31" | b"32" | b"33" | b"34" | b"35" | b"36"
+                    )
                 });
                 return Some(allowed.then_some(i + 1));
             }
