@@ -400,6 +400,9 @@ pub struct HttpClient {
     /// For hops held to public addresses.
     public_agent: ureq::Agent,
     lookups: Lookups,
+    /// A proxy from the environment (`HTTP_PROXY`, …) carries the owner's fetches; it resolves
+    /// their names itself, so they are not looked up here.
+    proxied: bool,
     options: Options,
 }
 
@@ -414,7 +417,7 @@ impl HttpClient {
                 timeout: options.connect_timeout,
             };
             ureq::Agent::with_parts(
-                Self::config(&options),
+                Self::config(&options, public_only),
                 ureq::unversioned::transport::DefaultConnector::new(),
                 resolver,
             )
@@ -423,12 +426,18 @@ impl HttpClient {
             agent: agent(false),
             public_agent: agent(true),
             lookups: lookups.clone(),
+            proxied: ureq::Proxy::try_from_env().is_some(),
             options,
         }
     }
 
-    fn config(options: &Options) -> ureq::config::Config {
-        ureq::Agent::config_builder()
+    /// The client's configuration; `direct`, without the environment's proxy: a proxy resolves
+    /// names itself, where this client cannot check the address, so hops held to public
+    /// addresses connect directly.
+    fn config(options: &Options, direct: bool) -> ureq::config::Config {
+        let builder = ureq::Agent::config_builder();
+        let builder = if direct { builder.proxy(None) } else { builder };
+        builder
             .timeout_connect(Some(options.connect_timeout))
             .timeout_per_read(Some(options.read_timeout))
             .timeout_global(Some(options.total_timeout))
@@ -675,6 +684,11 @@ impl HttpClient {
     /// Looks `url`'s host up and says whether it has a public address; an error when the fetch
     /// may not go `anywhere` and the host has only internal ones.
     fn reaches_public(&self, url: &Url, anywhere: bool, left: Duration) -> Result<bool, Error> {
+        // Through a proxy, the proxy resolves the owner's names (this machine may not be able
+        // to): no lookup here, and the hop's redirects go through the proxy as well.
+        if anywhere && self.proxied {
+            return Ok(false);
+        }
         let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
             return Ok(false);
         };
