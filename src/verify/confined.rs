@@ -42,6 +42,18 @@ pub(crate) enum Kind {
     Other(&'static str),
 }
 
+impl Kind {
+    /// Nothing but a regular file may be opened as one.
+    fn require_file(self) -> Result<(), Refusal> {
+        match self {
+            Kind::File(_) => Ok(()),
+            Kind::Link => Err(Refusal::Outside("a symbolic link")),
+            Kind::Dir => Err(Refusal::NotFile("a directory")),
+            Kind::Other(what) => Err(Refusal::NotFile(what)),
+        }
+    }
+}
+
 /// An open directory of the tree, from which paths below it are opened.
 #[derive(Debug)]
 pub(crate) struct Dir {
@@ -221,12 +233,7 @@ impl Dir {
     /// Opens the regular file `name` in this one, with its size.
     fn file(&self, name: &str) -> Result<(File, u64), Refusal> {
         use rustix::fs::{FileType, Mode, OFlags};
-        match self.kind_of(name)? {
-            Kind::File(_) => {}
-            Kind::Link => return Err(Refusal::Outside("a symbolic link")),
-            Kind::Dir => return Err(Refusal::NotFile("a directory")),
-            Kind::Other(what) => return Err(Refusal::NotFile(what)),
-        }
+        self.kind_of(name)?.require_file()?;
         // Non-blocking so that a named pipe swapped in since cannot stall the open, and no
         // terminal swapped in can become the controlling one.
         let fd = rustix::fs::openat(
@@ -293,12 +300,7 @@ impl Dir {
     }
 
     fn file(&self, name: &str) -> Result<(File, u64), Refusal> {
-        match self.kind_of(name)? {
-            Kind::File(_) => {}
-            Kind::Link => return Err(Refusal::Outside("a symbolic link")),
-            Kind::Dir => return Err(Refusal::NotFile("a directory")),
-            Kind::Other(what) => return Err(Refusal::NotFile(what)),
-        }
+        self.kind_of(name)?.require_file()?;
         let file = File::open(self.path.join(name)).map_err(refusal)?;
         let meta = file.metadata().map_err(Refusal::Io)?;
         if !meta.is_file() {

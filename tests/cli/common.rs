@@ -127,6 +127,18 @@ impl TestEnv {
         Run::from_output(self.command().args(args).output().expect("run verbatim"))
     }
 
+    /// Runs the binary with `args`, failing the test if it has not finished within `secs`.
+    pub fn run_within(&self, args: &[&str], secs: u64) -> Run {
+        let child = self
+            .command()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn verbatim");
+        Run::from_output(wait_within(child, secs, &format!("verbatim {args:?}")))
+    }
+
     /// Runs the binary on the store at `store` (`--store`) with `args`.
     pub fn run_on(&self, store: &Path, args: &[&str]) -> Run {
         let store = store.display().to_string();
@@ -448,4 +460,19 @@ fn provision_peers() -> Result<PathBuf, String> {
 pub fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
     assert!(status.success());
+}
+
+/// Waits for `child`, killing it if it has not finished within `secs`: a hang fails the test
+/// (naming `what`) instead of hanging the suite.
+pub fn wait_within(mut child: std::process::Child, secs: u64, what: &str) -> Output {
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait for the child").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} still ran after {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the child's output")
 }

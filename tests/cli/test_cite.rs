@@ -511,29 +511,9 @@ fn deeply_nested_citing_documents_are_refused_quickly() {
     ];
     for (name, text) in documents {
         env.write(name, text.as_bytes());
-        let mut child = env
-            .command()
-            .args(["cite", "check", "--offline", name])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("run verbatim");
-        let started = std::time::Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for verbatim") {
-                break status;
-            }
-            if started.elapsed() > std::time::Duration::from_secs(30) {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("cite check {name} still running after 30 s");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr is piped"), &mut stderr)
-            .expect("read stderr");
-        assert_eq!(status.code(), Some(2), "{name}: {stderr}");
+        let run = env.run_within(&["cite", "check", "--offline", name], 30);
+        let stderr = run.stderr;
+        assert_eq!(run.code, 2, "{name}: {stderr}");
         assert!(
             stderr.contains(name) && stderr.contains("nested more than 128 deep"),
             "{name}: {stderr}"

@@ -309,37 +309,6 @@ fn a_304_to_an_unconditional_request_and_malformed_http_are_errors_not_retried()
     );
 }
 
-/// Runs the binary, killing it if it has not finished within `secs`: a hang fails the test
-/// instead of hanging the suite.
-fn run_within(env: &TestEnv, args: &[&str], secs: u64) -> crate::common::Run {
-    let mut child = env
-        .command()
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn verbatim");
-    let start = std::time::Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        if start.elapsed() > std::time::Duration::from_secs(secs) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("verbatim {args:?} still ran after {secs} s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    crate::common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stdout_bytes: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 #[test]
 fn fifos_sockets_and_devices_are_refused_never_opened_blocking() {
     let env = TestEnv::with_store();
@@ -353,11 +322,13 @@ fn fifos_sockets_and_devices_are_refused_never_opened_blocking() {
         "/dev/null".to_owned(),
         "/dev/zero".to_owned(),
     ] {
-        let run = run_within(&env, &["add", &special], 10).fails_with(2);
+        let run = env.run_within(&["add", &special], 10).fails_with(2);
         assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
-        run_within(&env, &["diff", &special, &special], 10).fails_with(2);
+        env.run_within(&["diff", &special, &special], 10)
+            .fails_with(2);
     }
-    run_within(&env, &["import", &fifo.display().to_string()], 10).fails_with(2);
+    env.run_within(&["import", &fifo.display().to_string()], 10)
+        .fails_with(2);
     // A source that becomes a FIFO gets `error` in check, and the other sources are judged.
     let a = env.write("a.txt", b"First article.\n");
     let b = env.write("b.txt", b"Second article.\n");
@@ -366,7 +337,7 @@ fn fifos_sockets_and_devices_are_refused_never_opened_blocking() {
     std::fs::remove_file(&a).expect("remove");
     mkfifo(&a);
     std::fs::write(&b, b"Second article, edited.\n").expect("edit");
-    let run = run_within(&env, &["check", "--format", "json"], 20);
+    let run = env.run_within(&["check", "--format", "json"], 20);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     let verdicts: Vec<&str> = report["results"]
         .as_array()
@@ -385,7 +356,9 @@ fn fifos_sockets_and_devices_are_refused_never_opened_blocking() {
 #[test]
 fn an_endless_source_list_is_refused_not_read_into_memory() {
     let env = TestEnv::with_store();
-    let run = run_within(&env, &["add", "--from", "/dev/zero"], 10).fails_with(2);
+    let run = env
+        .run_within(&["add", "--from", "/dev/zero"], 10)
+        .fails_with(2);
     assert!(run.stderr.contains("line 1 is over"), "{}", run.stderr);
 }
 
@@ -473,8 +446,8 @@ fn pages_nested_without_end_neither_crash_nor_stall_a_run() {
     }
     let mut args = vec!["add"];
     args.extend(paths.iter().map(String::as_str));
-    run_within(&env, &args, 60).ok();
-    let text = run_within(&env, &["show", "deep.html"], 30).ok().stdout;
+    env.run_within(&args, 60).ok();
+    let text = env.run_within(&["show", "deep.html"], 30).ok().stdout;
     assert!(text.contains("The article text"), "{text}");
     // A check of a store with the hostile pages still judges and records the others.
     std::fs::write(
@@ -489,7 +462,7 @@ fn pages_nested_without_end_neither_crash_nor_stall_a_run() {
         deep.replace("The article", "An article"),
     )
     .expect("edit");
-    let run = run_within(&env, &["check", "--format", "json"], 60);
+    let run = env.run_within(&["check", "--format", "json"], 60);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(report["summary"]["edited"], 2, "{}", run.stdout);
@@ -521,8 +494,7 @@ fn one_unreadable_citing_document_does_not_stop_the_others() {
     )
     .expect("write");
     mkfifo(&env.path().join("pipe.md"));
-    let run = run_within(
-        &env,
+    let run = env.run_within(
         &[
             "cite",
             "check",

@@ -674,7 +674,7 @@ fn verify_bag_in_time(
     let bag = bag.display().to_string();
     let run = |format: &str| {
         let limit = memory_kib.map_or_else(String::new, |kib| format!("ulimit -v {kib}; "));
-        let mut child = Command::new("sh")
+        let child = Command::new("sh")
             .arg("-c")
             .arg(format!("{limit}exec \"$0\" \"$@\""))
             .arg(crate::common::bin())
@@ -688,16 +688,7 @@ fn verify_bag_in_time(
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("run verbatim");
-        let started = std::time::Instant::now();
-        while child.try_wait().expect("wait").is_none() {
-            if started.elapsed() > std::time::Duration::from_secs(30) {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("verify --bagit {bag} did not finish in 30 s");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().expect("output");
+        let out = crate::common::wait_within(child, 30, &format!("verify --bagit {bag}"));
         let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
