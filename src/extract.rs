@@ -187,6 +187,25 @@ pub fn extract_owned(
     (extracted, same)
 }
 
+/// Fault injection for the tests, in debug builds only (release builds have none of it).
+///
+/// No known input makes the extractor panic, yet `check` and `add` promise that a panic while
+/// reading one source costs that source alone. The integration tests prove it by setting
+/// `VERBATIM_TEST_PANIC_MARKER` (typed by whoever runs the binary, never taken from content) and
+/// serving a page that holds the marker: extracting it panics, deep in the real path.
+#[cfg(debug_assertions)]
+mod fault {
+    pub(super) fn panic_if_marked(bytes: &[u8]) {
+        let Some(marker) = std::env::var_os("VERBATIM_TEST_PANIC_MARKER") else {
+            return;
+        };
+        let marker = marker.as_encoded_bytes();
+        if !marker.is_empty() && bytes.windows(marker.len()).any(|w| w == marker) {
+            panic!("injected fault: the page holds the test's panic marker");
+        }
+    }
+}
+
 fn extract_cow<'a>(
     input: std::borrow::Cow<'a, [u8]>,
     content_type: Option<&str>,
@@ -196,6 +215,8 @@ fn extract_cow<'a>(
     borrow: Option<&mut Option<&'a str>>,
 ) -> Extracted {
     let bytes: &[u8] = &input;
+    #[cfg(debug_assertions)]
+    fault::panic_if_marked(bytes);
     let (media_type, declared_charset) = media_type_of(bytes, content_type, file_name);
     if is_binary_type(bytes, &media_type) {
         return Extracted {

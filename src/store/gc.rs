@@ -415,12 +415,13 @@ fn scan(
     for entry in top {
         let entry = entry.map_err(io(objects))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(meta) = entry.path().symlink_metadata() else {
+        // The entry's own type (no stat): only temporary files are asked their age and size.
+        let Ok(kind) = entry.file_type() else {
             continue;
         };
-        if meta.is_dir() {
+        if kind.is_dir() {
             if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
-                fanout.push((name, entry.path()));
+                fanout.push(name);
             } else if name == "pack" {
                 for path in read_files(&entry.path())? {
                     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -431,40 +432,47 @@ fn scan(
                     }
                 }
             }
-        } else if meta.is_file() && is_temp(&name) {
+        } else if kind.is_file()
+            && is_temp(&name)
+            && let Ok(meta) = entry.path().symlink_metadata()
+        {
             temp(entry.path(), &meta);
         }
     }
-    let mut objects_found = Vec::new();
-    for (dir_name, dir) in fanout {
-        for path in read_files(&dir)? {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if is_temp(&name) {
+    let size = |path: &Path| path.symlink_metadata().map_or(0, |m| m.len());
+    for dir_name in fanout {
+        let dir = objects.join(&dir_name);
+        let mut hex = [0u8; 40];
+        hex[..2].copy_from_slice(dir_name.as_bytes());
+        for_each_file(&dir, &mut |name| {
+            if name.len() == 38 {
+                hex[2..].copy_from_slice(name);
+                // A name that is not 38 hex digits is not an object; parsed without a string
+                // or a path built for the thousands that are.
+                let Some(oid) = std::str::from_utf8(&hex)
+                    .ok()
+                    .and_then(|h| Oid::from_str(h).ok())
+                else {
+                    return;
+                };
+                if reachable(oid) {
+                    if reachable_sizes {
+                        let path = dir.join(String::from_utf8_lossy(name).as_ref());
+                        let bytes = size(&path);
+                        scan.reachable_loose.push((oid, path, bytes));
+                    }
+                } else {
+                    let path = dir.join(String::from_utf8_lossy(name).as_ref());
+                    let bytes = size(&path);
+                    scan.unreachable.push((oid, path, bytes));
+                }
+            } else if std::str::from_utf8(name).is_ok_and(is_temp) {
+                let path = dir.join(String::from_utf8_lossy(name).as_ref());
                 if let Ok(meta) = path.symlink_metadata() {
                     temp(path, &meta);
                 }
-                continue;
             }
-            if name.len() != 38 {
-                continue;
-            }
-            if let Ok(oid) = Oid::from_str(&format!("{dir_name}{name}")) {
-                objects_found.push((oid, path));
-            }
-        }
-    }
-    let size = |path: &Path| path.symlink_metadata().map_or(0, |m| m.len());
-    for (oid, path) in objects_found {
-        if reachable(oid) {
-            let bytes = if reachable_sizes { size(&path) } else { 0 };
-            scan.reachable_loose.push((oid, path, bytes));
-        } else {
-            let bytes = size(&path);
-            scan.unreachable.push((oid, path, bytes));
-        }
+        })?;
     }
     Ok(scan)
 }
@@ -493,6 +501,55 @@ fn read_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         }
     }
     Ok(out)
+}
+
+/// Calls `f` with the name of each regular file directly in `dir`, by the directory entries'
+/// own types. A store's 256 object directories are listed on every verify: this opens each
+/// relative to nothing but its path and skips the `fstat` that `opendir` adds.
+#[cfg(unix)]
+fn for_each_file(dir: &Path, f: &mut dyn FnMut(&[u8])) -> Result<(), Error> {
+    use rustix::fs::{CWD, FileType, Mode, OFlags};
+    let io = |source: std::io::Error| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let fd = rustix::fs::openat(
+        CWD,
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+    )
+    .map_err(|e| io(e.into()))?;
+    let mut entries = rustix::fs::Dir::new(fd).map_err(|e| io(e.into()))?;
+    while let Some(entry) = entries.read() {
+        let entry = entry.map_err(|e| io(e.into()))?;
+        let name = entry.file_name();
+        let kind = match entry.file_type() {
+            // A file system that does not fill in the entry's type is asked per entry.
+            FileType::Unknown => {
+                let path = dir.join(String::from_utf8_lossy(name.to_bytes()).as_ref());
+                match path.symlink_metadata() {
+                    Ok(meta) if meta.is_file() => FileType::RegularFile,
+                    _ => continue,
+                }
+            }
+            known => known,
+        };
+        if kind == FileType::RegularFile {
+            f(name.to_bytes());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn for_each_file(dir: &Path, f: &mut dyn FnMut(&[u8])) -> Result<(), Error> {
+    for path in read_files(dir)? {
+        if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+            f(name.as_bytes());
+        }
+    }
+    Ok(())
 }
 
 /// Whether a file name in `objects/` is a temporary file of git, libgit2 or verbatim: `tmp_obj_*`

@@ -1,7 +1,7 @@
 //! Hostile input and faults (issue 15): numbers on the command line, special files, locators
 //! from content, terminal escapes in what content says, and what a broken environment gets.
 
-use crate::common::{TestEnv, mkfifo};
+use crate::common::{Run, TestEnv, mkfifo};
 
 #[test]
 fn numbers_out_of_range_are_refused_by_the_parser_not_a_panic() {
@@ -705,5 +705,86 @@ fn the_owner_s_fetches_go_through_the_environment_s_proxy_without_a_local_lookup
         hits.iter().any(|h| h.contains("nonexistent.invalid")),
         "{hits:?} {}",
         run.stderr
+    );
+}
+
+#[test]
+fn a_panic_while_reading_one_source_costs_that_source_alone() {
+    // Debug builds panic on a page holding the marker named by this variable (an injected
+    // fault: no known input panics), deep in extraction, on the worker that reads it.
+    const MARKER: &str = "injected-fault-3f9a";
+    let env = TestEnv::with_store();
+    let para = "An article paragraph, long enough to be read as the article itself.";
+    let page = |extra: &str| format!("<html><body><p>{para}</p>{extra}</body></html>");
+    let a = env.write("a.html", page("").as_bytes());
+    let b = env.write("b.html", page(&format!("<p>{MARKER}</p>")).as_bytes());
+    let c = env.write("c.html", page("").as_bytes());
+    // Without the variable the marker is only text.
+    env.run(&["add", "a.html", "b.html", "c.html"]).ok();
+
+    for path in [&a, &b, &c] {
+        let old = std::fs::read_to_string(path).expect("read");
+        std::fs::write(
+            path,
+            old.replace("</body>", "<p>A correction was added today.</p></body>"),
+        )
+        .expect("edit");
+    }
+    let run = Run::from_output(
+        env.command()
+            .env("VERBATIM_TEST_PANIC_MARKER", MARKER)
+            .args(["check", "--jobs", "2", "--format", "json"])
+            .output()
+            .expect("run verbatim"),
+    );
+    assert!(
+        !run.stderr.contains("Aborted") && run.code != 101,
+        "{}",
+        run.stderr
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(report["summary"]["edited"], 2, "{}", run.stdout);
+    let results = report["results"].as_array().expect("results");
+    let b_result = results
+        .iter()
+        .find(|r| r["locator"].as_str().is_some_and(|l| l.ends_with("b.html")))
+        .expect("b's result");
+    assert_eq!(b_result["verdict"], "error", "{b_result}");
+    let reason = b_result["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("injected fault") && reason.contains("please report it"),
+        "{reason}"
+    );
+    // The others' edits were recorded: each has a second version; the panicked one has not.
+    for (name, versions) in [("a.html", 2), ("b.html", 1), ("c.html", 2)] {
+        let log = env.run(&["log", name, "--format", "json"]).ok().stdout;
+        let log: serde_json::Value = serde_json::from_str(&log).expect("log json");
+        assert_eq!(
+            log.as_array().map(Vec::len),
+            Some(versions),
+            "{name}: {log}"
+        );
+    }
+    env.run(&["verify"]).ok();
+
+    // add: the marked input fails with its own error, the other is stored.
+    let d = env.write("d.html", page(&format!("<p>{MARKER}</p>")).as_bytes());
+    let e = env.write("e.html", page("").as_bytes());
+    let run = Run::from_output(
+        env.command()
+            .env("VERBATIM_TEST_PANIC_MARKER", MARKER)
+            .args(["add", "--jobs", "2"])
+            .arg(&d)
+            .arg(&e)
+            .output()
+            .expect("run verbatim"),
+    );
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert_ne!(run.code, 101, "{}", run.stderr);
+    assert!(run.stderr.contains("please report it"), "{}", run.stderr);
+    let list = env.run(&["list"]).ok().stdout;
+    assert!(
+        list.contains("e.html") && !list.contains("d.html"),
+        "{list}"
     );
 }
