@@ -118,12 +118,11 @@ impl Store {
             detail: format!("{detail}; gc removed nothing"),
         })?;
         let objects = self.path.join("objects");
-        let scan = scan(
-            &objects,
+        let scan = list(&self.path)?.sort(
             &|oid| reachable.contains(&oid),
             options.temp_grace,
             options.pack,
-        )?;
+        );
         let mut report = Report {
             dry_run: options.dry_run,
             reachable: reachable.len(),
@@ -233,11 +232,11 @@ impl Store {
     }
 }
 
-/// Counts the unreachable loose objects and stale temporary files of the repository at
-/// `repo_path`, given which objects are reachable; `verify` calls it with what its walk of the
-/// branch's history read, so that this costs one listing of `objects/`.
-pub fn survey(repo_path: &Path, reachable: &dyn Fn(Oid) -> bool) -> Result<Survey, Error> {
-    Ok(scan(&repo_path.join("objects"), reachable, TEMP_GRACE, false)?.survey())
+/// Counts the unreachable loose objects and stale temporary files of a [`list`]ing, given which
+/// objects are reachable. `verify` lists `objects/` on a thread of its own while it walks the
+/// history, and calls this with what the walk read.
+pub fn survey(listing: Listing, reachable: &dyn Fn(Oid) -> bool) -> Survey {
+    listing.sort(reachable, TEMP_GRACE, false).survey()
 }
 
 /// The objects every root of the repository reaches that `known` does not hold yet, added to
@@ -372,50 +371,41 @@ impl Scan {
     }
 }
 
-/// Lists the loose objects and temporary files below `objects`.
-///
-/// Only what is reported is asked its size: unreachable objects and temporary files always, the
-/// reachable loose objects when `reachable_sizes` (for packing). verify surveys a store of
-/// thousands of loose objects, and a stat of each was a fifth of its time.
-fn scan(
-    objects: &Path,
-    reachable: &dyn Fn(Oid) -> bool,
-    grace: Duration,
-    reachable_sizes: bool,
-) -> Result<Scan, Error> {
-    let mut scan = Scan {
-        unreachable: Vec::new(),
-        reachable_loose: Vec::new(),
-        stale_temp: Vec::new(),
-        recent_temp_files: 0,
+/// What a repository's `objects/` holds: its loose objects and temporary files, unsorted.
+pub struct Listing {
+    objects: PathBuf,
+    /// Loose objects by id: their paths follow from it, and are built only for those reported.
+    loose: Vec<Oid>,
+    temp: Vec<(PathBuf, std::fs::Metadata)>,
+}
+
+/// Lists the loose objects and temporary files of the repository at `repo_path`, by directory
+/// entry types: only temporary files are asked their age and size.
+pub fn list(repo_path: &Path) -> Result<Listing, Error> {
+    let objects = repo_path.join("objects");
+    let mut listing = Listing {
+        objects: objects.clone(),
+        loose: Vec::new(),
+        temp: Vec::new(),
     };
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| Error::Io { path, source }
     };
-    let mut temp = |path: PathBuf, meta: &std::fs::Metadata| {
-        // A modification time in the future (a clock set back) is never old enough.
-        let stale = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age >= grace);
-        if stale {
-            scan.stale_temp.push((path, meta.len()));
-        } else {
-            scan.recent_temp_files += 1;
-        }
-    };
-    let top = match std::fs::read_dir(objects) {
+    let top = match std::fs::read_dir(&objects) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(scan_empty()),
-        Err(e) => return Err(io(objects)(e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listing),
+        Err(e) => return Err(io(&objects)(e)),
+    };
+    let mut temp = |path: PathBuf| {
+        if let Ok(meta) = path.symlink_metadata() {
+            listing.temp.push((path, meta));
+        }
     };
     let mut fanout = Vec::new();
     for entry in top {
-        let entry = entry.map_err(io(objects))?;
+        let entry = entry.map_err(io(&objects))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        // The entry's own type (no stat): only temporary files are asked their age and size.
         let Ok(kind) = entry.file_type() else {
             continue;
         };
@@ -425,21 +415,15 @@ fn scan(
             } else if name == "pack" {
                 for path in read_files(&entry.path())? {
                     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                    if file_name.is_some_and(|n| is_temp(&n) || n.starts_with("pack_git2_"))
-                        && let Ok(meta) = path.symlink_metadata()
-                    {
-                        temp(path, &meta);
+                    if file_name.is_some_and(|n| is_temp(&n) || n.starts_with("pack_git2_")) {
+                        temp(path);
                     }
                 }
             }
-        } else if kind.is_file()
-            && is_temp(&name)
-            && let Ok(meta) = entry.path().symlink_metadata()
-        {
-            temp(entry.path(), &meta);
+        } else if kind.is_file() && is_temp(&name) {
+            temp(entry.path());
         }
     }
-    let size = |path: &Path| path.symlink_metadata().map_or(0, |m| m.len());
     for dir_name in fanout {
         let dir = objects.join(&dir_name);
         let mut hex = [0u8; 40];
@@ -447,42 +431,64 @@ fn scan(
         for_each_file(&dir, &mut |name| {
             if name.len() == 38 {
                 hex[2..].copy_from_slice(name);
-                // A name that is not 38 hex digits is not an object; parsed without a string
-                // or a path built for the thousands that are.
-                let Some(oid) = std::str::from_utf8(&hex)
+                // A name that is not 38 hex digits is not an object.
+                if let Some(oid) = std::str::from_utf8(&hex)
                     .ok()
                     .and_then(|h| Oid::from_str(h).ok())
-                else {
-                    return;
-                };
-                if reachable(oid) {
-                    if reachable_sizes {
-                        let path = dir.join(String::from_utf8_lossy(name).as_ref());
-                        let bytes = size(&path);
-                        scan.reachable_loose.push((oid, path, bytes));
-                    }
-                } else {
-                    let path = dir.join(String::from_utf8_lossy(name).as_ref());
-                    let bytes = size(&path);
-                    scan.unreachable.push((oid, path, bytes));
+                {
+                    listing.loose.push(oid);
                 }
             } else if std::str::from_utf8(name).is_ok_and(is_temp) {
-                let path = dir.join(String::from_utf8_lossy(name).as_ref());
-                if let Ok(meta) = path.symlink_metadata() {
-                    temp(path, &meta);
-                }
+                temp(dir.join(String::from_utf8_lossy(name).as_ref()));
             }
         })?;
     }
-    Ok(scan)
+    Ok(listing)
 }
 
-fn scan_empty() -> Scan {
-    Scan {
-        unreachable: Vec::new(),
-        reachable_loose: Vec::new(),
-        stale_temp: Vec::new(),
-        recent_temp_files: 0,
+impl Listing {
+    /// Sorts the listing by reachability. Only what is reported is asked its size: unreachable
+    /// objects always, the reachable ones when `reachable_sizes` (for packing). verify surveys
+    /// stores of thousands of loose objects, and a stat of each was a fifth of its time.
+    fn sort(self, reachable: &dyn Fn(Oid) -> bool, grace: Duration, reachable_sizes: bool) -> Scan {
+        let mut scan = Scan {
+            unreachable: Vec::new(),
+            reachable_loose: Vec::new(),
+            stale_temp: Vec::new(),
+            recent_temp_files: 0,
+        };
+        let path_of = |oid: Oid| {
+            let hex = oid.to_string();
+            self.objects.join(&hex[..2]).join(&hex[2..])
+        };
+        let size = |path: &Path| path.symlink_metadata().map_or(0, |m| m.len());
+        for &oid in &self.loose {
+            if reachable(oid) {
+                if reachable_sizes {
+                    let path = path_of(oid);
+                    let bytes = size(&path);
+                    scan.reachable_loose.push((oid, path, bytes));
+                }
+            } else {
+                let path = path_of(oid);
+                let bytes = size(&path);
+                scan.unreachable.push((oid, path, bytes));
+            }
+        }
+        for (path, meta) in self.temp {
+            // A modification time in the future (a clock set back) is never old enough.
+            let stale = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= grace);
+            if stale {
+                scan.stale_temp.push((path, meta.len()));
+            } else {
+                scan.recent_temp_files += 1;
+            }
+        }
+        scan
     }
 }
 

@@ -177,6 +177,11 @@ pub fn verify(
     // the signal that all have, without polling.
     let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
     let (blobs, root, hashed) = std::thread::scope(|scope| {
+        // The listing of every object directory (for the unreachable-space line) is system
+        // time that would lengthen this thread's walk; on its own thread it overlaps it.
+        let listing = wanted
+            .is_none()
+            .then(|| scope.spawn(|| store::gc::list(&repo_path)));
         let workers: Vec<_> = (0..2)
             .map(|_| {
                 let (ended_tx, rx, done, repo_path) = (ended_tx.clone(), &rx, &done, &repo_path);
@@ -223,10 +228,8 @@ pub fn verify(
                 v.strays(tree);
             }
         }
-        // While the workers still hash, this thread would only wait: the survey of unreachable
-        // space (a listing of every object directory) costs nothing here.
-        if wanted.is_none() {
-            v.report.unreachable = v.unreachable(&blobs);
+        if let Some(Ok(Ok(listing))) = listing.map(|l| l.join()) {
+            v.report.unreachable = v.unreachable(&blobs, listing);
         }
         drop(ended_tx);
         while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
@@ -433,7 +436,11 @@ impl<'r, 'p> Verifier<'r, 'p> {
     /// branch's history, plus (in a store with other refs, or reflog entries off the branch)
     /// whatever those reach. `None` when a ref beside the branch reaches an object that cannot
     /// be read: the count would not be trustworthy, and `gc` refuses such a store anyway.
-    fn unreachable(&self, blobs: &[(Oid, String)]) -> Option<store::gc::Survey> {
+    fn unreachable(
+        &self,
+        blobs: &[(Oid, String)],
+        listing: store::gc::Listing,
+    ) -> Option<store::gc::Survey> {
         let mut reachable = store::gc::OidSet::default();
         reachable.extend(self.seen.iter().copied());
         reachable.extend(self.failed.keys().copied());
@@ -441,7 +448,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
         reachable.extend(blobs.iter().map(|(oid, _)| *oid));
         let roots = store::gc::roots(self.repo).ok()?;
         store::gc::expand(self.repo, &roots, &mut reachable).ok()?;
-        store::gc::survey(self.repo.path(), &|oid| reachable.contains(&oid)).ok()
+        Some(store::gc::survey(listing, &|oid| reachable.contains(&oid)))
     }
 
     /// Shows the objects checked so far, here and by the background threads.
