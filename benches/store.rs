@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use verbatim::capture::{Capture, Origin};
 use verbatim::source::Locator;
-use verbatim::store::{self, Store};
+use verbatim::store::Store;
 use verbatim::{capture, extract};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -189,8 +189,8 @@ fn verbatim_passes(
     batch: usize,
     fsync: bool,
 ) -> (Vec<Duration>, u64, u64) {
-    store::set_fsync(fsync);
-    let store = Store::init(dir).expect("init");
+    let mut store = Store::init(dir).expect("init");
+    store.set_fsync(fsync);
     let mut times = Vec::new();
     for pass in passes {
         let start = Instant::now();
@@ -204,7 +204,6 @@ fn verbatim_passes(
         }
         times.push(start.elapsed());
     }
-    store::set_fsync(true);
     let loose = du(dir);
     git(dir, &["gc", "--quiet"]);
     (times, loose, du(dir))
@@ -293,8 +292,8 @@ fn throughput(root: &Path, sources: usize, batch: usize) {
 
 /// Builds a store of `n` ~1 KB sources quickly (large batches, fsync off for set-up only).
 fn small_store(dir: &Path, n: usize) -> Store {
-    let store = Store::init(dir).expect("init");
-    store::set_fsync(false);
+    let mut store = Store::init(dir).expect("init");
+    store.set_fsync(false);
     let mut words_rng = Words(7);
     let mut i = 0;
     while i < n {
@@ -305,7 +304,7 @@ fn small_store(dir: &Path, n: usize) -> Store {
         write_batch(&store, &caps);
         i = end;
     }
-    store::set_fsync(true);
+    store.set_fsync(true);
     store
 }
 

@@ -14,6 +14,7 @@ pub mod diff;
 pub mod export;
 pub mod extract;
 pub mod fetch;
+mod git;
 pub mod hash;
 pub mod import;
 pub mod report;

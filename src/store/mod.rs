@@ -196,6 +196,8 @@ pub struct Store {
     /// The zlib level blobs are written at, when the store's config sets one
     /// (`core.looseCompression`; new stores set 0); else libgit2's.
     loose_level: Option<u32>,
+    /// Whether this handle's transactions reach the disk before their branch moves.
+    fsync: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -231,7 +233,7 @@ impl Store {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("store");
         let staging = parent.join(format!(".{name}.init-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
-        enable_fsync();
+        crate::git::init();
         let result = (|| {
             let mut opts = RepositoryInitOptions::new();
             opts.bare(true).initial_head("main").mkpath(true);
@@ -265,6 +267,13 @@ impl Store {
             )?;
             Ok::<(), Error>(())
         })();
+        // The new store is whole on disk before it appears under its name.
+        let result = result.and_then(|()| {
+            if crate::git::DURABILITY == crate::git::Durability::FlushAtCommit {
+                crate::git::sync_filesystem(&staging).map_err(io(&staging))?;
+            }
+            Ok(())
+        });
         if let Err(e) = result {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(e);
@@ -278,7 +287,7 @@ impl Store {
 
     /// Opens the store at `path`, checking that it is a verbatim store this build can read.
     pub fn open(path: &Path) -> Result<Store, Error> {
-        enable_fsync();
+        crate::git::init();
         if !path.exists() {
             return Err(Error::Missing {
                 path: path.to_path_buf(),
@@ -300,6 +309,7 @@ impl Store {
             repo,
             path: path.to_path_buf(),
             loose_level,
+            fsync: true,
         };
         let meta: StoreMeta = {
             let snapshot = store.snapshot().map_err(|e| {
@@ -335,6 +345,25 @@ impl Store {
             });
         }
         Ok(store)
+    }
+
+    /// Sets whether this handle's writes are flushed to disk before the branch moves (on by
+    /// default).
+    ///
+    /// With it on, a power loss cannot leave the branch pointing at objects that never reached
+    /// the disk. Off keeps crash safety (objects are still written before the ref moves) but not
+    /// power-loss safety; it exists for bulk set-up in benchmarks, not for real stores. Where
+    /// libgit2 fsyncs each file itself (not Linux), its own writes stay fsynced.
+    pub fn set_fsync(&mut self, enabled: bool) {
+        self.fsync = enabled;
+    }
+
+    /// Flushes the file system holding the store.
+    fn sync(&self) -> Result<(), Error> {
+        crate::git::sync_filesystem(&self.path).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// The store's directory.
@@ -396,7 +425,6 @@ impl Store {
             run_files: BTreeMap::new(),
             states: BTreeMap::new(),
             indexed: BTreeMap::new(),
-            deferred_sync: defer_sync(),
         })
     }
 }
@@ -819,7 +847,7 @@ impl Store {
                 &self.repo,
                 bytes,
                 level,
-                FSYNC.load(std::sync::atomic::Ordering::SeqCst) && !cfg!(target_os = "linux"),
+                self.fsync && crate::git::DURABILITY == crate::git::Durability::FsyncEachFile,
             ),
             None => Ok(self.repo.blob(bytes)?),
         }
@@ -889,16 +917,6 @@ pub struct Transaction<'s> {
     states: BTreeMap<String, (BTreeMap<SourceId, Observation>, bool)>,
     /// Sources whose index entry changes, with their record when it changed too.
     indexed: BTreeMap<SourceId, Option<SourceRecord>>,
-    /// Objects are written without fsync and flushed together before the branch moves.
-    deferred_sync: bool,
-}
-
-impl Drop for Transaction<'_> {
-    fn drop(&mut self) {
-        if self.deferred_sync {
-            apply_fsync();
-        }
-    }
 }
 
 impl Transaction<'_> {
@@ -1281,104 +1299,23 @@ impl Transaction<'_> {
         }
         let sig = signature(capture::now())?;
         let commit = repo.commit(None, &sig, &sig, &message, &tree, &[&parent])?;
-        if self.deferred_sync {
+        let flush =
+            self.store.fsync && crate::git::DURABILITY == crate::git::Durability::FlushAtCommit;
+        if flush {
             // Every object of this transaction reaches the disk before the branch points at it.
-            sync_filesystem(&self.store.path)?;
-            apply_fsync();
+            self.store.sync()?;
         }
         // Compare-and-swap: fails if the branch no longer points at our parent.
         match repo.reference_matching(BRANCH, commit, true, self.snapshot.commit, subject) {
-            Ok(_) => Ok(Some(commit)),
-            Err(e) if e.code() == git2::ErrorCode::Modified => Err(Error::Raced),
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(e) if e.code() == git2::ErrorCode::Modified => return Err(Error::Raced),
+            Err(e) => return Err(e.into()),
         }
-    }
-}
-
-static FSYNC: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
-
-/// Sets whether writes are fsynced before the branch moves (on by default).
-///
-/// With fsync on, a power loss cannot leave the branch pointing at objects that never reached
-/// the disk. Turning it off keeps crash safety (objects are still written before the ref moves)
-/// but not power-loss safety; it exists for bulk set-up in benchmarks, not for real stores.
-pub fn set_fsync(enabled: bool) {
-    FSYNC.store(enabled, std::sync::atomic::Ordering::SeqCst);
-    apply_fsync();
-}
-
-/// Makes libgit2 fsync objects and refs as [`set_fsync`] says. git2 has no safe wrapper for this
-/// global option, hence the raw call.
-fn enable_fsync() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        apply_fsync();
-        tune_reads();
-    });
-}
-
-/// Read-side settings for libgit2, applied once per process.
-fn tune_reads() {
-    // The `sources/` and `sources/aa/` trees are a few KB each, over libgit2's default 4 KB
-    // cache limit for trees, so every path lookup re-read and re-hashed them: most of the time
-    // of loading 10,000 sources went there.
-    // SAFETY: libgit2's global options are not synchronised; this runs once, when the first
-    // store is opened or created, before any thread of ours uses libgit2 concurrently.
-    let _ = unsafe { git2::opts::set_cache_object_limit(ObjectType::Tree, 1 << 20) };
-    // Re-hashing every object read with collision-detecting SHA-1 cost a third of read time.
-    // zlib's checksum still catches damaged objects on read, and `verify` checks every byte
-    // stream against its recorded SHA-256.
-    git2::opts::strict_hash_verification(false);
-}
-
-fn apply_fsync() {
-    libgit2_fsync(FSYNC.load(std::sync::atomic::Ordering::SeqCst));
-}
-
-/// Whether a new transaction writes its objects without fsync and flushes them all at once at
-/// commit (where the platform can flush a whole filesystem in one call). Turns libgit2's
-/// per-file fsync off if so; the transaction turns it back on.
-fn defer_sync() -> bool {
-    let defer = cfg!(target_os = "linux") && FSYNC.load(std::sync::atomic::Ordering::SeqCst);
-    if defer {
-        libgit2_fsync(false);
-    }
-    defer
-}
-
-/// Flushes the filesystem holding `dir`: with one syscall every object a transaction wrote is on
-/// disk, instead of one fsync per object (30,000 of them for a check of 10,000 sources).
-#[cfg(target_os = "linux")]
-fn sync_filesystem(dir: &Path) -> Result<(), Error> {
-    use std::os::fd::AsRawFd as _;
-    let io = |source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let handle = std::fs::File::open(dir).map_err(io)?;
-    // SAFETY: syncfs only reads the descriptor, which `handle` keeps open for the call.
-    if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
-        return Err(io(std::io::Error::last_os_error()));
-    }
-    Ok(())
-}
-
-#[cfg(not(target_os = "linux"))]
-fn sync_filesystem(_dir: &Path) -> Result<(), Error> {
-    Ok(())
-}
-
-fn libgit2_fsync(enabled: bool) {
-    // Initialise libgit2 before touching its global options.
-    let _ = git2::Version::get();
-    let on = std::ffi::c_int::from(enabled);
-    // SAFETY: this option takes exactly one int argument and only sets a global flag that
-    // libgit2 reads when it next writes a file.
-    unsafe {
-        libgit2_sys::git_libgit2_opts(
-            libgit2_sys::GIT_OPT_ENABLE_FSYNC_GITDIR as std::ffi::c_int,
-            on,
-        );
+        if flush {
+            // And the branch and its reflog before the commit is reported as made.
+            self.store.sync()?;
+        }
+        Ok(Some(commit))
     }
 }
 

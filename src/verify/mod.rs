@@ -268,6 +268,7 @@ pub fn verify(
 /// cannot be read): everything still readable is checked as [`verify`] would, from the
 /// repository itself.
 pub fn verify_unreadable(path: &std::path::Path) -> Result<Report, Error> {
+    crate::git::init();
     let repo = Repository::open_bare(path)?;
     let commit = repo.refname_to_id(store::BRANCH)?;
     if repo.find_commit(commit).is_ok() {
