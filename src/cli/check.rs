@@ -1,9 +1,9 @@
 //! `verbatim check`.
 
-use verbatim::check::{self, Job};
+use verbatim::check;
 use verbatim::classify::Verdict;
-use verbatim::fetch::{self, HttpClient};
-use verbatim::report;
+use verbatim::fetch;
+use verbatim::{ops, report};
 
 use super::error::CommandError;
 use super::{Context, Format, exit, output};
@@ -60,39 +60,22 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
 
 fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;
-    let snapshot = store.snapshot()?;
-    let commit = snapshot.commit_id();
-    // The index has what checking an unchanged source needs; workers read more only for the
-    // sources whose bytes changed. All sources are drawn from it shard by shard, never listed
-    // in memory.
-    let (jobs, count): (Box<dyn Iterator<Item = _> + Send>, usize) = if args.sources.is_empty() {
-        (
-            Box::new(check::AllSources::new(store.path(), commit)?),
-            snapshot.source_count()?,
-        )
-    } else {
-        let mut ids = Vec::new();
-        for query in &args.sources {
-            ids.push(snapshot.resolve(query, &ctx.cwd)?.id);
-        }
-        let jobs = jobs_for(&snapshot, &ids)?;
-        let count = jobs.len();
-        (Box::new(jobs.into_iter()), count)
-    };
-    drop(snapshot);
-    let client = HttpClient::new(fetch::Options {
-        total_timeout: std::time::Duration::from_secs(args.timeout),
-        connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
-        read_timeout: std::time::Duration::from_secs(args.read_timeout),
-        idle_per_host: args.per_host.min(args.jobs),
-        max_body: args.max_bytes,
-        retries: args.retries,
-        allow_private: args.allow_private,
-        ..fetch::Options::default()
-    });
-    let concurrency = check::Concurrency {
-        jobs: args.jobs,
-        per_host: args.per_host,
+    let options = ops::check::Options {
+        fetch: fetch::Options {
+            total_timeout: std::time::Duration::from_secs(args.timeout),
+            connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
+            read_timeout: std::time::Duration::from_secs(args.read_timeout),
+            idle_per_host: args.per_host.min(args.jobs),
+            max_body: args.max_bytes,
+            retries: args.retries,
+            allow_private: args.allow_private,
+            ..fetch::Options::default()
+        },
+        concurrency: check::Concurrency {
+            jobs: args.jobs,
+            per_host: args.per_host,
+        },
+        locking: ctx.locking(),
     };
     let show = |r: &check::CheckResult| !args.only_new || r.new;
     let mut report = report::CheckReport::new(match args.format {
@@ -101,24 +84,18 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     })
     .map_err(temporary)?;
     let mut failed = false;
-    let run = Run {
-        commit,
-        client: &client,
-        max_bytes: args.max_bytes,
-        concurrency,
-        in_order: !args.sources.is_empty(),
-    };
-    let (mut checked, mut reached) = (0usize, 0usize);
-    check_and_record(ctx, &store, jobs, count, &run, &mut |result| {
-        failed |= show(result) && args.fail_on.contains(&result.verdict);
-        checked += 1;
-        // Only `unreachable` with no answer at all (a timeout, a refused or failed
-        // connection) says nothing was reached; a 5xx, a body over the limit or malformed HTTP
-        // came from a server.
-        reached +=
-            usize::from(result.verdict != Verdict::Unreachable || result.http_status.is_some());
-        report.add(result, show(result)).map_err(temporary)
-    })?;
+    let outcome = ops::check::check(
+        &store,
+        &args.sources,
+        &ctx.cwd,
+        &options,
+        &ctx.ui.progress_bar(),
+        &mut |result| {
+            failed |= show(result) && args.fail_on.contains(&result.verdict);
+            report.add(result, show(result))
+        },
+    )
+    .map_err(reporting)?;
 
     let mut out = ctx.ui.output(args.format == Format::Human);
     output(
@@ -128,11 +105,12 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     )?;
     // Not one source answered: the network (or the machine) is down, not every source. A CI
     // job with no network must not stay green, so this is "could not run", after the report.
-    if checked > 0 && reached == 0 {
+    if outcome.checked > 0 && outcome.reached == 0 {
         return Err(CommandError::new(
             exit::USAGE,
             format!(
-                "none of the {checked} sources checked could be fetched or read (each unreachable or error)"
+                "none of the {} sources checked could be fetched or read (each unreachable)",
+                outcome.checked
             ),
         )
         .hint("check the network and the machine, then run the check again"));
@@ -144,97 +122,12 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     })
 }
 
-/// Check jobs for the sources `ids`, in their order; a source named twice is checked once.
-pub(super) fn jobs_for(
-    snapshot: &verbatim::store::Snapshot<'_>,
-    ids: &[verbatim::source::SourceId],
-) -> Result<Vec<Result<Job, verbatim::store::Error>>, CommandError> {
-    let mut seen = std::collections::HashSet::new();
-    let mut jobs = Vec::new();
-    for id in ids {
-        if seen.insert(id.clone())
-            && let Some(entry) = snapshot.index_entry(id)?
-        {
-            let previous = snapshot.state_shard(&id.as_str()[..2])?.remove(id);
-            jobs.push(Ok(Job { entry, previous }));
-        }
+/// A job's error, where the caller's part (writing the report) is the report's temporary file.
+pub(super) fn reporting(e: ops::Error) -> CommandError {
+    match e {
+        ops::Error::Caller(io) => temporary(io),
+        other => other.into(),
     }
-    Ok(jobs)
-}
-
-/// How a check runs: from which commit, with which client and limits.
-pub(super) struct Run<'a> {
-    pub commit: git2::Oid,
-    pub client: &'a HttpClient,
-    pub max_bytes: u64,
-    pub concurrency: check::Concurrency,
-    /// Results in the jobs' order (sources named), rather than in id order (the whole store).
-    pub in_order: bool,
-}
-
-/// Checks the sources `jobs` yields (`count` of them), records what each check found in one
-/// commit, and gives each result, recorded, to `each`.
-pub(super) fn check_and_record(
-    ctx: &Context,
-    store: &verbatim::store::Store,
-    jobs: Box<dyn Iterator<Item = Result<Job, verbatim::store::Error>> + Send>,
-    count: usize,
-    run: &Run<'_>,
-    each: &mut dyn FnMut(&check::CheckResult) -> Result<(), CommandError>,
-) -> Result<(), CommandError> {
-    let bar = ctx.ui.progress(count, "checking");
-    // No more workers than sources: a thread each for work that does not exist costs memory.
-    let concurrency = check::Concurrency {
-        jobs: run.concurrency.jobs.clamp(1, count.max(1)),
-        ..run.concurrency
-    };
-    // Results of a whole-store check wait on disk, not in memory, until they are recorded, and
-    // come back in id order; sources named on the command line are reported in their order.
-    let mut spool = if run.in_order {
-        check::Spool::in_order(count)
-    } else {
-        check::Spool::new()
-    };
-    let mut failure = None;
-    check::check_each(
-        store.path(),
-        run.commit,
-        jobs,
-        run.client,
-        run.max_bytes,
-        concurrency,
-        &mut |i, judged| {
-            let parked = judged.and_then(|result| {
-                bar.set_message(result.locator.clone());
-                bar.inc(1);
-                spool.push(i, result)
-            });
-            if let Err(e) = parked {
-                failure.get_or_insert(e);
-            }
-        },
-    );
-    bar.finish_and_clear();
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    if spool.is_empty() {
-        return Ok(());
-    }
-    let lock = ctx.lock(store)?;
-    let mut tx = store.transaction(&lock)?;
-    let (checked, mut edited) = (spool.len(), 0);
-    for shard in spool.drain() {
-        for mut result in shard? {
-            check::record(&mut tx, &mut result)?;
-            edited += usize::from(result.new_version.is_some());
-            each(&result)?;
-        }
-        // Recorded observations go to the object database shard by shard, not memory.
-        tx.flush_observations()?;
-    }
-    tx.commit(&format!("check: {checked} sources, {edited} edited"))?;
-    Ok(())
 }
 
 /// An error writing the report's temporary file.

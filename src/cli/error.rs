@@ -179,6 +179,19 @@ impl From<store::Error> for CommandError {
     }
 }
 
+impl From<verbatim::ops::Error> for CommandError {
+    fn from(e: verbatim::ops::Error) -> CommandError {
+        use verbatim::ops::Error as E;
+        match e {
+            E::Store(e) => e.into(),
+            E::Source(e) => e.into(),
+            E::Fetch(e) => e.into(),
+            E::Temporary(e) => temporary_files(e),
+            E::Caller(e) => CommandError::new(exit::INTERNAL, format!("cannot write output: {e}")),
+        }
+    }
+}
+
 impl From<source::Error> for CommandError {
     fn from(e: source::Error) -> CommandError {
         CommandError::usage(e.to_string())

@@ -135,6 +135,13 @@ impl Context {
         Ok(Store::open(&self.store_path()?)?)
     }
 
+    /// How jobs take the store's writer lock: within --lock-timeout.
+    fn locking(&self) -> verbatim::ops::Locking {
+        verbatim::ops::Locking {
+            timeout: self.lock_timeout,
+        }
+    }
+
     fn lock(&self, store: &Store) -> Result<store::Lock, CommandError> {
         let ui = &self.ui;
         Ok(store.lock(self.lock_timeout, &mut |pid| {

@@ -86,6 +86,15 @@ impl Ui {
 
     /// A counter on stderr for work of unknown size (`what` and how many so far); drawn only on
     /// a terminal and without `--quiet`.
+    /// A [`verbatim::ops::Progress`] that draws a bar on a terminal's stderr and prints the
+    /// job's notes there.
+    pub fn progress_bar(&self) -> ProgressBar<'_> {
+        ProgressBar {
+            ui: self,
+            bar: std::sync::Mutex::new(None),
+        }
+    }
+
     pub fn counter(&self, what: &str, unit: &str) -> indicatif::ProgressBar {
         if self.quiet || !std::io::stderr().is_terminal() {
             return indicatif::ProgressBar::hidden();
@@ -131,5 +140,61 @@ impl Ui {
             std::io::stderr(),
             "verbatim: {style}{label}{style:#}: {error}"
         );
+    }
+}
+
+/// A job's progress, shown as [`Ui::progress`] shows it.
+pub struct ProgressBar<'a> {
+    ui: &'a Ui,
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl ProgressBar<'_> {
+    fn with_bar(&self, f: impl FnOnce(&indicatif::ProgressBar)) {
+        if let Ok(bar) = self.bar.lock()
+            && let Some(bar) = bar.as_ref()
+        {
+            f(bar);
+        }
+    }
+}
+
+impl verbatim::ops::Progress for ProgressBar<'_> {
+    fn start(&self, total: usize, what: &str) {
+        if let Ok(mut bar) = self.bar.lock() {
+            *bar = Some(self.ui.progress(total, what));
+        }
+    }
+
+    fn advance(&self, label: &str) {
+        self.with_bar(|bar| {
+            bar.set_message(label.to_owned());
+            bar.inc(1);
+        });
+    }
+
+    fn finish(&self) {
+        if let Ok(mut bar) = self.bar.lock()
+            && let Some(bar) = bar.take()
+        {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn waiting_for_lock(&self, pid: Option<u32>) {
+        let who = pid.map_or("another process".to_owned(), |p| format!("process {p}"));
+        self.note(&format!("waiting for the store lock held by {who}…"));
+    }
+
+    fn note(&self, message: &str) {
+        // Above the bar, not through it.
+        let mut shown = false;
+        self.with_bar(|bar| {
+            bar.suspend(|| self.ui.note(message));
+            shown = true;
+        });
+        if !shown {
+            self.ui.note(message);
+        }
     }
 }
