@@ -2,12 +2,9 @@
 
 use std::io::{BufRead as _, Write as _};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use verbatim::fetch::{self, HttpClient};
-use verbatim::source::Locator;
 use verbatim::store::Recorded;
-use verbatim::{capture, extract};
+use verbatim::{fetch, ops};
 
 use super::error::CommandError;
 use super::{Context, exit, output};
@@ -77,8 +74,6 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
                 .hint("add titled sources one at a time"),
         );
     }
-    let rules = extract::Rules::new(args.selector.as_deref(), &args.ignore)
-        .map_err(|e| CommandError::usage(e.to_string()))?;
     for input in inputs
         .iter()
         .filter(|i| verbatim::source::has_credentials(i))
@@ -89,102 +84,61 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         ));
     }
     let store = ctx.open_store()?;
-    let client = HttpClient::new(fetch::Options {
-        total_timeout: std::time::Duration::from_secs(args.timeout),
-        max_body: args.max_bytes,
-        retries: args.retries,
-        max_redirects: args.max_redirects,
-        idle_per_host: args.per_host.min(args.jobs),
-        allow_private: args.allow_private,
-        ..fetch::Options::default()
-    });
-
-    // Fetch before taking the lock, so a slow server never holds up other runs; capture on
-    // several threads (extraction is most of the work); store in batches, so memory stays
-    // bounded however many sources are added at once.
+    let options = ops::add::Options {
+        fetch: fetch::Options {
+            total_timeout: std::time::Duration::from_secs(args.timeout),
+            max_body: args.max_bytes,
+            retries: args.retries,
+            max_redirects: args.max_redirects,
+            allow_private: args.allow_private,
+            ..fetch::Options::default()
+        },
+        jobs: args.jobs,
+        per_host: args.per_host,
+        title: args.title.clone(),
+        selector: args.selector.clone(),
+        ignore: args.ignore.clone(),
+        learn: !args.no_learn,
+        locking: ctx.locking(),
+    };
+    let progress = ctx.ui.progress_bar();
     let mut failures: Vec<(usize, CommandError)> = Vec::new();
-    let mut captures = Vec::new();
-    let mut pending_bytes = 0usize;
-    let mut lines: Vec<(usize, String)> = Vec::new();
-    let mut fatal = None;
-    let bar = ctx.ui.progress(inputs.len(), "capturing");
-    let next = AtomicUsize::new(0);
-    let hosts = fetch::HostLimit::new(args.per_host);
-    let workers = args.jobs.clamp(1, inputs.len().max(1));
-    let (sender, receiver) = std::sync::mpsc::sync_channel(workers);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let sender = sender.clone();
-            let (next, hosts, inputs, client, rules, args) =
-                (&next, &hosts, &inputs, &client, &rules, &args);
-            let cwd = ctx.cwd.as_path();
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(input) = inputs.get(i) else { break };
-                    // One input's bytes tripping a bug cost that input, not the batch.
-                    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        capture_one(input, cwd, client, hosts, rules, args)
-                    }))
-                    .unwrap_or_else(|panic| {
-                        Err(CommandError::new(
-                            exit::INTERNAL,
-                            format!(
-                                "verbatim failed while reading it ({}); please report it",
-                                verbatim::check::panic_message(panic.as_ref())
-                            ),
-                        ))
-                    });
-                    if sender.send((i, attempt)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(sender);
-        for (i, attempt) in receiver {
-            bar.set_message(inputs[i].clone());
-            bar.inc(1);
-            match attempt {
-                Ok((c, learned)) => {
-                    pending_bytes += c.raw.len() + c.extracted.text.len();
-                    captures.push((i, c, learned));
-                }
-                Err(e) => {
-                    let e = e.on(&format!(
-                        "cannot add {}",
-                        verbatim::source::redact(&inputs[i])
-                    ));
-                    if inputs.len() > 1 {
-                        bar.suspend(|| ctx.ui.warn(&e));
-                    }
-                    failures.push((i, e));
-                }
+    let outcome = ops::add::add(
+        &store,
+        &inputs,
+        &ctx.cwd,
+        &options,
+        &progress,
+        &mut |i, e| {
+            let e = CommandError::from(e).on(&format!(
+                "cannot add {}",
+                verbatim::source::redact(&inputs[i])
+            ));
+            if inputs.len() > 1 {
+                progress.suspend(|| ctx.ui.warn(&e));
             }
-            if captures.len() >= BATCH_SOURCES || pending_bytes >= BATCH_BYTES {
-                if let Err(e) = store_batch(ctx, &store, &args, &mut captures, &mut lines) {
-                    // Dropping the receiver stops the workers at their next capture.
-                    fatal = Some(e);
-                    break;
-                }
-                pending_bytes = 0;
-            }
-        }
-    });
-    bar.finish_and_clear();
-    if let Some(e) = fatal {
-        return Err(e);
-    }
-    store_batch(ctx, &store, &args, &mut captures, &mut lines)?;
+            failures.push((i, e));
+        },
+    )?;
     // Reported in the order given, whatever order the captures finished in.
-    lines.sort_by_key(|(i, _)| *i);
     failures.sort_by_key(|(i, _)| *i);
-    let lines: Vec<String> = lines.into_iter().map(|(_, l)| l).collect();
     let mut failures: Vec<CommandError> = failures.into_iter().map(|(_, e)| e).collect();
     let mut out = ctx.ui.human_stdout();
-    let written = lines
+    let written = outcome
+        .added
         .iter()
-        .try_for_each(|l| writeln!(out, "{l}"))
+        .try_for_each(|added| {
+            let (label, v) = match &added.recorded {
+                Recorded::Added(v) => ("added", v),
+                Recorded::NewVersion(v) => ("updated", v),
+                Recorded::Unchanged(v) => ("unchanged", v),
+            };
+            writeln!(
+                out,
+                "{label:<9}  {}  v{:<4} {:>10} B  {}",
+                v.source, v.version, v.raw.bytes, added.locator
+            )
+        })
         .and_then(|()| out.flush());
     output(written)?;
     match failures.first() {
@@ -193,110 +147,12 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         Some(first) => {
             ctx.ui.note(&format!(
                 "{} of {} sources could not be added",
-                failures.len(),
+                outcome.failed,
                 inputs.len()
             ));
             Ok(first.code)
         }
     }
-}
-
-/// Sources stored per commit by one `add`.
-const BATCH_SOURCES: usize = 1000;
-/// Captured bytes held before they are stored.
-const BATCH_BYTES: usize = 64 * 1024 * 1024;
-
-/// Captures one input (and learns its noise), within the per-host limit.
-fn capture_one(
-    input: &str,
-    cwd: &std::path::Path,
-    client: &HttpClient,
-    hosts: &fetch::HostLimit,
-    rules: &extract::Rules,
-    args: &Args,
-) -> Result<(verbatim::capture::Capture, Vec<String>), CommandError> {
-    let locator = Locator::parse(input, cwd)?;
-    let capture = capture::capture_within(&locator, client, args.max_bytes, rules, Some(hosts))?;
-    let learned = if args.no_learn {
-        Vec::new()
-    } else {
-        learn(&capture, client, hosts, args.max_bytes, rules)
-    };
-    Ok((capture, learned))
-}
-
-/// Loads a web page a second time and learns the text that changed between the two loads
-/// ([`extract::learn_noise`]), so that `check` does not report it as an edit. A failed second
-/// load learns nothing; the first capture stands.
-fn learn(
-    first: &verbatim::capture::Capture,
-    client: &HttpClient,
-    hosts: &fetch::HostLimit,
-    max_bytes: u64,
-    rules: &extract::Rules,
-) -> Vec<String> {
-    if !matches!(first.locator, Locator::Http(_)) {
-        return Vec::new();
-    }
-    match capture::capture_within(&first.locator, client, max_bytes, rules, Some(hosts)) {
-        Ok(second) if second.raw != first.raw => {
-            extract::learn_noise(&first.extracted.text, &second.extracted.text)
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// Stores `captures` in one commit and empties it, adding a report line per source to `lines`.
-fn store_batch(
-    ctx: &Context,
-    store: &verbatim::store::Store,
-    args: &Args,
-    captures: &mut Vec<(usize, verbatim::capture::Capture, Vec<String>)>,
-    lines: &mut Vec<(usize, String)>,
-) -> Result<(), CommandError> {
-    if captures.is_empty() {
-        return Ok(());
-    }
-    let lock = ctx.lock(store)?;
-    let mut tx = store.transaction(&lock)?;
-    for (i, c, learned) in captures.iter() {
-        let recorded = tx.record(c, args.title.as_deref())?;
-        if args.selector.is_some() || !args.ignore.is_empty() || !learned.is_empty() {
-            tx.update_source(&c.locator.id(), |source| {
-                if args.selector.is_some() || !args.ignore.is_empty() {
-                    source.selector.clone_from(&args.selector);
-                    source.ignore.clone_from(&args.ignore);
-                }
-                for pattern in learned {
-                    if !source.learned_ignore.contains(pattern) {
-                        source.learned_ignore.push(pattern.clone());
-                    }
-                }
-            })?;
-        }
-        let (label, v) = match recorded {
-            Recorded::Added(v) => ("added", v),
-            Recorded::NewVersion(v) => ("updated", v),
-            Recorded::Unchanged(v) => ("unchanged", v),
-        };
-        lines.push((
-            *i,
-            format!(
-                "{label:<9}  {}  v{:<4} {:>10} B  {}",
-                v.source,
-                v.version,
-                v.raw.bytes,
-                c.locator.canonical()
-            ),
-        ));
-    }
-    let added = captures.len();
-    tx.commit(&format!(
-        "add: capture {added} source{}",
-        if added == 1 { "" } else { "s" }
-    ))?;
-    captures.clear();
-    Ok(())
 }
 
 fn read_list(file: &std::path::Path) -> Result<Vec<String>, CommandError> {

@@ -159,6 +159,21 @@ impl ProgressBar<'_> {
     }
 }
 
+impl ProgressBar<'_> {
+    /// Runs `f` (which prints to stderr) with the bar out of the way.
+    pub fn suspend(&self, f: impl FnOnce()) {
+        let mut f = Some(f);
+        self.with_bar(|bar| {
+            if let Some(f) = f.take() {
+                bar.suspend(f);
+            }
+        });
+        if let Some(f) = f {
+            f();
+        }
+    }
+}
+
 impl verbatim::ops::Progress for ProgressBar<'_> {
     fn start(&self, total: usize, what: &str) {
         if let Ok(mut bar) = self.bar.lock() {

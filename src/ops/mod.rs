@@ -6,6 +6,7 @@
 //! takes the writer lock only for as long as it writes: nothing a caller does can leave the
 //! store half-written.
 
+pub mod add;
 pub mod check;
 pub mod cite;
 
@@ -86,6 +87,12 @@ pub enum Error {
     /// written: neither the store's fault nor a bug.
     #[error("cannot write temporary files: {0}")]
     Temporary(#[source] std::io::Error),
+    /// The caller's extraction rules do not parse.
+    #[error(transparent)]
+    Rules(#[from] crate::extract::RuleError),
+    /// verbatim failed while reading one input: a bug, contained to that input.
+    #[error("verbatim failed while reading it ({0}); please report it")]
+    Panicked(String),
     /// Handing a result to the caller failed (the caller's own error, passed through).
     #[error("{0}")]
     Caller(#[source] std::io::Error),
