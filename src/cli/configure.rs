@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use verbatim::extract;
+use verbatim::{extract, ops};
 
 use super::error::CommandError;
 use super::{Context, exit, output};
@@ -34,22 +34,25 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
+    // Rules are checked before the store is opened: a typo is a usage error wherever it is.
     extract::Rules::new(args.selector.as_deref(), &args.ignore)
         .map_err(|e| CommandError::usage(e.to_string()))?;
     let store = ctx.open_store()?;
-    let current = store.snapshot()?.resolve(&args.source, &ctx.cwd)?;
-    let id = current.id.clone();
-    let changes = args.title.is_some()
-        || args.selector.is_some()
-        || args.no_selector
-        || !args.ignore.is_empty()
-        || args.clear_ignore;
-    // With nothing to change, configure only shows the rules: no lock, no commit.
-    let record = if changes {
-        update(ctx, &store, &id, &args)?
-    } else {
-        current
+    let changes = ops::configure::Changes {
+        title: args.title,
+        selector: args.selector,
+        no_selector: args.no_selector,
+        ignore: args.ignore,
+        clear_ignore: args.clear_ignore,
     };
+    let record = ops::configure::configure(
+        &store,
+        &args.source,
+        &ctx.cwd,
+        &changes,
+        ctx.locking(),
+        &ctx.ui.progress_bar(),
+    )?;
     let mut out = ctx.ui.human_stdout();
     let patterns = |p: &[String]| {
         if p.is_empty() {
@@ -60,7 +63,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     };
     let written = writeln!(
         out,
-        "{id}  title: {}  selector: {}  ignore: {}  learned: {}",
+        "{}  title: {}  selector: {}  ignore: {}  learned: {}",
+        record.id,
         record.title.as_deref().unwrap_or("-"),
         record.selector.as_deref().unwrap_or("-"),
         patterns(&record.ignore),
@@ -68,32 +72,4 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     );
     output(written)?;
     Ok(exit::SUCCESS)
-}
-
-/// Applies the changes in `args` to the source `id` in one commit.
-fn update(
-    ctx: &Context,
-    store: &verbatim::store::Store,
-    id: &verbatim::source::SourceId,
-    args: &Args,
-) -> Result<verbatim::store::record::SourceRecord, CommandError> {
-    let lock = ctx.lock(store)?;
-    let mut tx = store.transaction(&lock)?;
-    let record = tx.update_source(id, |source| {
-        if let Some(title) = &args.title {
-            source.title = Some(title.clone());
-        }
-        if args.no_selector {
-            source.selector = None;
-        } else if let Some(selector) = &args.selector {
-            source.selector = Some(selector.clone());
-        }
-        if args.clear_ignore {
-            source.ignore.clear();
-            source.learned_ignore.clear();
-        }
-        source.ignore.extend(args.ignore.iter().cloned());
-    })?;
-    tx.commit(&format!("configure: {id}"))?;
-    Ok(record)
 }

@@ -188,6 +188,7 @@ impl From<verbatim::ops::Error> for CommandError {
             E::Fetch(e) => e.into(),
             E::Temporary(e) => temporary_files(e),
             E::Rules(e) => CommandError::usage(e.to_string()),
+            E::Import(e) => CommandError::usage(e.to_string()),
             e @ E::Panicked(_) => CommandError::new(exit::INTERNAL, e.to_string()),
             E::Caller(e) => CommandError::new(exit::INTERNAL, format!("cannot write output: {e}")),
         }

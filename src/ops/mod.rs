@@ -9,6 +9,8 @@
 pub mod add;
 pub mod check;
 pub mod cite;
+pub mod configure;
+pub mod import;
 
 use std::time::Duration;
 
@@ -87,6 +89,9 @@ pub enum Error {
     /// written: neither the store's fault nor a bug.
     #[error("cannot write temporary files: {0}")]
     Temporary(#[source] std::io::Error),
+    /// An archive could not be read at all.
+    #[error(transparent)]
+    Import(#[from] crate::import::Error),
     /// The caller's extraction rules do not parse.
     #[error(transparent)]
     Rules(#[from] crate::extract::RuleError),
