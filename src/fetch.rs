@@ -825,36 +825,6 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
-/// A local file mapped into memory rather than read, for a caller that only reads it and
-/// keeps it briefly: `None` when it is short (reading costs less), not a regular file, or
-/// cannot be mapped, for the caller to [`read_file`] instead. The limits and errors are
-/// [`read_file`]'s.
-///
-/// # Safety
-/// The mapping shows the file as it is while it is mapped: another process writing to it
-/// changes the bytes under the caller (unlike a read, which copies them first), so a caller
-/// that checked them (say, as UTF-8) must accept that they may no longer hold; truncating it
-/// makes reading past its new end raise `SIGBUS`, which the caller must handle (the CLI turns
-/// it into an error exit).
-pub unsafe fn map_file(path: &Path, max_bytes: u64) -> Result<Option<memmap2::Mmap>, Error> {
-    // Under this, the faults of mapping cost about what reading saves.
-    const MAP_FROM: u64 = 64 << 10;
-    let (file, meta) = open_regular(path)?;
-    if meta.len() > max_bytes {
-        return Err(Error::TooLarge {
-            locator: path.display().to_string(),
-            limit: max_bytes,
-        });
-    }
-    if meta.len() < MAP_FROM {
-        return Ok(None);
-    }
-    // SAFETY: the caller accepts what the function's contract says of outside changes.
-    // Not populated: the kernel maps sixteen pages of the page cache at each fault, which
-    // measured cheaper than mapping the whole file up front (68 µs a megabyte against 110).
-    Ok(unsafe { memmap2::Mmap::map(&file) }.ok())
-}
-
 /// Opens a local file to read, refusing anything but a regular file: a FIFO or socket would
 /// block the run (and every later check) forever, and a device can be endless (`/dev/zero`) or
 /// act when opened. What the path is is asked before opening it, so nothing special is ever

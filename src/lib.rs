@@ -21,4 +21,5 @@ pub mod ops;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod sys;
 pub mod verify;

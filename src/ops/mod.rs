@@ -10,6 +10,7 @@ pub mod add;
 pub mod check;
 pub mod cite;
 pub mod configure;
+pub mod diff;
 pub mod import;
 
 use std::time::Duration;
@@ -89,6 +90,17 @@ pub enum Error {
     /// written: neither the store's fault nor a bug.
     #[error("cannot write temporary files: {0}")]
     Temporary(#[source] std::io::Error),
+    /// A version asked for does not exist, or cannot be compared.
+    #[error(transparent)]
+    Version(#[from] diff::VersionError),
+    /// What failed while reading one input the caller named (a path or URL).
+    #[error("{input}: {source}")]
+    On {
+        /// The input as given.
+        input: String,
+        /// Why.
+        source: Box<Error>,
+    },
     /// An archive could not be read at all.
     #[error(transparent)]
     Import(#[from] crate::import::Error),

@@ -747,10 +747,11 @@ fn long_local_files_diff_as_short_ones_do() {
         .ok();
 }
 
-/// A file truncated while `diff` has it mapped: one line on stderr and exit 4, not a crash.
+/// A file truncated while `diff` reads it: the diff is of the bytes it read (files are read, not
+/// mapped: a mapping would change under the diff, or raise SIGBUS), never a crash.
 #[cfg(target_os = "linux")]
 #[test]
-fn a_file_truncated_while_mapped_is_an_error_not_a_crash() {
+fn a_file_truncated_during_a_diff_is_never_a_crash() {
     let env = TestEnv::new();
     // Two unrelated texts of ~2 MB: aligning them takes long enough to truncate one meanwhile.
     let words: Vec<&str> = palantir().leak().split_whitespace().collect();
@@ -784,12 +785,8 @@ fn a_file_truncated_while_mapped_is_an_error_not_a_crash() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    let maps = format!("/proc/{}/maps", child.id());
-    let mapped = (0..2000).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-        std::fs::read_to_string(&maps).is_ok_and(|m| m.contains("/x.txt"))
-    });
-    assert!(mapped, "the diff never mapped x.txt");
+    // Truncated while the diff starts, reads or aligns: whichever, it compares what it read.
+    std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::File::options()
         .write(true)
         .open(&x)
@@ -797,7 +794,6 @@ fn a_file_truncated_while_mapped_is_an_error_not_a_crash() {
         .expect("truncate");
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains("truncated while it was read"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }

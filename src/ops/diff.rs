@@ -1,0 +1,509 @@
+//! `diff`: two versions of a source, a version against a fresh copy, or two documents, read
+//! and compared as `check` compares them.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+
+use crate::capture::{self, Capture};
+use crate::classify::EditStats;
+use crate::classify::summary::{self, ChangeSummary};
+use crate::diff::{self, TextDiff};
+use crate::extract::{self, Rules};
+use crate::fetch::{self, HttpClient};
+use crate::hash::sha256_hex;
+use crate::report::diff::DocumentInfo;
+use crate::source::Locator;
+use crate::store::record::{SourceRecord, VersionRecord};
+use crate::store::{Snapshot, Store};
+
+use super::Error;
+
+/// How a version is named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Version {
+    /// By number.
+    Number(u32),
+    /// By a prefix (lowercase hex) of the SHA-256 of its bytes or of its text.
+    Hash(String),
+    /// The version current at a time (by capture time, as `show --at` reads it).
+    At(Timestamp),
+}
+
+/// A version that could not be found, or a pair that cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    /// No version has this number.
+    #[error("{id} has no version {number}")]
+    NoNumber {
+        /// The source.
+        id: String,
+        /// The number asked for.
+        number: u32,
+        /// How many versions it has.
+        count: usize,
+    },
+    /// No version's hashes start with the prefix.
+    #[error("no version of {id} has a SHA-256 starting with {prefix}")]
+    NoHash {
+        /// The source.
+        id: String,
+        /// The prefix asked for.
+        prefix: String,
+    },
+    /// Several versions' hashes start with the prefix.
+    #[error("{prefix} matches versions {} of {id}", versions.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))]
+    AmbiguousHash {
+        /// The source.
+        id: String,
+        /// The prefix asked for.
+        prefix: String,
+        /// The versions it matches.
+        versions: Vec<u32>,
+    },
+    /// The source had no version yet at the time asked for.
+    #[error("{id} had no version yet at {at}")]
+    NotYet {
+        /// The source.
+        id: String,
+        /// The time asked for.
+        at: Timestamp,
+        /// Its first capture, if any.
+        first: Option<Timestamp>,
+    },
+    /// The source has no stored version at all.
+    #[error("{id} has no stored versions")]
+    NoVersions {
+        /// The source.
+        id: String,
+    },
+    /// Only one version: no previous one to compare it with.
+    #[error("{id} has only one version; there is nothing to compare it with")]
+    OnlyOne {
+        /// The source.
+        id: String,
+        /// Its locator (to compare with a fresh copy instead).
+        locator: String,
+    },
+    /// The source's recorded extraction rules do not parse.
+    #[error("{id}: its rules: {detail}")]
+    Rules {
+        /// The source.
+        id: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+impl Version {
+    /// The version of `versions` (a source's, in order) this names.
+    pub fn find<'v>(
+        &self,
+        source: &SourceRecord,
+        versions: &'v [VersionRecord],
+    ) -> Result<&'v VersionRecord, VersionError> {
+        let id = source.id.to_string();
+        match self {
+            Version::Number(n) => {
+                versions
+                    .iter()
+                    .find(|v| v.version == *n)
+                    .ok_or(VersionError::NoNumber {
+                        id,
+                        number: *n,
+                        count: versions.len(),
+                    })
+            }
+            Version::Hash(prefix) => {
+                let matches: Vec<&VersionRecord> = versions
+                    .iter()
+                    .filter(|v| {
+                        v.raw.sha256.starts_with(prefix.as_str())
+                            || v.text.sha256.starts_with(prefix.as_str())
+                    })
+                    .collect();
+                match matches.as_slice() {
+                    [one] => Ok(one),
+                    [] => Err(VersionError::NoHash {
+                        id,
+                        prefix: prefix.clone(),
+                    }),
+                    many => Err(VersionError::AmbiguousHash {
+                        id,
+                        prefix: prefix.clone(),
+                        versions: many.iter().map(|v| v.version).collect(),
+                    }),
+                }
+            }
+            Version::At(at) => versions
+                .iter()
+                .filter(|v| v.captured_at <= *at)
+                .max_by_key(|v| (v.captured_at, v.version))
+                .ok_or_else(|| VersionError::NotYet {
+                    id,
+                    at: *at,
+                    first: versions.first().map(|v| v.captured_at),
+                }),
+        }
+    }
+}
+
+/// What is compared.
+#[derive(Debug, Clone)]
+pub enum Request<'a> {
+    /// Two stored versions of the source `source` names: `from` (default: the one before the
+    /// latest) and `to` (default: the latest).
+    Stored {
+        /// A source id, id prefix, path or URL.
+        source: &'a str,
+        /// The old version.
+        from: Option<Version>,
+        /// The new version.
+        to: Option<Version>,
+    },
+    /// A stored version (`from`, default: the latest) against a fresh copy of `against`,
+    /// read with the source's rules; nothing is recorded.
+    Against {
+        /// A source id, id prefix, path or URL.
+        source: &'a str,
+        /// The stored version.
+        from: Option<Version>,
+        /// A path or URL read now.
+        against: &'a str,
+    },
+    /// Two documents (paths or URLs), read now with the default rules; no store is needed.
+    Documents {
+        /// The old document.
+        first: &'a str,
+        /// The new document.
+        second: &'a str,
+    },
+}
+
+/// How documents are read.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The HTTP client's limits (built only if a URL is read).
+    pub fetch: fetch::Options,
+    /// Hash each side's bytes and text (a patch names no hashes, so it need not).
+    pub hash: bool,
+    /// Whether [`compare`] will follow: its summary's patterns are compiled on another thread
+    /// while the documents are read.
+    pub summary: bool,
+}
+
+/// One side of the comparison: its text, and what is said about it.
+#[derive(Debug, Clone)]
+pub struct Side {
+    /// What the printers name it by.
+    pub info: DocumentInfo,
+    /// The title it states, if any.
+    pub title: Option<String>,
+    /// The text compared: extracted with the rules, ignored passages removed.
+    pub text: String,
+    /// No text could be decoded (a PDF, an image): only the bytes can be compared.
+    pub binary: bool,
+}
+
+/// Reads the two sides `request` names, from `store` where it names stored versions (`None`:
+/// no store, only documents can be read). Paths are resolved against `cwd`.
+pub fn sides(
+    store: Option<&Store>,
+    request: &Request<'_>,
+    cwd: &Path,
+    options: &Options,
+) -> Result<(Side, Side), Error> {
+    if options.summary {
+        // The summary's patterns take about as long to compile as a document takes to read.
+        std::thread::spawn(summary::warm_up);
+    }
+    let reader = Reader {
+        client: std::sync::OnceLock::new(),
+        options,
+        cwd,
+    };
+    match request {
+        Request::Documents { first, second } => {
+            let rules = Rules::default();
+            let local = |input: &str| matches!(Locator::parse(input, cwd), Ok(Locator::File(_)));
+            // Two local files for a patch are read in less time than a second thread takes to
+            // start and end (measured).
+            if !options.summary && local(first) && local(second) {
+                let first = reader.document(first, &rules, None)?;
+                return Ok((first, reader.document(second, &rules, None)?));
+            }
+            // Each document is read, extracted and hashed on its own thread.
+            let (first, second) = std::thread::scope(|scope| {
+                let first = scope.spawn(|| reader.document(first, &rules, None));
+                let second = reader.document(second, &rules, None);
+                (first.join(), second)
+            });
+            let first = first.map_err(|panic| {
+                Error::Panicked(crate::check::panic_message(panic.as_ref()).to_owned())
+            })?;
+            Ok((first?, second?))
+        }
+        Request::Stored { source, .. } | Request::Against { source, .. } => {
+            let Some(store) = store else {
+                return Err(crate::store::Error::NotFound {
+                    start: cwd.to_path_buf(),
+                }
+                .into());
+            };
+            reader.stored_sides(store, source, request)
+        }
+    }
+}
+
+/// The comparison of two sides' texts, with what the change means.
+#[derive(Debug)]
+pub struct Compared<'a> {
+    /// The diff of the texts.
+    pub diff: TextDiff<'a>,
+    /// What the change means (headline, figures, quotations, notes).
+    pub summary: ChangeSummary,
+    /// Words and paragraphs added, removed and changed.
+    pub stat: EditStats,
+}
+
+/// Compares two sides' texts (neither binary) as `options` says, with the change summary.
+pub fn compare<'a>(
+    from: &'a Side,
+    to: &'a Side,
+    options: &diff::Options,
+) -> Result<Compared<'a>, Error> {
+    let bug = |panic: Box<dyn std::any::Any + Send>| {
+        Error::Panicked(crate::check::panic_message(panic.as_ref()).to_owned())
+    };
+    // What the summary reads from the texts alone is read on a second thread while the diff
+    // is computed: on a long document each takes about half the time.
+    let (text_diff, prepared) = std::thread::scope(|scope| {
+        let prepared = scope.spawn(|| {
+            summary::Prepared::new(
+                summary::Side {
+                    title: from.title.as_deref(),
+                    text: &from.text,
+                },
+                summary::Side {
+                    title: to.title.as_deref(),
+                    text: &to.text,
+                },
+            )
+        });
+        let text_diff = TextDiff::new(&from.text, &to.text, options);
+        (text_diff, prepared.join())
+    });
+    let prepared = prepared.map_err(bug)?;
+    // Figures on one thread, the counts on this one.
+    let (figures, (mut change_summary, stat)) = std::thread::scope(|scope| {
+        let figures = scope.spawn(|| summary::figure_changes(&text_diff));
+        let stats = summary::Prepared::finish_with(prepared, &text_diff, Vec::new());
+        (figures.join(), stats)
+    });
+    change_summary.figures = figures.map_err(bug)?;
+    Ok(Compared {
+        diff: text_diff,
+        summary: change_summary,
+        stat,
+    })
+}
+
+/// How documents named by the caller are read.
+struct Reader<'a> {
+    /// Built on the first URL: two local files need no client (reading the proxy settings
+    /// and setting up TLS is a visible part of a short diff).
+    client: std::sync::OnceLock<HttpClient>,
+    options: &'a Options,
+    cwd: &'a Path,
+}
+
+impl Reader<'_> {
+    fn client(&self) -> &HttpClient {
+        self.client
+            .get_or_init(|| HttpClient::new(self.options.fetch.clone()))
+    }
+
+    /// Resolves the source and its two sides from the store (the new side may be a fresh
+    /// copy).
+    fn stored_sides(
+        &self,
+        store: &Store,
+        query: &str,
+        request: &Request<'_>,
+    ) -> Result<(Side, Side), Error> {
+        let snapshot = store.snapshot()?;
+        let source = snapshot.resolve(query, self.cwd)?;
+        let id = source.id.to_string();
+        let rules = source.rules().map_err(|e| VersionError::Rules {
+            id: id.clone(),
+            detail: e.to_string(),
+        })?;
+        let versions = snapshot.versions(&source.id)?;
+        let latest = versions
+            .last()
+            .ok_or_else(|| VersionError::NoVersions { id: id.clone() })?;
+        match request {
+            Request::Against { from, against, .. } => {
+                let old = match from {
+                    Some(v) => v.find(&source, &versions)?,
+                    None => latest,
+                };
+                let old = stored(&snapshot, &source, old, &rules)?;
+                let new = self.document(against, &rules, Some(&source))?;
+                Ok((old, new))
+            }
+            Request::Stored { from, to, .. } => {
+                let old = match from {
+                    Some(v) => v.find(&source, &versions)?,
+                    None => versions
+                        .len()
+                        .checked_sub(2)
+                        .map(|i| &versions[i])
+                        .ok_or_else(|| VersionError::OnlyOne {
+                            id: id.clone(),
+                            locator: source.locator.clone(),
+                        })?,
+                };
+                let new = match to {
+                    Some(v) => v.find(&source, &versions)?,
+                    None => latest,
+                };
+                Ok((
+                    stored(&snapshot, &source, old, &rules)?,
+                    stored(&snapshot, &source, new, &rules)?,
+                ))
+            }
+            Request::Documents { .. } => unreachable_request(),
+        }
+    }
+
+    /// A document read or fetched now, extracted with `rules`; nothing is recorded.
+    fn document(
+        &self,
+        input: &str,
+        rules: &Rules,
+        source: Option<&SourceRecord>,
+    ) -> Result<Side, Error> {
+        let locator = Locator::parse(input, self.cwd)?;
+        let max_bytes = self.options.fetch.max_body;
+        let mut side =
+            match &locator {
+                // Read, not mapped: a `str` over a mapping would change under the diff if another
+                // process rewrote the file.
+                Locator::File(path) => {
+                    let raw = fetch::read_file(path, max_bytes).map_err(|e| Error::On {
+                        input: input.to_owned(),
+                        source: Box::new(e.into()),
+                    })?;
+                    let captured_at = capture::now();
+                    let name = path.file_name().and_then(|n| n.to_str());
+                    // Binary content is compared by its hash, whatever the format.
+                    let sha256 = (self.options.hash || extract::is_binary(&raw, None, name))
+                        .then(|| sha256_hex(&raw));
+                    let (extracted, same) = extract::extract_owned(raw, None, name, rules);
+                    side_from(
+                        extracted,
+                        sha256,
+                        same,
+                        captured_at,
+                        rules,
+                        input.to_owned(),
+                    )
+                }
+                Locator::Http(_) => {
+                    let capture = capture::capture(&locator, self.client(), max_bytes, rules)
+                        .map_err(|e| Error::On {
+                            input: input.to_owned(),
+                            source: Box::new(e.into()),
+                        })?;
+                    side_of(capture, rules, input.to_owned(), self.options.hash)
+                }
+            };
+        side.info.locator = Some(locator.canonical());
+        side.info.source = source.map(|s| s.id.to_string());
+        Ok(side)
+    }
+}
+
+/// `Request::Documents` never reaches the store.
+fn unreachable_request() -> Result<(Side, Side), Error> {
+    Err(Error::Panicked(
+        "two documents were looked up in the store".to_owned(),
+    ))
+}
+
+/// A stored version's text, re-extracted from its bytes with today's rules, as `check` does.
+fn stored(
+    snapshot: &Snapshot<'_>,
+    source: &SourceRecord,
+    version: &VersionRecord,
+    rules: &Rules,
+) -> Result<Side, Error> {
+    let raw = snapshot.read(&version.raw)?;
+    let locator = Locator::parse(&source.locator, Path::new("/"))?;
+    let capture = Capture::from_parts(
+        locator,
+        version.captured_at,
+        raw,
+        version.origin.clone(),
+        rules,
+    );
+    let mut side = side_of(capture, rules, format!("v{}", version.version), true);
+    side.info.source = Some(source.id.to_string());
+    side.info.version = Some(version.version);
+    side.info.locator = Some(source.locator.clone());
+    if side.info.title.is_none() {
+        side.info.title = source.title.clone();
+    }
+    Ok(side)
+}
+
+fn side_of(capture: Capture, rules: &Rules, label: String, hash: bool) -> Side {
+    // Binary content is compared by its hash, whatever the format.
+    let binary = capture.extracted.charset.is_none();
+    let sha256 = (hash || binary).then(|| sha256_hex(&capture.raw));
+    let same = capture.extracted.text.as_bytes() == capture.raw.as_slice();
+    side_from(
+        capture.extracted,
+        sha256,
+        same,
+        capture.captured_at,
+        rules,
+        label,
+    )
+}
+
+/// A side from its extracted text; `same` says the text is exactly the bytes hashed in
+/// `sha256`, so that one hash serves both.
+fn side_from(
+    extracted: extract::Extracted,
+    sha256: Option<String>,
+    same: bool,
+    captured_at: Timestamp,
+    rules: &Rules,
+    label: String,
+) -> Side {
+    let binary = extracted.charset.is_none();
+    let (text, unstripped) = match rules.strip_ignored(&extracted.text) {
+        std::borrow::Cow::Owned(stripped) => (stripped, false),
+        std::borrow::Cow::Borrowed(_) => (extracted.text, true),
+    };
+    let text_sha256 = match &sha256 {
+        Some(sha) if same && unstripped => Some(sha.clone()),
+        Some(_) => Some(sha256_hex(text.as_bytes())),
+        None => None,
+    };
+    Side {
+        info: DocumentInfo {
+            label,
+            captured_at: Some(captured_at),
+            title: extracted.title.clone(),
+            sha256,
+            text_sha256,
+            ..DocumentInfo::default()
+        },
+        title: extracted.title,
+        binary,
+        text,
+    }
+}
