@@ -10,6 +10,7 @@ pub mod capture;
 pub mod check;
 pub mod cite;
 pub mod classify;
+pub mod demo;
 pub mod diff;
 pub mod export;
 pub mod extract;
