@@ -141,29 +141,7 @@ pub fn extract_with(
         file_name,
         rules,
         &mut false,
-        None,
     )
-}
-
-/// As [`extract_with`], for callers that keep the bytes: when the text is exactly the bytes
-/// (a text file that is valid UTF-8 with Unix line ends), it is returned as a borrow of them
-/// and the [`Extracted`]'s own `text` is left empty.
-pub fn extract_borrowed<'a>(
-    bytes: &'a [u8],
-    content_type: Option<&str>,
-    file_name: Option<&str>,
-    rules: &Rules,
-) -> (Extracted, Option<&'a str>) {
-    let mut borrowed = None;
-    let extracted = extract_cow(
-        std::borrow::Cow::Borrowed(bytes),
-        content_type,
-        file_name,
-        rules,
-        &mut false,
-        Some(&mut borrowed),
-    );
-    (extracted, borrowed)
 }
 
 /// As [`extract_with`], consuming the bytes: a text file that is valid UTF-8 with Unix line
@@ -182,7 +160,6 @@ pub fn extract_owned(
         file_name,
         rules,
         &mut same,
-        None,
     );
     (extracted, same)
 }
@@ -206,13 +183,23 @@ mod fault {
     }
 }
 
+/// The bytes a decoder lent back as a `&str` at the same address and length, as a `String`
+/// without validating them again, which would cost as much as the rest of reading a long file.
+/// The only unsafe code of extraction: callers pass only such bytes.
+#[allow(unsafe_code)]
+fn already_text(bytes: Vec<u8>) -> String {
+    debug_assert!(std::str::from_utf8(&bytes).is_ok());
+    // SAFETY: the caller found these very bytes (same address, same length) to be a `&str`,
+    // so valid UTF-8, and nothing wrote to them since: they are owned here.
+    unsafe { String::from_utf8_unchecked(bytes) }
+}
+
 fn extract_cow<'a>(
     input: std::borrow::Cow<'a, [u8]>,
     content_type: Option<&str>,
     file_name: Option<&str>,
     rules: &Rules,
     same: &mut bool,
-    borrow: Option<&mut Option<&'a str>>,
 ) -> Extracted {
     let bytes: &[u8] = &input;
     #[cfg(debug_assertions)]
@@ -258,22 +245,7 @@ fn extract_cow<'a>(
                     if bytes.len() == text.len() && bytes.as_ptr() == text.as_ptr() =>
                 {
                     *same = true;
-                    // SAFETY: `text` is a `&str`, so valid UTF-8, and it is these very bytes
-                    // (same address, same length). Validating again would cost as much as the
-                    // rest of reading a long file.
-                    unsafe { String::from_utf8_unchecked(bytes) }
-                }
-                std::borrow::Cow::Borrowed(bytes)
-                    if bytes.len() == text.len() && bytes.as_ptr() == text.as_ptr() =>
-                {
-                    match borrow {
-                        Some(borrowed) => {
-                            // SAFETY: as above: `text` is valid UTF-8 and these very bytes.
-                            *borrowed = Some(unsafe { std::str::from_utf8_unchecked(bytes) });
-                            String::new()
-                        }
-                        None => text.to_owned(),
-                    }
+                    already_text(bytes)
                 }
                 _ => text.to_owned(),
             },

@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+#[allow(unsafe_code)]
 mod twin;
 
 pub use twin::GitTwin;

@@ -177,7 +177,6 @@ impl Objects {
     /// Opens an object's loose file, relative to its directory's handle.
     #[cfg(unix)]
     fn open_loose(&mut self, oid: Oid) -> io::Result<std::fs::File> {
-        use std::os::fd::{AsRawFd as _, FromRawFd as _};
         let bytes = oid.as_bytes();
         let slot = usize::from(bytes[0]);
         if self.dirs[slot].is_none() {
@@ -194,19 +193,15 @@ impl Objects {
             name[2 * i] = HEX[usize::from(b >> 4)];
             name[2 * i + 1] = HEX[usize::from(b & 15)];
         }
-        // SAFETY: `name` is NUL-terminated and outlives the call; `dir` is an open directory.
-        let fd = unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                name.as_ptr().cast(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just opened and is owned by nothing else.
-        Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+        let name = std::ffi::CStr::from_bytes_with_nul(&name)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let fd = rustix::fs::openat(
+            dir,
+            name,
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        Ok(std::fs::File::from(fd))
     }
 
     #[cfg(not(unix))]
