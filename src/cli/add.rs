@@ -3,8 +3,8 @@
 use std::io::{BufRead as _, Write as _};
 use std::path::PathBuf;
 
+use verbatim::ops;
 use verbatim::store::Recorded;
-use verbatim::{fetch, ops};
 
 use super::error::CommandError;
 use super::{Context, exit, output};
@@ -39,28 +39,14 @@ pub struct Args {
     /// Do not load web pages a second time to learn which text changes on every load
     #[arg(long)]
     no_learn: bool,
-    /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
-    #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N", value_parser = super::limits::retries)]
-    retries: u32,
-    /// Largest file or response body accepted, in bytes
-    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
-    max_bytes: u64,
-    /// Seconds allowed for each HTTP fetch, body included
-    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = super::limits::whole_seconds)]
-    timeout: u64,
-    /// Most redirects followed per URL
-    #[arg(long, default_value_t = 10, value_name = "N", value_parser = super::limits::redirects)]
-    max_redirects: u32,
     /// Sources captured at once
     #[arg(long, short, default_value_t = 4, value_name = "N", value_parser = super::limits::workers)]
     jobs: usize,
     /// Requests in flight to any one host at once
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = super::limits::workers)]
     per_host: usize,
-    /// Let URLs from content, and redirects from public sites, reach internal addresses
-    /// (loopback, private networks, link-local)
-    #[arg(long)]
-    allow_private: bool,
+    #[command(flatten)]
+    fetch: super::args::FetchArgs,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
@@ -85,14 +71,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     }
     let store = ctx.open_store()?;
     let options = ops::add::Options {
-        fetch: fetch::Options {
-            total_timeout: std::time::Duration::from_secs(args.timeout),
-            max_body: args.max_bytes,
-            retries: args.retries,
-            max_redirects: args.max_redirects,
-            allow_private: args.allow_private,
-            ..fetch::Options::default()
-        },
+        fetch: args.fetch.options(),
         jobs: args.jobs,
         per_host: args.per_host,
         title: args.title.clone(),

@@ -33,25 +33,8 @@ pub struct Args {
     /// Requests in flight to any one host at once
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = super::limits::workers)]
     per_host: usize,
-    /// Seconds allowed for each HTTP fetch, body included
-    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = super::limits::whole_seconds)]
-    timeout: u64,
-    /// Seconds allowed to open a connection
-    #[arg(long, default_value_t = fetch::Options::default().connect_timeout.as_secs(), value_name = "SECS", value_parser = super::limits::whole_seconds)]
-    connect_timeout: u64,
-    /// Seconds a server may go silent (before the response or within the body)
-    #[arg(long, default_value_t = fetch::Options::default().read_timeout.as_secs(), value_name = "SECS", value_parser = super::limits::whole_seconds)]
-    read_timeout: u64,
-    /// Further attempts after a transient failure (connection error, timeout, 429, 5xx)
-    #[arg(long, default_value_t = fetch::Options::default().retries, value_name = "N", value_parser = super::limits::retries)]
-    retries: u32,
-    /// Largest file or response body accepted, in bytes
-    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
-    max_bytes: u64,
-    /// Let URLs from content, and redirects from public sites, reach internal addresses
-    /// (loopback, private networks, link-local)
-    #[arg(long)]
-    allow_private: bool,
+    #[command(flatten)]
+    fetch: super::args::FetchArgs,
 }
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
@@ -62,14 +45,8 @@ fn run_checked(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;
     let options = ops::check::Options {
         fetch: fetch::Options {
-            total_timeout: std::time::Duration::from_secs(args.timeout),
-            connect_timeout: std::time::Duration::from_secs(args.connect_timeout),
-            read_timeout: std::time::Duration::from_secs(args.read_timeout),
             idle_per_host: args.per_host.min(args.jobs),
-            max_body: args.max_bytes,
-            retries: args.retries,
-            allow_private: args.allow_private,
-            ..fetch::Options::default()
+            ..args.fetch.options()
         },
         concurrency: check::Concurrency {
             jobs: args.jobs,

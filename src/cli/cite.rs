@@ -3,7 +3,7 @@
 
 use verbatim::cite::assess::Status;
 use verbatim::cite::link;
-use verbatim::{fetch, ops};
+use verbatim::ops;
 
 use super::error::CommandError;
 use super::{Context, Format, exit, output};
@@ -62,16 +62,8 @@ struct CheckArgs {
     /// (e.g. https://web.archive.org/web/)
     #[arg(long, value_name = "TIMEGATE")]
     memento: Option<String>,
-    /// Seconds allowed for each HTTP fetch, body included
-    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = super::limits::whole_seconds)]
-    timeout: u64,
-    /// Largest response body accepted, in bytes
-    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
-    max_bytes: u64,
-    /// Let URLs from content, and redirects from public sites, reach internal addresses
-    /// (loopback, private networks, link-local)
-    #[arg(long)]
-    allow_private: bool,
+    #[command(flatten)]
+    fetch: super::args::FetchArgs,
 }
 
 /// Print a Robust Link and a BibTeX and CSL-JSON citation of a stored version
@@ -130,12 +122,7 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
         offline: args.offline,
         capture_files: args.capture_files,
         memento: args.memento.clone(),
-        fetch: fetch::Options {
-            total_timeout: std::time::Duration::from_secs(args.timeout),
-            max_body: args.max_bytes,
-            allow_private: args.allow_private,
-            ..fetch::Options::default()
-        },
+        fetch: args.fetch.options(),
         concurrency: verbatim::check::Concurrency {
             jobs: 8,
             per_host: 2,

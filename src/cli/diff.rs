@@ -2,7 +2,6 @@
 
 use jiff::Timestamp;
 use verbatim::diff::{self, Granularity};
-use verbatim::fetch;
 use verbatim::ops::diff::{self as job, Request, Side, Version};
 use verbatim::report::diff::{self as printer, DiffReport, DocumentInfo};
 
@@ -55,16 +54,8 @@ pub struct Args {
     /// Seconds the alignment may take; past it the diff is coarser and says it is approximate
     #[arg(long, default_value_t = diff::DEFAULT_TIMEOUT.as_secs_f64(), value_name = "SECS", value_parser = super::limits::seconds)]
     deadline: f64,
-    /// Seconds allowed for each HTTP fetch, body included
-    #[arg(long, default_value_t = 60, value_name = "SECS", value_parser = super::limits::whole_seconds)]
-    timeout: u64,
-    /// Largest file or response body accepted, in bytes
-    #[arg(long, default_value_t = fetch::Options::default().max_body, value_name = "N", value_parser = super::limits::bytes)]
-    max_bytes: u64,
-    /// Let URLs from content, and redirects from public sites, reach internal addresses
-    /// (loopback, private networks, link-local)
-    #[arg(long)]
-    allow_private: bool,
+    #[command(flatten)]
+    fetch: super::args::FetchArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -87,12 +78,7 @@ enum GranularityArg {
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     verbatim::sys::keep_freed_memory();
     let options = job::Options {
-        fetch: fetch::Options {
-            total_timeout: std::time::Duration::from_secs(args.timeout),
-            max_body: args.max_bytes,
-            allow_private: args.allow_private,
-            ..fetch::Options::default()
-        },
+        fetch: args.fetch.options(),
         // A patch names no hashes and has no summary.
         hash: args.format != DiffFormat::Unified,
         summary: args.format != DiffFormat::Unified,

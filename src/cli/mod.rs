@@ -3,6 +3,7 @@
 
 mod add;
 mod anchor;
+mod args;
 mod check;
 mod cite;
 mod configure;

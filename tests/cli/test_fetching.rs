@@ -229,3 +229,46 @@ fn a_50_mb_body_is_an_error_under_the_default_limit() {
     .expect("json");
     assert_eq!(log.as_array().map(Vec::len), Some(1), "{log}");
 }
+
+#[test]
+fn every_fetching_command_takes_the_same_fetch_options() {
+    let env = crate::common::TestEnv::with_store();
+    env.write("a.txt", b"An article.\n");
+    env.write("cites.md", b"> \"An article.\"\n\n[a](a.txt)\n");
+    let options = [
+        "--timeout",
+        "30",
+        "--connect-timeout",
+        "5",
+        "--read-timeout",
+        "5",
+        "--retries",
+        "1",
+        "--max-redirects",
+        "3",
+        "--max-bytes",
+        "1000000",
+        "--allow-private",
+    ];
+    env.run(&["add", "a.txt"]).ok();
+    for command in [
+        vec!["add", "a.txt"],
+        vec!["check"],
+        vec!["cite", "check", "--offline", "cites.md"],
+        vec!["diff", "a.txt", "--against", "a.txt"],
+    ] {
+        let mut args = command.clone();
+        args.extend(options);
+        let run = env.run(&args);
+        assert!(
+            !run.stderr.contains("unexpected argument"),
+            "{command:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.code == 0 || run.code == 1,
+            "{command:?}: {}",
+            run.stderr
+        );
+    }
+}
