@@ -39,10 +39,6 @@ pub struct Args {
 
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;
-    // An export reads each source's trees once: libgit2's object cache only grew with the
-    // store (29 MiB for 10,000 sources against 11 for 1,000, whatever its size limit), and
-    // without it memory stays flat (9 MiB) for 8% more time (docs/benchmarks.md).
-    git2::opts::enable_caching(false);
     let snapshot = store.snapshot()?;
     let mut sources = Vec::new();
     for query in &args.sources {

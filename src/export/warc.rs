@@ -66,11 +66,11 @@ pub fn warc(
             info.as_bytes(),
         )
         .map_err(io(dest))?;
-        super::each_selected(snapshot, selection, |source, versions| {
+        super::each_selected(snapshot, selection, |reading, source, versions| {
             summary.sources += 1;
             for version in versions {
                 summary.versions += 1;
-                let raw = snapshot.read(&version.raw)?;
+                let raw = reading.read(&version.raw)?;
                 summary.files += 1;
                 summary.bytes += raw.len() as u64;
                 let record_json = serde_json::to_vec(&version)?;

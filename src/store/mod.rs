@@ -437,6 +437,11 @@ pub struct Snapshot<'r> {
 }
 
 impl<'r> Snapshot<'r> {
+    /// The directory of the store this view is of.
+    pub fn store_path(&self) -> &Path {
+        self.repo.path()
+    }
+
     /// The commit this view is of.
     pub fn commit_id(&self) -> Oid {
         self.commit
