@@ -144,7 +144,7 @@ fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, Command
     if args.format == DiffFormat::Unified {
         // A patch needs only lines: no word diff, no summary.
         let mut out = ctx.ui.stdout();
-        let (a, b) = unified_names(&from.info, &to.info);
+        let (a, b) = printer::unified_names(&from.info, &to.info);
         let differ = *from.text != *to.text;
         let written = printer::diff_unified(
             &mut out,
@@ -197,53 +197,18 @@ fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, Command
     })
 }
 
-/// File names for a unified diff's header. Two versions of one source share a name, so that
-/// `git apply` patches one file: `a/<id>.txt` and `b/<id>.txt`, with the versions after a tab
-/// as `diff -u` puts timestamps.
-fn unified_names(from: &DocumentInfo, to: &DocumentInfo) -> (String, String) {
-    let stamp = |d: &DocumentInfo| {
-        d.captured_at
-            .map(|t| format!("\t{} {t}", d.label))
-            .unwrap_or_default()
-    };
-    match (&from.source, &to.source) {
-        (Some(id), _) | (None, Some(id)) => (
-            format!("a/{id}.txt{}", stamp(from)),
-            format!("b/{id}.txt{}", stamp(to)),
-        ),
-        (None, None) => (from.label.clone(), to.label.clone()),
-    }
-}
-
 /// Binary content has no text to compare: say whether the bytes differ.
 fn print_binary(ctx: &Context, args: &Args, from: &Side, to: &Side) -> Result<u8, CommandError> {
     // Both sides of binary content are hashed; a text side, unhashed in a patch, differs.
     let same = from.info.sha256.is_some() && from.info.sha256 == to.info.sha256;
     let mut out = ctx.ui.output(args.format == DiffFormat::Human);
-    let written = match args.format {
-        DiffFormat::Json => serde_json::to_writer_pretty(
-            &mut out,
-            &serde_json::json!({
-                "from": from.info,
-                "to": to.info,
-                "binary": true,
-                "identical": same,
-            }),
-        )
-        .map_err(std::io::Error::from)
-        .and_then(|()| std::io::Write::write_all(&mut out, b"\n")),
-        DiffFormat::Human | DiffFormat::Unified => {
-            let verb = if same { "are identical" } else { "differ" };
-            std::io::Write::write_all(
-                &mut out,
-                format!(
-                    "binary content: the bytes {verb} ({} → {}); there is no text to compare\n",
-                    from.info.label, to.info.label
-                )
-                .as_bytes(),
-            )
-        }
-    };
+    let written = printer::diff_binary(
+        &mut out,
+        &from.info,
+        &to.info,
+        same,
+        args.format == DiffFormat::Json,
+    );
     let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
     if code != exit::SUCCESS {
         return Ok(code);

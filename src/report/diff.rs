@@ -436,6 +436,55 @@ struct OpJson<'a> {
     new_end: usize,
 }
 
+/// File names for a unified diff's header. Two versions of one source share a name, so that
+/// `git apply` patches one file: `a/<id>.txt` and `b/<id>.txt`, with the versions after a tab
+/// as `diff -u` puts timestamps.
+pub fn unified_names(from: &DocumentInfo, to: &DocumentInfo) -> (String, String) {
+    let stamp = |d: &DocumentInfo| {
+        d.captured_at
+            .map(|t| format!("\t{} {t}", d.label))
+            .unwrap_or_default()
+    };
+    match (&from.source, &to.source) {
+        (Some(id), _) | (None, Some(id)) => (
+            format!("a/{id}.txt{}", stamp(from)),
+            format!("b/{id}.txt{}", stamp(to)),
+        ),
+        (None, None) => (from.label.clone(), to.label.clone()),
+    }
+}
+
+/// Two sides of which one is binary: whether their bytes are the `same`, as JSON or a line.
+pub fn diff_binary(
+    out: &mut dyn Write,
+    from: &DocumentInfo,
+    to: &DocumentInfo,
+    same: bool,
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({
+                "from": from,
+                "to": to,
+                "binary": true,
+                "identical": same,
+            }),
+        )
+        .map_err(io::Error::from)?;
+        return out.write_all(b"\n");
+    }
+    let verb = if same { "are identical" } else { "differ" };
+    out.write_all(
+        format!(
+            "binary content: the bytes {verb} ({} → {}); there is no text to compare\n",
+            from.label, to.label
+        )
+        .as_bytes(),
+    )
+}
+
 /// Prints the diff as one JSON document: both sides, the summary and counts, and every op with
 /// its text and character offsets (Unicode scalar values) in both texts.
 pub fn diff_json(out: &mut dyn Write, r: &DiffReport<'_>) -> io::Result<()> {
