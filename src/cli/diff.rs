@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use verbatim::diff::{self, Granularity};
 use verbatim::ops::diff::{self as job, Request, Side, Version};
-use verbatim::report::diff::{self as printer, DiffReport, DocumentInfo};
+use verbatim::report::diff::{self as printer, DiffReport};
 
 use super::error::CommandError;
 use super::{Context, exit, output};
