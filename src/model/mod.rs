@@ -8,8 +8,9 @@
 //! of every record for each store format verbatim has written (fixtures under
 //! `tests/fixtures/records/`): a change that alters them fails there, not in a user's store.
 //!
-//! Records written by a newer version read here too: unknown fields are ignored and an
-//! unknown verdict reads as [`Verdict::Unknown`], rather than the record being refused.
+//! Records written by a newer version read here too, rather than being refused: unknown fields
+//! are ignored, and an unknown verdict, outcome or charset source reads as the `Unknown`
+//! variant ([`Verdict::Unknown`]). See "Compatibility" in `docs/store-format.md`.
 //!
 //! This module depends on nothing else in the crate but the leaf helper [`crate::hash`], so
 //! that no change in fetching, extraction or classification can change what is written by

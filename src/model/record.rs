@@ -181,6 +181,11 @@ pub enum Outcome {
     Captured,
     /// The bytes were identical to the current version.
     Unchanged,
+    /// An outcome this version does not know, recorded by a newer version: read (as no new
+    /// version) rather than the record being refused. Never written by this version but in a
+    /// `state/` line it read and rewrites, as `"unknown"`.
+    #[serde(other)]
+    Unknown,
 }
 
 /// One observation of a source: a line of the run file `observations/YYYY-MM/<run>/<aa>.jsonl`

@@ -487,6 +487,11 @@ fn unknown_fields_and_verdicts_are_read() {
     assert_eq!(o.verdict.map(Verdict::as_str), Some("unknown"));
     let v: Verdict = serde_json::from_str("\"quarantined\"").expect("reads");
     assert_eq!(v, Verdict::Unknown);
+    let o: Observation =
+        serde_json::from_str(&line.replace("\"unchanged\"", "\"imported\"")).expect("reads");
+    assert_eq!(o.outcome, Outcome::Unknown);
+    let c: CharsetSource = serde_json::from_str("\"sniffed\"").expect("reads");
+    assert_eq!(c, CharsetSource::Unknown);
 
     let mut source = serde_json::to_value(full_source()).expect("JSON");
     source["future"] = serde_json::json!({"x": true});
