@@ -1,38 +1,12 @@
 //! Capturing a source: fetch its bytes, then derive its text and metadata.
 
-use std::collections::BTreeMap;
-
 use jiff::{Timestamp, Unit};
-use serde::{Deserialize, Serialize};
 
 use crate::extract::{self, Extracted};
-use crate::fetch::{self, HttpClient, Redirect};
+use crate::fetch::{self, HttpClient};
 use crate::source::Locator;
 
-/// How a capture's bytes were obtained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Origin {
-    /// Fetched over HTTP(S).
-    Http {
-        /// The URL requested.
-        requested_url: String,
-        /// The URL that finally answered, after redirects.
-        final_url: String,
-        /// The final HTTP status.
-        status: u16,
-        /// The provenance headers of the final response (lower-case names).
-        headers: BTreeMap<String, String>,
-        /// Every redirect followed, in order.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        redirects: Vec<Redirect>,
-    },
-    /// Read from a local file.
-    File {
-        /// The absolute path read.
-        path: String,
-    },
-}
+pub use crate::model::Origin;
 
 /// One capture of a source, not yet stored.
 #[derive(Debug, Clone)]

@@ -7,25 +7,8 @@
 use ego_tree::iter::Edge;
 use encoding_rs::Encoding;
 use scraper::{ElementRef, Html, Node, Selector};
-use serde::{Deserialize, Serialize};
 
-/// How the charset of a capture was decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CharsetSource {
-    /// A byte-order mark at the start of the bytes.
-    Bom,
-    /// The charset parameter of the HTTP `Content-Type` header.
-    Header,
-    /// An HTML `<meta charset>` or `http-equiv` declaration.
-    Meta,
-    /// The bytes are valid UTF-8.
-    Utf8,
-    /// Statistical detection.
-    Detected,
-    /// Binary content: no text was decoded.
-    None,
-}
+pub use crate::model::CharsetSource;
 
 /// The text derived from a capture.
 #[derive(Debug, Clone, PartialEq, Eq)]

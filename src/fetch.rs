@@ -10,7 +10,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Response headers kept for provenance, in the order they are recorded.
@@ -205,16 +204,7 @@ pub enum Error {
     },
 }
 
-/// One redirect hop.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Redirect {
-    /// The URL that answered with a redirect.
-    pub url: String,
-    /// Its status (301, 302, 303, 307, 308).
-    pub status: u16,
-    /// The absolute URL it pointed to.
-    pub location: String,
-}
+pub use crate::model::Redirect;
 
 /// Validators from an earlier response, for a conditional request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -23,6 +23,7 @@ pub mod fetch;
 mod git;
 pub mod hash;
 pub mod import;
+pub mod model;
 pub mod ops;
 pub mod report;
 pub mod source;

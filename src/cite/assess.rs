@@ -254,7 +254,14 @@ fn status(a: &Assessment) -> Status {
         Some(Verdict::Moved) => return Status::Moved,
         Some(Verdict::Blocked) => return Status::Blocked,
         Some(Verdict::Unreachable) => return Status::Unreachable,
-        _ => {}
+        Some(
+            Verdict::Unchanged
+            | Verdict::Cosmetic
+            | Verdict::Edited
+            | Verdict::Error
+            | Verdict::Unknown,
+        )
+        | None => {}
     }
     if let Some(q) = &a.quote {
         match q.found {

@@ -7,68 +7,12 @@
 
 pub mod summary;
 
-use std::fmt;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::{IsNormalized, UnicodeNormalization as _, is_nfc_quick};
 
-/// What a check found, as a state of the source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// The bytes are identical, or the server answered 304 Not Modified.
-    Unchanged,
-    /// The bytes differ but the canonical text is the same (markup, ads, typography only).
-    Cosmetic,
-    /// The canonical text changed.
-    Edited,
-    /// The article is gone: 404, 410 or 451, a soft 404, or a retraction notice.
-    Retracted,
-    /// The article answers from a different URL now.
-    Moved,
-    /// The site refuses verbatim (401, 403, 429 that persist, a bot wall).
-    Blocked,
-    /// Network failure, timeout, or server errors after retries.
-    Unreachable,
-    /// verbatim could not process the response.
-    Error,
-}
-
-impl Verdict {
-    /// The verdict's name as it appears in output and in the store.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Unchanged => "unchanged",
-            Verdict::Cosmetic => "cosmetic",
-            Verdict::Edited => "edited",
-            Verdict::Retracted => "retracted",
-            Verdict::Moved => "moved",
-            Verdict::Blocked => "blocked",
-            Verdict::Unreachable => "unreachable",
-            Verdict::Error => "error",
-        }
-    }
-}
-
-/// Whether an observation with verdict `next` continues the state of one with verdict
-/// `previous` (`None`: a plain capture by `add`), so that it is reported as ongoing, not new.
-///
-/// Unchanged and cosmetic, and plain captures, are one "nothing to report" state; every edit is
-/// a new state, because each brings new text.
-pub fn continues(previous: Option<Verdict>, next: Option<Verdict>) -> bool {
-    let state = |v: Option<Verdict>| match v.unwrap_or(Verdict::Unchanged) {
-        Verdict::Unchanged | Verdict::Cosmetic => Verdict::Unchanged,
-        other => other,
-    };
-    next != Some(Verdict::Edited) && state(previous) == state(next)
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::model::verdict::{Verdict, continues};
 
 /// The verdict an HTTP error status implies on its own, if any: `None` for statuses that need
 /// the body or the previous state to judge (2xx, 3xx).

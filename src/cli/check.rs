@@ -9,11 +9,9 @@ use super::error::CommandError;
 use super::{Context, Format, exit, output};
 
 /// Re-fetch sources and report what happened to each
-///
-/// Every source gets one verdict: unchanged, cosmetic, edited, retracted, moved, blocked,
-/// unreachable or error. Each is recorded in the store; an edit stores a new version. Exits 0
-/// when nothing in --fail-on occurred, 1 when something did, 2 when the check could not run.
+// The long help, which lists the verdicts, is `long_help`'s: the list comes from `Verdict::ALL`.
 #[derive(Debug, clap::Args)]
+#[command(long_about = long_help())]
 pub struct Args {
     /// Sources to check (ids, id prefixes, paths or URLs) [default: all]
     #[arg(value_name = "SOURCE")]
@@ -112,8 +110,18 @@ fn temporary(source: std::io::Error) -> CommandError {
     super::error::temporary_files(source)
 }
 
+/// `check --help`'s description.
+fn long_help() -> String {
+    format!(
+        "Re-fetch sources and report what happened to each\n\n\
+         Every source gets one verdict: {}. Each is recorded in the store; an edit stores a new \
+         version. Exits 0 when nothing in --fail-on occurred, 1 when something did, 2 when the \
+         check could not run.",
+        Verdict::list()
+    )
+}
+
 fn parse_verdict(text: &str) -> Result<Verdict, String> {
-    serde_json::from_value(serde_json::Value::String(text.trim().to_owned())).map_err(|_| {
-        format!("{text:?} is not a verdict; use unchanged, cosmetic, edited, retracted, moved, blocked, unreachable or error")
-    })
+    Verdict::from_name(text.trim())
+        .ok_or_else(|| format!("{text:?} is not a verdict; use {}", Verdict::list()))
 }

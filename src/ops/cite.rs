@@ -224,7 +224,16 @@ impl Capturing<'_> {
                             match crate::classify::verdict_for_status(*status) {
                                 Some(Verdict::Retracted) => Status::Retracted,
                                 Some(Verdict::Blocked) => Status::Blocked,
-                                _ => Status::Unreachable,
+                                Some(
+                                    Verdict::Unchanged
+                                    | Verdict::Cosmetic
+                                    | Verdict::Edited
+                                    | Verdict::Moved
+                                    | Verdict::Unreachable
+                                    | Verdict::Error
+                                    | Verdict::Unknown,
+                                )
+                                | None => Status::Unreachable,
                             }
                         }
                         _ => Status::Unreachable,

@@ -337,7 +337,12 @@ fn human_check_line(
     let style = match r.verdict {
         Verdict::Cosmetic => Style::new(),
         Verdict::Edited | Verdict::Moved => s.added,
-        _ => s.removed,
+        Verdict::Unchanged
+        | Verdict::Retracted
+        | Verdict::Blocked
+        | Verdict::Unreachable
+        | Verdict::Error
+        | Verdict::Unknown => s.removed,
     };
     let mut detail = Vec::new();
     if let Some(c) = &r.changes {

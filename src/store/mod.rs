@@ -48,6 +48,8 @@ use record::{
 use crate::capture::{self, Capture, Origin};
 use crate::classify::Verdict;
 use crate::hash::sha256_hex;
+// How records become bytes is part of the format, so it lives with the records.
+use crate::model::{json_line, to_json};
 use crate::source::{self, SourceId};
 
 /// Where observations are kept, by month and run.
@@ -66,7 +68,7 @@ pub const BRANCH: &str = "refs/heads/main";
 
 /// Git's setting for the zlib level of loose objects, which verbatim honours for blobs.
 const LOOSE_COMPRESSION: &str = "core.looseCompression";
-const MARKER: &str = "verbatim-store.json";
+pub(crate) const MARKER: &str = "verbatim-store.json";
 const LOCK_FILE: &str = "verbatim.lock";
 
 /// Errors from the store.
@@ -1184,13 +1186,7 @@ impl Transaction<'_> {
             files: std::mem::take(&mut self.run_files),
             previous: previous.map(|(run, sha256)| record::PreviousRun { run, sha256 }),
         };
-        let mut bytes =
-            serde_json::to_vec_pretty(&manifest).map_err(|source| Error::CorruptRecord {
-                path: path.clone(),
-                source,
-            })?;
-        bytes.push(b'\n');
-        self.put(path, &bytes)
+        self.put(path, &to_json(&manifest))
     }
 
     /// Rewrites the index shards of the sources this transaction changed. A store without an
@@ -1347,13 +1343,6 @@ fn run_dir(at: Timestamp) -> String {
     )
 }
 
-fn json_line<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Serialising a plain record cannot fail.
-    let mut line = serde_json::to_vec(value).unwrap_or_default();
-    line.push(b'\n');
-    line
-}
-
 fn parse_lines<T: serde::de::DeserializeOwned>(
     path: &str,
     content: &[u8],
@@ -1368,13 +1357,6 @@ fn parse_lines<T: serde::de::DeserializeOwned>(
             })
         })
         .collect()
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Serialising these plain records cannot fail: no maps with non-string keys, no I/O.
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
 }
 
 const STORE_README: &str = "\

@@ -806,13 +806,16 @@ impl<'r, 'p> Verifier<'r, 'p> {
     fn sources(&mut self, tree: &Tree, wanted: Option<&HashSet<&SourceId>>) -> Versions {
         let mut out = Versions::new();
         let index = self.index(tree);
+        // A format-2 store has no index (a reader derives it, and the first write adds it):
+        // only a store whose marker says format 3 or later must list every source there.
+        let index_required = self.format_version(tree).is_none_or(|v| v >= 3);
         let dirs = self.source_dirs(tree);
         for (id, path) in &dirs {
             if wanted.is_some_and(|w| !w.contains(id)) {
                 continue;
             }
             self.report.checked.sources += 1;
-            let versions = self.source(tree, id, path, index.get(id));
+            let versions = self.source(tree, id, path, index.get(id), index_required);
             out.insert(id.clone(), versions);
         }
         if let Some(wanted) = wanted {
@@ -939,6 +942,15 @@ impl<'r, 'p> Verifier<'r, 'p> {
         }
     }
 
+    /// The store format the marker at the root of `tree` states; `None` when it cannot be
+    /// read (opening the store has checked it already).
+    fn format_version(&mut self, tree: &Tree) -> Option<u32> {
+        let data = self.blob(tree, store::MARKER, store::MARKER)??;
+        serde_json::from_slice::<store::record::StoreMeta>(&data)
+            .ok()
+            .map(|meta| meta.version)
+    }
+
     fn index(&mut self, tree: &Tree) -> BTreeMap<SourceId, IndexEntry> {
         let mut out = BTreeMap::new();
         let Some(index) = self.child_tree(tree, store::INDEX_DIR, store::INDEX_DIR) else {
@@ -983,6 +995,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
         id: &SourceId,
         dir: &str,
         indexed: Option<&IndexEntry>,
+        index_required: bool,
     ) -> BTreeMap<u32, VersionRecord> {
         let mut versions = BTreeMap::new();
         let Some(dir_tree) = self.tree_at(tree, dir) else {
@@ -1127,6 +1140,7 @@ impl<'r, 'p> Verifier<'r, 'p> {
                         short(&latest.raw.sha256)
                     ),
                 ),
+                None if !index_required => {}
                 None => self.problem(
                     ProblemKind::Inconsistent,
                     Some(id),

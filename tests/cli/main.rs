@@ -10,6 +10,7 @@ mod test_diff;
 mod test_encoding;
 mod test_export;
 mod test_fetching;
+mod test_formats;
 mod test_gc;
 mod test_git;
 mod test_history;
