@@ -368,6 +368,32 @@ impl Store {
         })
     }
 
+    /// Flushes the branch's ref and reflog files and their directories to disk.
+    fn sync_branch(&self) -> Result<(), Error> {
+        let ref_file = self.path.join(BRANCH);
+        let log_file = self.path.join("logs").join(BRANCH);
+        for path in [&ref_file, &log_file] {
+            let dir = path.parent().unwrap_or(&self.path);
+            for target in [path.as_path(), dir] {
+                match std::fs::File::open(target) {
+                    Ok(file) => file.sync_all().map_err(|source| Error::Io {
+                        path: target.to_path_buf(),
+                        source,
+                    })?,
+                    // A ref only in packed-refs, or no reflog: nothing of it was written here.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(source) => {
+                        return Err(Error::Io {
+                            path: target.to_path_buf(),
+                            source,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The store's directory.
     pub fn path(&self) -> &Path {
         &self.path
@@ -1313,8 +1339,10 @@ impl Transaction<'_> {
             Err(e) => return Err(e.into()),
         }
         if flush {
-            // And the branch and its reflog before the commit is reported as made.
-            self.store.sync()?;
+            // And the branch and its reflog before the commit is reported as made: their files
+            // and directories only, as libgit2's own fsync would (a second flush of the whole
+            // file system would wait for whatever else is being written on it).
+            self.store.sync_branch()?;
         }
         Ok(Some(commit))
     }
