@@ -19,4 +19,5 @@ pub mod import;
 pub mod report;
 pub mod source;
 pub mod store;
+pub mod text;
 pub mod verify;
