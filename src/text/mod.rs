@@ -18,9 +18,10 @@ mod agreement {
     use crate::cite::parse::{Format, parse};
     use crate::cite::quote::{Found, Matcher};
     use crate::classify::canonical_text;
+    use crate::classify::summary::quotations;
 
     use super::html;
-    use super::typography::MARKS;
+    use super::typography::{MARKS, PAIRS};
 
     /// Canonical text and quote matching fold every canonical mark alike: a text and its
     /// plain typing canonicalise the same, and a quote typed plainly is found in it after
@@ -53,6 +54,36 @@ mod agreement {
                 "{:?}",
                 m.ch
             );
+        }
+    }
+
+    /// Every pair is read as a quotation before a link (Markdown and HTML), in a note
+    /// (CSL-JSON, BibTeX) and, mirrored pairs aside, by the change summary.
+    #[test]
+    fn every_pair_is_read_as_a_quotation_everywhere() {
+        for pair in PAIRS {
+            let quoted = format!("{}figures were revised{}", pair.open, pair.close);
+            let quote = |format, text: &str| {
+                let found = parse(format, text, "t").expect("parses");
+                assert_eq!(found.len(), 1, "{text}");
+                found[0].quote.clone()
+            };
+            let words = Some("figures were revised".to_owned());
+            let md = format!("It said {quoted} [src](https://a.example/).");
+            assert_eq!(quote(Format::Markdown, &md), words, "{md}");
+            let page = format!("<p>It said {quoted} <a href=\"https://a.example/\">src</a></p>");
+            assert_eq!(quote(Format::Html, &page), words, "{page}");
+            let note = serde_json::json!([{"URL": "https://a.example/", "note": format!("Says {quoted}.")}]);
+            assert_eq!(quote(Format::CslJson, &note.to_string()), words, "{note}");
+            let bib =
+                format!("@misc{{k, url = {{https://a.example/}}, note = {{Says {quoted}.}}}}");
+            assert_eq!(quote(Format::Bibtex, &bib), words, "{bib}");
+            let summarised = quotations(&quoted);
+            if pair.mirrored {
+                assert!(summarised.is_empty(), "{quoted}");
+            } else {
+                assert_eq!(summarised, ["figures were revised"], "{quoted}");
+            }
         }
     }
 
