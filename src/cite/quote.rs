@@ -5,9 +5,9 @@
 //! quotation marks and dashes (and the spaces around a dash), the ellipsis character, invisible
 //! characters, and runs of whitespace. The characters are [`crate::text::typography`]'s, all of
 //! them: unlike canonical text, which keeps single and double marks apart and is frozen by
-//! stored hashes, matching folds every quotation mark (`‹ ›` too) to one. A quote with ellipses (`…`, `...`, `[…]`) matches when its
-//! parts appear in order; a bracketed insertion (`[the agency]`) stands for a few words of the
-//! source, whatever they are.
+//! stored hashes, matching folds every quotation mark (`‹ ›` too) to one. A quote with ellipses
+//! (`…`, `...`, `[…]`) matches when its parts appear in order; a bracketed insertion
+//! (`[the agency]`) stands for a few words of the source, whatever they are.
 //!
 //! The approximate search is linear in the source's length: the source's words are indexed once
 //! per text, the quote's words vote for the places they could start, and only the few best

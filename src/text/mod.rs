@@ -73,7 +73,10 @@ mod agreement {
             assert_eq!(quote(Format::Markdown, &md), words, "{md}");
             let page = format!("<p>It said {quoted} <a href=\"https://a.example/\">src</a></p>");
             assert_eq!(quote(Format::Html, &page), words, "{page}");
-            let note = serde_json::json!([{"URL": "https://a.example/", "note": format!("Says {quoted}.")}]);
+            let note = serde_json::json!([{
+                "URL": "https://a.example/",
+                "note": format!("Says {quoted}."),
+            }]);
             assert_eq!(quote(Format::CslJson, &note.to_string()), words, "{note}");
             let bib =
                 format!("@misc{{k, url = {{https://a.example/}}, note = {{Says {quoted}.}}}}");
@@ -122,6 +125,10 @@ mod agreement {
             let found = parse(Format::Html, &cite, "t").expect("parses");
             assert_ne!(found[0].quote.as_deref(), Some("Words"), "{block}");
         }
+        // Table cells and captions stay inline in extracted text, as stored texts have them.
+        let page =
+            "<body><table><caption>Cap</caption><tr><td>a</td> <td>b</td></tr></table></body>";
+        assert_eq!(crate::extract::html_to_text(page).1, "Cap\n\na b");
         let cite = "<div>“Words” <span><a href=\"https://a.example/\">x</a></span></div>";
         let found = parse(Format::Html, cite, "t").expect("parses");
         assert_eq!(found[0].quote.as_deref(), Some("Words"));
