@@ -9,6 +9,7 @@ use encoding_rs::Encoding;
 use scraper::{ElementRef, Html, Node, Selector};
 
 pub use crate::model::CharsetSource;
+use crate::text::html;
 
 /// The text derived from a capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -368,40 +369,16 @@ fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
     None
 }
 
-const SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
-    "iframe", "svg", "button", "select", "head",
+/// Elements whose text extraction leaves out, besides those no reader sees
+/// ([`html::UNSEEN`]): page furniture, embedded frames and graphics, form controls.
+const FURNITURE_ELEMENTS: &[&str] = &[
+    "nav", "header", "footer", "aside", "form", "iframe", "svg", "button", "select", "head",
 ];
-const BLOCKS: &[&str] = &[
-    "p",
-    "div",
-    "section",
-    "article",
-    "main",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "ul",
-    "ol",
-    "blockquote",
-    "pre",
-    "table",
-    "tr",
-    "figure",
-    "figcaption",
-    "dd",
-    "dt",
-    "dl",
-    "hr",
-    "address",
-    "details",
-    "summary",
-    "body",
-];
+
+/// Whether extraction leaves an element's text out.
+fn is_skipped(name: &str) -> bool {
+    html::is_unseen(name) || FURNITURE_ELEMENTS.contains(&name)
+}
 
 /// The article of an HTML page: trafilatura finds the main content and drops navigation, ads,
 /// related links, comments and other furniture; its cleaned HTML is then read into paragraphs
@@ -612,24 +589,6 @@ fn is_furniture(element: &scraper::node::Element) -> bool {
     })
 }
 
-/// Elements with no content, which never nest.
-const HTML_VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
-    "source", "track", "wbr",
-];
-
-/// Elements whose end tag may be left out: the parser closes them itself when a sibling
-/// starts, so authors rarely close them and counting them would count siblings as nesting.
-const HTML_OPTIONAL_END: &[&str] = &[
-    "body", "caption", "colgroup", "dd", "dt", "head", "html", "li", "optgroup", "option", "p",
-    "tbody", "td", "tfoot", "th", "thead", "tr",
-];
-
-/// Elements whose content is text up to their end tag, never markup.
-const HTML_RAW_TEXT: &[&str] = &[
-    "iframe", "noembed", "noframes", "script", "style", "textarea", "title", "xmp",
-];
-
 /// The offset of the first start tag that opens an element more than `limit` deep, by a rough
 /// tokenizer linear in the text: comments and raw text are skipped, a tag ends at the next `>`.
 /// Within `<svg>` and `<math>`, `<x/>` closes itself, as the parser has it there (and only
@@ -694,7 +653,7 @@ pub fn html_nesting_exceeds(text: &str, limit: usize) -> Option<usize> {
             return None;
         }
         let self_closed = bytes[..end].ends_with(b"/") && (foreign > 0 || foreign_element);
-        if self_closed || is(HTML_VOID) || is(HTML_OPTIONAL_END) {
+        if self_closed || is(html::VOID) || is(html::OPTIONAL_END) {
             continue;
         }
         if foreign_element {
@@ -705,7 +664,7 @@ pub fn html_nesting_exceeds(text: &str, limit: usize) -> Option<usize> {
             return Some(at);
         }
         // Inside `<svg>` or `<math>` these are ordinary elements, not raw text.
-        if is(HTML_RAW_TEXT) && foreign == 0 {
+        if is(html::RAW_TEXT) && foreign == 0 {
             // Skip to this element's end tag (`</name` and then no further name character),
             // which the loop then reads.
             let mut from = i;
@@ -860,12 +819,6 @@ pub const LARGE_PAGE: usize = 4 << 20;
 /// Most furniture elements [`TokenState::skipping`] keeps open.
 const MAX_SKIPPING: usize = 256;
 
-/// What may stand in `<head>`; any other start tag closes it.
-const HEAD_CONTENT: &[&str] = &[
-    "base", "basefont", "bgsound", "link", "meta", "noscript", "script", "style", "template",
-    "title",
-];
-
 #[derive(Default)]
 struct TokenReader {
     state: std::cell::RefCell<TokenState>,
@@ -916,7 +869,7 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
                     state.in_head = start;
                     return TokenSinkResult::Continue;
                 }
-                if start && state.in_head && !HEAD_CONTENT.contains(&name) {
+                if start && state.in_head && !html::HEAD_CONTENT.contains(&name) {
                     state.in_head = false;
                 }
                 if name == "title" {
@@ -935,7 +888,7 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
                     "textarea" => Some(RawKind::Rcdata),
                     _ => None,
                 };
-                if SKIPPED.contains(&name) {
+                if is_skipped(name) {
                     if start && !tag.self_closing {
                         if state.skipping.len() < MAX_SKIPPING {
                             state.skipping.push(tag.name.clone());
@@ -948,7 +901,7 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
                 } else if state.skipping.is_empty() {
                     if name == "br" {
                         state.reader.current.push(' ');
-                    } else if BLOCKS.contains(&name) {
+                    } else if html::starts_paragraph_in_extraction(name) {
                         state.reader.flush();
                         state.reader.heading = start && name == "h1";
                     } else if name == "a" {
@@ -1027,13 +980,13 @@ impl Reader {
                         }
                         Node::Element(e) => {
                             let name = e.name();
-                            if SKIPPED.contains(&name) {
+                            if is_skipped(name) {
                                 skipping = Some(node.id());
                             } else if name == "br" {
                                 self.current.push(' ');
                                 skipping = Some(node.id());
                             } else {
-                                if BLOCKS.contains(&name) {
+                                if html::starts_paragraph_in_extraction(name) {
                                     self.flush();
                                     self.heading = name == "h1";
                                 }
@@ -1056,7 +1009,7 @@ impl Reader {
                     }
                     if let Node::Element(e) = node.value() {
                         links -= usize::from(e.name() == "a" && links > 0);
-                        if BLOCKS.contains(&e.name()) {
+                        if html::starts_paragraph_in_extraction(e.name()) {
                             self.flush();
                         }
                     }

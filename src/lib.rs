@@ -29,4 +29,5 @@ pub mod report;
 pub mod source;
 pub mod store;
 pub mod sys;
+pub mod text;
 pub mod verify;

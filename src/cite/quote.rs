@@ -3,9 +3,11 @@
 //!
 //! Folding is what an editor's retyping changes and a reader does not: case, the style of
 //! quotation marks and dashes (and the spaces around a dash), the ellipsis character, invisible
-//! characters, and runs of whitespace. A quote with ellipses (`…`, `...`, `[…]`) matches when its
-//! parts appear in order; a bracketed insertion (`[the agency]`) stands for a few words of the
-//! source, whatever they are.
+//! characters, and runs of whitespace. The characters are [`crate::text::typography`]'s, all of
+//! them: unlike canonical text, which keeps single and double marks apart and is frozen by
+//! stored hashes, matching folds every quotation mark (`‹ ›` too) to one. A quote with ellipses
+//! (`…`, `...`, `[…]`) matches when its parts appear in order; a bracketed insertion
+//! (`[the agency]`) stands for a few words of the source, whatever they are.
 //!
 //! The approximate search is linear in the source's length: the source's words are indexed once
 //! per text, the quote's words vote for the places they could start, and only the few best
@@ -18,6 +20,8 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization as _;
+
+use crate::text::typography::{self, Kind};
 
 /// An approximate match at or above this similarity is reported as the quote **altered**, with
 /// the passage; below it the quote is **gone** (the closest passage is still shown). Similarity
@@ -392,21 +396,12 @@ fn split_quote(quote: &str) -> Vec<(String, usize)> {
     push(&mut current, &mut gap, 0);
     // Quotation marks around the whole quote are the citing document's, not the source's.
     for (part, _) in parts.iter_mut() {
-        let trimmed = part
-            .trim()
-            .trim_matches(|c: char| QUOTE_MARKS.contains(&c))
-            .trim();
+        let trimmed = part.trim().trim_matches(typography::is_quote_mark).trim();
         *part = trimmed.to_owned();
     }
     parts.retain(|(p, _)| !p.is_empty());
     parts
 }
-
-const QUOTE_MARKS: &[char] = &[
-    '"', '\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}', '\u{201C}', '\u{201D}', '\u{201E}',
-    '\u{201F}', '\u{00AB}', '\u{00BB}', '\u{2039}', '\u{203A}', '\u{2032}', '\u{2033}', '`',
-    '\u{00B4}',
-];
 
 /// A text with its typography folded, and where each folded byte came from.
 struct Folded {
@@ -487,9 +482,10 @@ fn fold(text: &str) -> Folded {
             }
             continue;
         }
-        match c {
-            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
-            | '\u{2212}' | '-' => {
+        // Every mark of the typography table folds here, canonical text's or not.
+        let kind = typography::mark(c).map(|m| m.kind);
+        match kind {
+            Some(Kind::Dash | Kind::LongDash) => {
                 // The spaces around a dash, and how many hyphens type it (`--`, `---`), are
                 // typography too.
                 pending_space = None;
@@ -499,8 +495,8 @@ fn fold(text: &str) -> Folded {
                 after_dash = true;
                 continue;
             }
-            '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => continue,
-            c if c.is_whitespace() => {
+            Some(Kind::Invisible) => continue,
+            _ if c.is_whitespace() => {
                 if !after_dash && !out.is_empty() {
                     pending_space.get_or_insert(at);
                 }
@@ -513,10 +509,9 @@ fn fold(text: &str) -> Folded {
         }
         after_dash = false;
         match c {
-            c if QUOTE_MARKS.contains(&c) => push(&mut out, &mut from, '\'', at),
-            c if c.is_ascii() => push(&mut out, &mut from, c.to_ascii_lowercase(), at),
-            '\u{2026}' => {
-                for dot in "...".chars() {
+            _ if kind.is_some_and(Kind::is_quote) => push(&mut out, &mut from, '\'', at),
+            _ if kind == Some(Kind::Ellipsis) => {
+                for dot in Kind::Ellipsis.folded().chars() {
                     push(&mut out, &mut from, dot, at);
                 }
             }

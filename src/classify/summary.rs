@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{EditStats, canonical_text, edit_stats};
 use crate::diff::TextDiff;
+use crate::text::typography;
 
 /// The meaning of a change between two versions of a text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,27 +280,45 @@ fn ceil_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// Quotations: text between the marks of a pair of [`typography::PAIRS`], on one line. Pairs
+/// that share an opening mark are one branch (`„…“` or `„…”`, the words holding neither
+/// closing mark); a closing apostrophe (`‘…’`) closes only where no letter follows it (`it’s`).
+/// Mirrored pairs (`»…«`) are left out: scanning both directions pairs the end of one
+/// quotation with the start of the next.
 static QUOTATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?x)
-        "([^"\n]+)"
-        | “([^”\n]+)”
-        | „([^“”\n]+)[“”]
-        | «\s?([^»\n]+?)\s?»
-        | ‹\s?([^›\n]+?)\s?›
-        | 「([^」\n]+)」
-        | 『([^』\n]+)』
-        | ‘([^\n]+?)’(?:[^\p{L}]|$)
-        "#,
-    )
-    .expect("the quotation pattern is a constant that compiles")
+    let mut branches: Vec<String> = Vec::new();
+    let mut opens: Vec<char> = Vec::new();
+    for pair in typography::PAIRS.iter().filter(|p| !p.mirrored) {
+        if !opens.contains(&pair.open) {
+            opens.push(pair.open);
+        }
+    }
+    for open in opens {
+        let closes: String = closers(open).collect();
+        let closes = regex::escape(&closes);
+        let open = regex::escape(&open.to_string());
+        branches.push(if closes == typography::APOSTROPHE.to_string() {
+            format!(r"{open}([^\n]+?){closes}(?:[^\p{{L}}]|$)")
+        } else {
+            format!(r"{open}([^{closes}\n]+)[{closes}]")
+        });
+    }
+    Regex::new(&branches.join("|")).expect("the quotation pattern is built from constant pairs")
 });
 
+/// The closing marks of the pairs `open` opens that [`QUOTATION`] reads.
+fn closers(open: char) -> impl Iterator<Item = char> {
+    typography::PAIRS
+        .iter()
+        .filter(move |p| p.open == open && !p.mirrored)
+        .map(|p| p.close)
+}
+
 /// The quoted words of `text`, in order.
-fn quotations(text: &str) -> Vec<&str> {
+pub(crate) fn quotations(text: &str) -> Vec<&str> {
     // Finding is several times faster than capturing, and every branch of the pattern is an
-    // opening mark, the words, and a closing mark (for `‘…’`, followed by one more character
-    // that is not a letter), so the words are the match without its marks.
+    // opening mark, the words, and a closing mark (after an apostrophe, one more character
+    // that is not a letter), so the words are the match up to its last closing mark.
     QUOTATION
         .find_iter(text)
         .filter_map(|m| {
@@ -307,13 +326,8 @@ fn quotations(text: &str) -> Vec<&str> {
             let mut chars = found.chars();
             let opener = chars.next()?;
             let rest = chars.as_str();
-            let inner = if opener == '\u{2018}' {
-                &rest[..rest.rfind('\u{2019}')?]
-            } else {
-                let closer = rest.chars().next_back()?;
-                &rest[..rest.len() - closer.len_utf8()]
-            };
-            Some(inner)
+            let close = rest.rfind(|c: char| closers(opener).any(|close| close == c))?;
+            Some(&rest[..close])
         })
         .map(str::trim)
         .filter(|q| q.chars().any(char::is_alphanumeric))
