@@ -812,7 +812,7 @@ fn text_without_tree(html: &str) -> (Option<String>, String) {
     (title, state.reader.paragraphs.join("\n\n"))
 }
 
-/// Pages over this many bytes of HTML are read by [`text_without_tree`]: a tree of a 19 MB page
+/// Pages over this many bytes of HTML are read by `text_without_tree`: a tree of a 19 MB page
 /// of 300,000 paragraphs, and the article extractor's own second tree, took 726 MB.
 pub const LARGE_PAGE: usize = 4 << 20;
 

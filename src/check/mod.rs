@@ -1,6 +1,6 @@
 //! Re-fetching tracked sources and deciding what happened to each.
 //!
-//! Fetching is network-bound and runs on worker threads ([`fetch_all`]); judging needs the store
+//! Fetching is network-bound and runs on worker threads ([`check_each`]); judging needs the store
 //! and runs on the caller's thread ([`judge`]), so git2 handles never cross threads. Bytes equal
 //! to the current version's end the judgement before any extraction.
 

@@ -6,7 +6,7 @@
 //! symbolic links (anywhere in the bag, `data/` itself included) and anything that is not a
 //! regular file (a named pipe, a device) are reported and never opened, so validation reads
 //! nothing outside the bag's directory and cannot be made to wait; every file is opened through
-//! [`super::confined`], and tag files read whole are refused unread past a size limit.
+//! `verify::confined`, and tag files read whole are refused unread past a size limit.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
