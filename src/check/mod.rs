@@ -1,8 +1,9 @@
 //! Re-fetching tracked sources and deciding what happened to each.
 //!
-//! Fetching is network-bound and runs on worker threads ([`check_each`]); judging needs the store
-//! and runs on the caller's thread ([`judge`]), so git2 handles never cross threads. Bytes equal
-//! to the current version's end the judgement before any extraction.
+//! Fetching and judging run on worker threads ([`check_each`]), each with its own read-only
+//! snapshot of the store, so git2 handles never cross threads; results are recorded on the
+//! caller's thread ([`record`]), under the writer lock. Bytes equal to the current version's end
+//! the judgement ([`judge`]) before any extraction.
 
 mod judge;
 mod record;
