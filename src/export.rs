@@ -282,11 +282,13 @@ fn write_bag(
     Ok(summary)
 }
 
-/// Sources read through one handle of the repository. libgit2 keeps every tree read in its
-/// handle's cache (verbatim raises the tree limit for lookups): an export of 10,000 sources
-/// through one handle grew to 29 MiB. A new handle every so many sources keeps memory flat
-/// without turning libgit2's caching off for the whole process.
-const SOURCES_PER_HANDLE: usize = 500;
+/// Sources read through one handle of the repository. libgit2 keeps what a handle reads in the
+/// handle's cache (verbatim raises the tree limit for lookups), which for an export, reading
+/// each source once, only grows: a WARC export of 10,000 small sources peaked at 324 MB with
+/// one handle per 500 sources, 73 MB per 100, 17 MB per 20 (and ran faster than with the cache
+/// off, 1.4 s against 2.3). A new handle every so many sources keeps memory flat without
+/// turning libgit2's caching off for the whole process.
+const SOURCES_PER_HANDLE: usize = 20;
 
 /// Calls `each` with every source selected and its versions selected (sources with none are
 /// left out), in id order, and a snapshot to read their blobs through, at `snapshot`'s commit.
