@@ -3,8 +3,11 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::record::{IndexEntry, Observation, Outcome};
+use super::snapshot::shard_may_match;
 use super::*;
-use crate::capture::Capture;
+use crate::capture::{Capture, Origin};
+use crate::classify::Verdict;
 use crate::extract;
 use crate::source::Locator;
 
