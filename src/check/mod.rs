@@ -15,7 +15,7 @@ mod tests;
 pub use judge::{continuity, judge, panic_message};
 pub use record::record;
 pub use schedule::{AllSources, check_each};
-pub use spool::{SPOOL_NAME, Spool};
+pub use spool::Spool;
 
 use jiff::Timestamp;
 

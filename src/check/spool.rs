@@ -1,12 +1,6 @@
 //! Results waiting to be recorded: on disk for a whole store, in memory for named sources.
 
-use crate::store;
-
 use super::*;
-
-/// The name a failure of the check's spool (unnamed files in the temporary directory) is
-/// reported under: the CLI tells it from the store's own files by it.
-pub const SPOOL_NAME: &str = "(verbatim check spool)";
 
 /// Check results parked until they are recorded. For a whole-store check, on disk: one unnamed
 /// temporary file per id shard, so that memory does not grow with the number of sources, and
@@ -38,7 +32,7 @@ impl Spool {
     }
 
     /// Parks result number `index` (staged first: its capture is not kept on disk).
-    pub fn push(&mut self, index: usize, result: CheckResult) -> Result<(), store::Error> {
+    pub fn push(&mut self, index: usize, result: CheckResult) -> std::io::Result<()> {
         use std::io::Write;
         self.len += 1;
         if let Some(ordered) = &mut self.ordered {
@@ -51,14 +45,13 @@ impl Spool {
         let shard = result.source.get(..2).unwrap_or("xx").to_owned();
         let file = match self.shards.entry(shard) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => e.insert(std::io::BufWriter::new(
-                tempfile::tempfile().map_err(spool_error)?,
-            )),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(std::io::BufWriter::new(tempfile::tempfile()?))
+            }
         };
         serde_json::to_writer(&mut *file, &result)
             .map_err(std::io::Error::from)
             .and_then(|()| file.write_all(b"\n"))
-            .map_err(spool_error)
     }
 
     /// How many results are parked.
@@ -72,20 +65,19 @@ impl Spool {
     }
 
     /// The parked results in batches: one per id shard, each sorted by id; or, in order, one.
-    pub fn drain(self) -> Box<dyn Iterator<Item = Result<Vec<CheckResult>, store::Error>>> {
+    pub fn drain(self) -> Box<dyn Iterator<Item = std::io::Result<Vec<CheckResult>>>> {
         if let Some(ordered) = self.ordered {
             return Box::new(std::iter::once(Ok(ordered.into_iter().flatten().collect())));
         }
         Box::new(self.shards.into_values().map(|file| {
             use std::io::{BufRead, Seek};
-            let mut file = file.into_inner().map_err(|e| spool_error(e.into_error()))?;
-            file.seek(std::io::SeekFrom::Start(0))
-                .map_err(spool_error)?;
+            let mut file = file.into_inner().map_err(|e| e.into_error())?;
+            file.seek(std::io::SeekFrom::Start(0))?;
             let mut results = Vec::new();
             for line in std::io::BufReader::new(file).lines() {
-                let line = line.map_err(spool_error)?;
+                let line = line?;
                 let result: CheckResult =
-                    serde_json::from_str(&line).map_err(|e| spool_error(e.into()))?;
+                    serde_json::from_str(&line).map_err(std::io::Error::from)?;
                 results.push(result);
             }
             results.sort_by(|a, b| a.source.cmp(&b.source));
@@ -97,12 +89,5 @@ impl Spool {
 impl Default for Spool {
     fn default() -> Spool {
         Spool::new()
-    }
-}
-
-fn spool_error(source: std::io::Error) -> store::Error {
-    store::Error::Io {
-        path: std::env::temp_dir().join(SPOOL_NAME),
-        source,
     }
 }

@@ -160,10 +160,6 @@ impl From<store::Error> for CommandError {
             ),
             E::Raced => CommandError::new(exit::STORE, message),
             E::InvalidSource { .. } => CommandError::new(exit::STORE, message),
-            // The check spool lives in the temporary directory, not the store.
-            E::Io { path, source } if path.ends_with(verbatim::check::SPOOL_NAME) => {
-                temporary_files(source)
-            }
             E::Io { ref source, .. } if environment_fault(source.kind()).is_some() => {
                 store_environment(message, environment_fault(source.kind()))
             }

@@ -140,7 +140,8 @@ pub(crate) fn check_and_record(
     } else {
         check::Spool::new()
     };
-    let mut failure = None;
+    // A store error from a worker, or an error of the spool (verbatim's temporary files).
+    let mut failure: Option<Error> = None;
     check::check_each(
         store.path(),
         run.commit,
@@ -149,9 +150,9 @@ pub(crate) fn check_and_record(
         run.max_bytes,
         concurrency,
         &mut |i, judged| {
-            let parked = judged.and_then(|result| {
+            let parked = judged.map_err(Error::from).and_then(|result| {
                 progress.advance(&result.locator);
-                spool.push(i, result)
+                spool.push(i, result).map_err(Error::Temporary)
             });
             if let Err(e) = parked {
                 failure.get_or_insert(e);
@@ -160,7 +161,7 @@ pub(crate) fn check_and_record(
     );
     progress.finish();
     if let Some(e) = failure {
-        return Err(e.into());
+        return Err(e);
     }
     if spool.is_empty() {
         return Ok(None);
@@ -169,7 +170,7 @@ pub(crate) fn check_and_record(
     let mut tx = store.transaction(&lock)?;
     let (checked, mut edited) = (spool.len(), 0);
     for shard in spool.drain() {
-        for mut result in shard? {
+        for mut result in shard.map_err(Error::Temporary)? {
             check::record(&mut tx, &mut result)?;
             edited += usize::from(result.new_version.is_some());
             each(&result).map_err(Error::Caller)?;

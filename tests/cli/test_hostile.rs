@@ -788,3 +788,28 @@ fn a_panic_while_reading_one_source_costs_that_source_alone() {
         "{list}"
     );
 }
+
+#[test]
+fn unwritable_temporary_files_are_blamed_on_the_temporary_directory_not_the_store() {
+    let env = TestEnv::with_store();
+    env.write("a.txt", b"An article.\n");
+    env.run(&["add", "a.txt"]).ok();
+    std::fs::write(env.path().join("a.txt"), b"An article, edited.\n").expect("edit");
+    let run = Run::from_output(
+        env.command()
+            .env("TMPDIR", env.path().join("no-such-directory"))
+            .args(["check"])
+            .output()
+            .expect("run verbatim"),
+    );
+    // check exits 0, 1 or 2 ("could not run"), whatever stopped it.
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot write temporary files") && run.stderr.contains("TMPDIR"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("store may be damaged"), "{}", run.stderr);
+    // Nothing was recorded, and the store is intact.
+    env.run(&["verify"]).ok();
+}
