@@ -312,11 +312,11 @@ fn each_selected(
             };
             let versions = reading.versions(id)?;
             let chosen: Vec<VersionRecord> = match selection.at {
-                Some(at) => versions
+                Some(at) => crate::store::version::Version::At(at)
+                    .find(&source, &versions)
+                    .ok()
                     .into_iter()
-                    .filter(|v| v.captured_at <= at)
-                    .max_by_key(|v| (v.captured_at, v.version))
-                    .into_iter()
+                    .cloned()
                     .collect(),
                 None => versions,
             };

@@ -186,7 +186,7 @@ impl From<verbatim::ops::Error> for CommandError {
             E::Rules(e) => CommandError::usage(e.to_string()),
             E::Import(e) => CommandError::usage(e.to_string()),
             E::On { input, source } => CommandError::from(*source).on(&input),
-            E::Version(e) => version_error(e),
+            E::Version(e) => e.into(),
             e @ E::Panicked(_) => CommandError::new(exit::INTERNAL, e.to_string()),
             E::Caller(e) => CommandError::new(exit::INTERNAL, format!("cannot write output: {e}")),
         }
@@ -194,29 +194,31 @@ impl From<verbatim::ops::Error> for CommandError {
 }
 
 /// A version that could not be found, with what to do about it.
-fn version_error(e: verbatim::ops::diff::VersionError) -> CommandError {
-    use verbatim::ops::diff::VersionError as V;
-    let message = e.to_string();
-    match e {
-        V::NoNumber { id, count, .. } => CommandError::usage(message).hint(format!(
-            "it has versions 1 to {count}; see `verbatim log {id}`"
-        )),
-        V::NoHash { id, .. } => {
-            CommandError::usage(message).hint(format!("see `verbatim log {id}`"))
+impl From<verbatim::store::version::VersionError> for CommandError {
+    fn from(e: verbatim::store::version::VersionError) -> CommandError {
+        use verbatim::store::version::VersionError as V;
+        let message = e.to_string();
+        match e {
+            V::NoNumber { id, count, .. } => CommandError::usage(message).hint(format!(
+                "it has versions 1 to {count}; see `verbatim log {id}`"
+            )),
+            V::NoHash { id, .. } => {
+                CommandError::usage(message).hint(format!("see `verbatim log {id}`"))
+            }
+            V::AmbiguousHash { .. } => {
+                CommandError::usage(message).hint("give more digits, or the version number")
+            }
+            V::NotYet { first, .. } => CommandError::usage(message).hint(format!(
+                "its first capture was at {}",
+                first.map_or("never".to_owned(), |t| t.to_string())
+            )),
+            V::NoVersions { .. } => CommandError::usage(message),
+            V::OnlyOne { id, locator } => CommandError::usage(message).hint(format!(
+                "compare it with a fresh copy: `verbatim diff {id} --against {locator}`"
+            )),
+            V::Rules { id, .. } => CommandError::new(exit::STORE, message)
+                .hint(format!("fix them with `verbatim configure {id}`")),
         }
-        V::AmbiguousHash { .. } => {
-            CommandError::usage(message).hint("give more digits, or the version number")
-        }
-        V::NotYet { first, .. } => CommandError::usage(message).hint(format!(
-            "its first capture was at {}",
-            first.map_or("never".to_owned(), |t| t.to_string())
-        )),
-        V::NoVersions { .. } => CommandError::usage(message),
-        V::OnlyOne { id, locator } => CommandError::usage(message).hint(format!(
-            "compare it with a fresh copy: `verbatim diff {id} --against {locator}`"
-        )),
-        V::Rules { id, .. } => CommandError::new(exit::STORE, message)
-            .hint(format!("fix them with `verbatim configure {id}`")),
     }
 }
 

@@ -3,6 +3,7 @@
 use std::io::Write as _;
 
 use jiff::Timestamp;
+use verbatim::store::version::{Version, VersionError};
 
 use super::error::CommandError;
 use super::{Context, output};
@@ -31,32 +32,14 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let snapshot = store.snapshot()?;
     let source = snapshot.resolve(&args.source, &ctx.cwd)?;
     let versions = snapshot.versions(&source.id)?;
-    let chosen = if let Some(n) = args.version {
-        versions.iter().find(|v| v.version == n).ok_or_else(|| {
-            CommandError::usage(format!("{} has no version {n}", source.id)).hint(format!(
-                "it has versions 1 to {}; see `verbatim log {}`",
-                versions.len(),
-                source.id
-            ))
-        })?
-    } else if let Some(at) = args.at {
-        versions
-            .iter()
-            // By capture time, not version order: concurrent runs capture before they take
-            // the lock, so version numbers can commit out of capture order.
-            .filter(|v| v.captured_at <= at)
-            .max_by_key(|v| (v.captured_at, v.version))
-            .ok_or_else(|| {
-                let first = versions
-                    .first()
-                    .map_or("never".to_owned(), |v| v.captured_at.to_string());
-                CommandError::usage(format!("{} had no version yet at {at}", source.id))
-                    .hint(format!("its first capture was at {first}"))
-            })?
-    } else {
-        versions
-            .last()
-            .ok_or_else(|| CommandError::usage(format!("{} has no versions", source.id)))?
+    // By capture time for --at, not version order: concurrent runs capture before they take
+    // the lock, so version numbers can commit out of capture order.
+    let chosen = match (args.version, args.at) {
+        (Some(n), _) => Version::Number(n).find(&source, &versions)?,
+        (None, Some(at)) => Version::At(at).find(&source, &versions)?,
+        (None, None) => versions.last().ok_or_else(|| VersionError::NoVersions {
+            id: source.id.to_string(),
+        })?,
     };
     let bytes = snapshot.read(if args.raw { &chosen.raw } else { &chosen.text })?;
     let mut out = ctx.ui.stdout();

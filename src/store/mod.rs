@@ -34,6 +34,7 @@ mod snapshot;
 mod tests;
 mod transaction;
 mod tree;
+pub mod version;
 
 pub use error::Error;
 pub use snapshot::{Snapshot, source_dir};

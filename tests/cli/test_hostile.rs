@@ -809,7 +809,11 @@ fn unwritable_temporary_files_are_blamed_on_the_temporary_directory_not_the_stor
         "{}",
         run.stderr
     );
-    assert!(!run.stderr.contains("store may be damaged"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("store may be damaged"),
+        "{}",
+        run.stderr
+    );
     // Nothing was recorded, and the store is intact.
     env.run(&["verify"]).ok();
 }
