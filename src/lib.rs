@@ -25,6 +25,7 @@ pub mod hash;
 pub mod import;
 pub mod model;
 pub mod ops;
+mod pool;
 pub mod report;
 pub mod source;
 pub mod store;

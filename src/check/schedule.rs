@@ -1,7 +1,5 @@
 //! Running the checks: jobs drawn from the index, fetched and judged on worker threads.
 
-use std::sync::Mutex;
-
 use crate::capture::{self, Origin};
 use crate::fetch::{self, HttpClient, Validators};
 use crate::source::Locator;
@@ -32,39 +30,42 @@ pub fn check_each(
 ) {
     let workers = concurrency.jobs.max(1);
     let hosts = fetch::HostLimit::new(concurrency.per_host);
-    let queue = Mutex::new(jobs.enumerate());
     // Results carry no bodies (workers stage captures), so the queue to the calling thread can
     // be long enough that workers never wait for it.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<(
-        usize,
-        Result<CheckResult, store::Error>,
-    )>(QUEUE.max(workers));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let sender = sender.clone();
-            let (queue, hosts) = (&queue, &hosts);
-            scope.spawn(move || {
-                let failed = |e| drop(sender.send((usize::MAX, Err(e))));
-                on_own_snapshot(store_path, commit, failed, |store, snapshot| {
-                    loop {
-                        // The lock is held only while the next job is drawn.
-                        let next = queue.lock().ok().and_then(|mut q| q.next());
-                        let Some((i, job)) = next else { break };
-                        let judged = job
-                            .and_then(|job| check_one(snapshot, &job, client, max_bytes, hosts))
-                            .and_then(|mut result| result.stage(store).map(|()| result));
-                        if sender.send((i, judged)).is_err() {
-                            break;
-                        }
-                    }
-                });
-            });
-        }
-        drop(sender);
-        for (i, judged) in receiver {
+    crate::pool::run(
+        workers,
+        QUEUE.max(workers),
+        jobs,
+        |next, send| {
+            // Each worker reads through its own handle and snapshot of the store.
+            let store = match store::Store::open(store_path) {
+                Ok(store) => store,
+                Err(e) => {
+                    send(usize::MAX, Err(e));
+                    return;
+                }
+            };
+            let snapshot = match store.snapshot_at(commit) {
+                Ok(snapshot) => snapshot,
+                Err(e) => {
+                    send(usize::MAX, Err(e));
+                    return;
+                }
+            };
+            while let Some((i, job)) = next() {
+                let judged = job
+                    .and_then(|job| check_one(&snapshot, &job, client, max_bytes, &hosts))
+                    .and_then(|mut result| result.stage(&store).map(|()| result));
+                if !send(i, judged) {
+                    break;
+                }
+            }
+        },
+        &mut |i, judged| {
             on_result(i, judged);
-        }
-    });
+            true
+        },
+    );
 }
 
 /// Results queued for the calling thread.
@@ -92,24 +93,6 @@ fn check_one(
         fetch_one(&locator, &job.entry, client, max_bytes)
     };
     judge(snapshot, job, &locator, fetched)
-}
-
-/// Opens this thread's own read-only view of the store at `commit` and runs `body` on it; a
-/// store that cannot be opened is handed to `failed` instead.
-fn on_own_snapshot(
-    store_path: &std::path::Path,
-    commit: git2::Oid,
-    failed: impl FnOnce(store::Error),
-    body: impl FnOnce(&store::Store, &Snapshot<'_>),
-) {
-    let store = match store::Store::open(store_path) {
-        Ok(store) => store,
-        Err(e) => return failed(e),
-    };
-    match store.snapshot_at(commit) {
-        Ok(snapshot) => body(&store, &snapshot),
-        Err(e) => failed(e),
-    }
 }
 
 fn fetch_one(

@@ -1,7 +1,6 @@
 //! `add`: capture sources for the first time (or again) and store them.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::capture::{self, Capture};
 use crate::extract;
@@ -83,10 +82,8 @@ pub fn add(
     let mut pending_bytes = 0usize;
     let mut fatal = None;
     progress.start(inputs.len(), "capturing");
-    let next = AtomicUsize::new(0);
     let hosts = fetch::HostLimit::new(options.per_host);
     let workers = options.jobs.clamp(1, inputs.len().max(1));
-    let (sender, receiver) = std::sync::mpsc::sync_channel(workers);
     let reader = Reader {
         cwd,
         client: &client,
@@ -94,31 +91,28 @@ pub fn add(
         rules: &rules,
         options,
     };
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            let sender = sender.clone();
-            let (next, reader) = (&next, &reader);
-            scope.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(input) = inputs.get(i) else { break };
-                    // One input's bytes tripping a bug cost that input, not the batch.
-                    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        reader.capture(input)
-                    }))
-                    .unwrap_or_else(|panic| {
-                        Err(Error::Panicked(
-                            crate::check::panic_message(panic.as_ref()).to_owned(),
-                        ))
-                    });
-                    if sender.send((i, attempt)).is_err() {
-                        break;
-                    }
+    // Captures hold whole bodies: no more wait for the calling thread than there are workers.
+    crate::pool::run(
+        workers,
+        workers,
+        inputs.iter(),
+        |next, send| {
+            while let Some((i, input)) = next() {
+                // One input's bytes tripping a bug cost that input, not the batch.
+                let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    reader.capture(input)
+                }))
+                .unwrap_or_else(|panic| {
+                    Err(Error::Panicked(
+                        crate::check::panic_message(panic.as_ref()).to_owned(),
+                    ))
+                });
+                if !send(i, attempt) {
+                    break;
                 }
-            });
-        }
-        drop(sender);
-        for (i, attempt) in receiver {
+            }
+        },
+        &mut |i, attempt: Result<(Capture, Vec<String>), Error>| {
             progress.advance(&inputs[i]);
             match attempt {
                 Ok((c, learned)) => {
@@ -132,14 +126,15 @@ pub fn add(
             }
             if captures.len() >= BATCH_SOURCES || pending_bytes >= BATCH_BYTES {
                 if let Err(e) = store_batch(store, options, progress, &mut captures, &mut outcome) {
-                    // Dropping the receiver stops the workers at their next capture.
+                    // Stopping the run stops the workers at their next capture.
                     fatal = Some(e);
-                    break;
+                    return false;
                 }
                 pending_bytes = 0;
             }
-        }
-    });
+            true
+        },
+    );
     progress.finish();
     if let Some(e) = fatal {
         return Err(e);

@@ -383,32 +383,27 @@ pub(crate) fn on_two_threads<T: Sync, S, R: Send>(
     state: impl Fn() -> Option<S> + Sync,
     work: impl Fn(&mut S, &T) -> R + Sync,
 ) -> Vec<Option<R>> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    let Some(mut state) = state() else {
-                        return out;
-                    };
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        out.push((i, work(&mut state, item)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
     let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    for (i, r) in done {
-        results[i] = Some(r);
-    }
+    crate::pool::run(
+        2,
+        items.len().max(1),
+        items.iter(),
+        |next, send| {
+            let Some(mut state) = state() else {
+                return;
+            };
+            while let Some((i, item)) = next() {
+                if !send(i, work(&mut state, item)) {
+                    break;
+                }
+            }
+        },
+        &mut |i, result| {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(result);
+            }
+            true
+        },
+    );
     results
 }
