@@ -115,15 +115,22 @@ pub fn sides(
             })?;
             Ok((first?, second?))
         }
-        Request::Stored { source, .. } | Request::Against { source, .. } => {
-            let Some(store) = store else {
-                return Err(crate::store::Error::NotFound {
-                    start: cwd.to_path_buf(),
-                }
-                .into());
-            };
-            reader.stored_sides(store, source, request)
-        }
+        Request::Stored { source, from, to } => reader.stored_sides(
+            needs(store, cwd)?,
+            source,
+            from.as_ref(),
+            New::Stored(to.as_ref()),
+        ),
+        Request::Against {
+            source,
+            from,
+            against,
+        } => reader.stored_sides(
+            needs(store, cwd)?,
+            source,
+            from.as_ref(),
+            New::Fresh(against),
+        ),
     }
 }
 
@@ -201,7 +208,8 @@ impl Reader<'_> {
         &self,
         store: &Store,
         query: &str,
-        request: &Request<'_>,
+        from: Option<&Version>,
+        new: New<'_>,
     ) -> Result<(Side, Side), Error> {
         let snapshot = store.snapshot()?;
         let source = snapshot.resolve(query, self.cwd)?;
@@ -214,39 +222,32 @@ impl Reader<'_> {
         let latest = versions
             .last()
             .ok_or_else(|| VersionError::NoVersions { id: id.clone() })?;
-        match request {
-            Request::Against { from, against, .. } => {
-                let old = match from {
-                    Some(v) => v.find(&source, &versions)?,
+        let find = |version: &Version| version.find(&source, &versions);
+        let old = match (from, &new) {
+            (Some(v), _) => find(v)?,
+            // Against a fresh copy, the latest version; else the one before it.
+            (None, New::Fresh(_)) => latest,
+            (None, New::Stored(_)) => versions
+                .len()
+                .checked_sub(2)
+                .map(|i| &versions[i])
+                .ok_or_else(|| VersionError::OnlyOne {
+                    id: id.clone(),
+                    locator: source.locator.clone(),
+                })?,
+        };
+        let old = stored(&snapshot, &source, old, &rules)?;
+        let new = match new {
+            New::Fresh(input) => self.document(input, &rules, Some(&source))?,
+            New::Stored(to) => {
+                let to = match to {
+                    Some(v) => find(v)?,
                     None => latest,
                 };
-                let old = stored(&snapshot, &source, old, &rules)?;
-                let new = self.document(against, &rules, Some(&source))?;
-                Ok((old, new))
+                stored(&snapshot, &source, to, &rules)?
             }
-            Request::Stored { from, to, .. } => {
-                let old = match from {
-                    Some(v) => v.find(&source, &versions)?,
-                    None => versions
-                        .len()
-                        .checked_sub(2)
-                        .map(|i| &versions[i])
-                        .ok_or_else(|| VersionError::OnlyOne {
-                            id: id.clone(),
-                            locator: source.locator.clone(),
-                        })?,
-                };
-                let new = match to {
-                    Some(v) => v.find(&source, &versions)?,
-                    None => latest,
-                };
-                Ok((
-                    stored(&snapshot, &source, old, &rules)?,
-                    stored(&snapshot, &source, new, &rules)?,
-                ))
-            }
-            Request::Documents { .. } => unreachable_request(),
-        }
+        };
+        Ok((old, new))
     }
 
     /// A document read or fetched now, extracted with `rules`; nothing is recorded.
@@ -297,11 +298,22 @@ impl Reader<'_> {
     }
 }
 
-/// `Request::Documents` never reaches the store.
-fn unreachable_request() -> Result<(Side, Side), Error> {
-    Err(Error::Panicked(
-        "two documents were looked up in the store".to_owned(),
-    ))
+/// The new side of a comparison with a stored version.
+enum New<'a> {
+    /// Another stored version (default: the latest).
+    Stored(Option<&'a Version>),
+    /// A fresh copy of a path or URL.
+    Fresh(&'a str),
+}
+
+/// The store a request for stored versions needs.
+fn needs<'s>(store: Option<&'s Store>, cwd: &Path) -> Result<&'s Store, Error> {
+    store.ok_or_else(|| {
+        crate::store::Error::NotFound {
+            start: cwd.to_path_buf(),
+        }
+        .into()
+    })
 }
 
 /// A stored version's text, re-extracted from its bytes with today's rules, as `check` does.

@@ -413,12 +413,14 @@ pub fn list(repo_path: &Path) -> Result<Listing, Error> {
             if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
                 fanout.push(name);
             } else if name == "pack" {
-                for path in read_files(&entry.path())? {
-                    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                    if file_name.is_some_and(|n| is_temp(&n) || n.starts_with("pack_git2_")) {
-                        temp(path);
+                let pack = entry.path();
+                for_each_file(&pack, &mut |name| {
+                    if let Ok(name) = std::str::from_utf8(name)
+                        && (is_temp(name) || name.starts_with("pack_git2_"))
+                    {
+                        temp(pack.join(name));
                     }
-                }
+                })?;
             }
         } else if kind.is_file() && is_temp(&name) {
             temp(entry.path());
@@ -494,6 +496,7 @@ impl Listing {
 
 /// The regular files directly in `dir` (symbolic links are not followed), by the directory
 /// entries' own types: no stat of each.
+#[cfg(not(unix))]
 fn read_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let io = |source| Error::Io {
         path: dir.to_path_buf(),
