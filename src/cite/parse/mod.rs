@@ -286,9 +286,17 @@ fn quote_before(before: &str) -> Option<String> {
     // link in it made a paragraph of many links quadratic (fuzzing: 30,000 footnote
     // references in one 280 KB paragraph took seconds).
     let before = tail(before, 2 * MAX_QUOTE_BYTES);
-    let trimmed = before.trim_end_matches(|c: char| {
+    // What stands between the closing mark and the link is short; a longer run of it (a line
+    // of dashes before each of thousands of links) is no separator, and is not walked again
+    // for every link.
+    let end = tail(before, MAX_BETWEEN_BYTES);
+    let kept = end.trim_end_matches(|c: char| {
         c.is_whitespace() || BETWEEN_QUOTE_AND_LINK.contains(&c) || typography::is_long_dash(c)
     });
+    if kept.is_empty() && end.len() < before.len() {
+        return None;
+    }
+    let trimmed = &before[..before.len() - (end.len() - kept.len())];
     let close = trimmed.chars().next_back()?;
     let body = tail(
         &trimmed[..trimmed.len() - close.len_utf8()],
@@ -319,6 +327,9 @@ fn quote_before(before: &str) -> Option<String> {
 
 /// The longest quotation read before a link, in bytes: a quote is a sentence or a passage.
 const MAX_QUOTE_BYTES: usize = 8 << 10;
+
+/// The longest run of spaces and light punctuation read between a quote and its link, in bytes.
+const MAX_BETWEEN_BYTES: usize = 256;
 
 /// The last `max` bytes of `text`, or a little fewer, to start on a character.
 fn tail(text: &str, max: usize) -> &str {
@@ -490,6 +501,16 @@ mod tests {
         assert_eq!(found[0].quote, None);
         let near = "“A short quote” [a](https://a.example/)";
         let found = parse(Format::Markdown, near, "near").expect("parse");
+        assert_eq!(found[0].quote.as_deref(), Some("A short quote"));
+        // Nor past a long run of separators between the closing mark and the link.
+        let apart = format!(
+            "“A short quote” {} [a](https://a.example/)",
+            "- ".repeat(200)
+        );
+        let found = parse(Format::Markdown, &apart, "apart").expect("parse");
+        assert_eq!(found[0].quote, None);
+        let close = "“A short quote” — ([a](https://a.example/))";
+        let found = parse(Format::Markdown, close, "close").expect("parse");
         assert_eq!(found[0].quote.as_deref(), Some("A short quote"));
         // Multi-byte text at the window's edge is cut on a character.
         assert_eq!(tail("ééé", 3), "é");
