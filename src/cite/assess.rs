@@ -40,6 +40,30 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order help texts list them.
+    pub const ALL: [Status; 10] = [
+        Status::Stands,
+        Status::SourceChanged,
+        Status::Ambiguous,
+        Status::QuoteAltered,
+        Status::QuoteGone,
+        Status::Retracted,
+        Status::Moved,
+        Status::Blocked,
+        Status::Unreachable,
+        Status::NotTracked,
+    ];
+
+    /// The status named `name` (as [`Status::as_str`] spells it).
+    pub fn from_name(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The names of [`Status::ALL`] as a sentence's list.
+    pub fn list() -> String {
+        crate::text::or_list(&Status::ALL.map(Status::as_str))
+    }
+
     /// Its name, as `--fail-on` and the JSON output spell it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -390,4 +414,23 @@ pub fn word_diff(quote: &str, passage: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+
+    #[test]
+    fn every_status_has_one_name_everywhere() {
+        for status in Status::ALL {
+            let json = serde_json::to_string(&status).expect("writes");
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(Status::from_name(status.as_str()), Some(status));
+        }
+        let mut names: Vec<_> = Status::ALL.map(Status::as_str).to_vec();
+        names.dedup();
+        assert_eq!(names.len(), Status::ALL.len());
+        assert_eq!(Status::from_name("unknown"), None);
+        assert!(Status::list().ends_with("unreachable or not-tracked"));
+    }
 }

@@ -4,9 +4,11 @@
 use verbatim::cite::assess::Status;
 use verbatim::cite::link;
 use verbatim::ops;
+use verbatim::report::cite::{self as printer, LinkForms};
+use verbatim::store::version::Version;
 
 use super::error::CommandError;
-use super::{Context, Format, exit, output};
+use super::{Context, Format, exit, finish};
 
 /// Check citations against their sources, or print a durable link to a cited version
 #[derive(Debug, clap::Args)]
@@ -132,23 +134,16 @@ fn run_check(ctx: &Context, args: CheckArgs) -> Result<u8, CommandError> {
     let assessed = ops::cite::check(&store, cited, &ctx.cwd, &options, &ctx.ui.progress_bar())?;
     let mut out = ctx.ui.output(args.format == Format::Human);
     let written = match args.format {
-        Format::Human => verbatim::report::cite::cite_human(&mut out, &assessed, &ctx.ui.styles()),
-        Format::Json => verbatim::report::cite::cite_json(&mut out, &assessed),
+        Format::Human => printer::cite_human(&mut out, &assessed, &ctx.ui.styles()),
+        Format::Json => printer::cite_json(&mut out, &assessed),
     };
-    let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
-    if code != exit::SUCCESS {
-        return Ok(code);
-    }
     if !unreadable.is_empty() {
         // Reported above; the citations of the other files are in the report.
+        finish(&mut out, written, false)?;
         return Ok(exit::USAGE);
     }
     let failed = assessed.iter().any(|a| args.fail_on.contains(&a.status));
-    Ok(if failed {
-        exit::FINDINGS
-    } else {
-        exit::SUCCESS
-    })
+    finish(&mut out, written, failed)
 }
 
 fn run_link(ctx: &Context, args: LinkArgs) -> Result<u8, CommandError> {
@@ -156,55 +151,25 @@ fn run_link(ctx: &Context, args: LinkArgs) -> Result<u8, CommandError> {
     let snapshot = store.snapshot()?;
     let source = snapshot.resolve(&args.source, &ctx.cwd)?;
     let versions = snapshot.versions(&source.id)?;
-    let version = match args.version {
-        Some(n) => versions.iter().find(|v| v.version == n).ok_or_else(|| {
-            CommandError::usage(format!(
-                "{} has no version {n} (it has 1 to {})",
-                source.id,
-                versions.len()
-            ))
-        })?,
-        None => versions
-            .last()
-            .ok_or_else(|| CommandError::usage(format!("{} has no stored version", source.id)))?,
-    };
+    let version = args.version.map(Version::Number);
     let cited = link::CitedVersion {
         source: &source,
-        version,
+        version: Version::find_or_latest(version.as_ref(), &source, &versions)?,
         version_url: args.version_url.as_deref(),
     };
-    let mut text = String::new();
-    if matches!(args.format, LinkFormat::All | LinkFormat::Html) {
-        text.push_str(&link::robust_link(&cited));
-        text.push('\n');
-    }
-    if matches!(args.format, LinkFormat::All | LinkFormat::Bibtex) {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(&link::bibtex(&cited));
-    }
-    if matches!(args.format, LinkFormat::All | LinkFormat::CslJson) {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        let json = serde_json::to_string_pretty(&serde_json::json!([link::csl_json(&cited)]))
-            .map_err(|e| CommandError::new(exit::INTERNAL, e.to_string()))?;
-        text.push_str(&json);
-        text.push('\n');
-    }
+    let all = args.format == LinkFormat::All;
+    let forms = LinkForms {
+        html: all || args.format == LinkFormat::Html,
+        bibtex: all || args.format == LinkFormat::Bibtex,
+        csl_json: all || args.format == LinkFormat::CslJson,
+    };
     // Pasted into documents, but read first on a terminal: JSON alone is exact.
-    let mut out = ctx.ui.output(!matches!(args.format, LinkFormat::CslJson));
-    output(
-        std::io::Write::write_all(&mut out, text.as_bytes())
-            .and_then(|()| std::io::Write::flush(&mut out)),
-    )
+    let mut out = ctx.ui.output(args.format != LinkFormat::CslJson);
+    let written = printer::cite_link(&mut out, &cited, forms);
+    finish(&mut out, written, false)
 }
 
 fn parse_status(text: &str) -> Result<Status, String> {
-    serde_json::from_value(serde_json::Value::String(text.trim().to_owned())).map_err(|_| {
-        format!(
-            "{text:?} is not a citation status; use stands, source-changed, ambiguous, quote-altered, quote-gone, retracted, moved, blocked, unreachable or not-tracked"
-        )
-    })
+    Status::from_name(text.trim())
+        .ok_or_else(|| format!("{text:?} is not a citation status; use {}", Status::list()))
 }

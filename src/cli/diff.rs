@@ -6,7 +6,7 @@ use verbatim::ops::diff::{self as job, Request, Side, Version};
 use verbatim::report::diff::{self as printer, DiffReport};
 
 use super::error::CommandError;
-use super::{Context, exit, output};
+use super::{Context, finish};
 
 /// Show what changed between two versions of a source, or two documents
 ///
@@ -83,20 +83,22 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         hash: args.format != DiffFormat::Unified,
         summary: args.format != DiffFormat::Unified,
     };
-    let version = |spec: &str| {
-        VersionSpec::parse(spec)
-            .map(VersionSpec::into_version)
-            .ok_or_else(|| {
+    let version = |spec: Option<&String>| {
+        spec.map(|spec| {
+            Version::parse(spec).ok_or_else(|| {
                 CommandError::usage(format!("{spec:?} is not a version")).hint(
                     "give a version number (3), a SHA-256 prefix from `verbatim log`, or a date",
                 )
             })
+        })
+        .transpose()
     };
-    let at = args.at.map(Version::At);
+    let from =
+        || Ok::<_, CommandError>(version(args.second.as_ref())?.or(args.at.map(Version::At)));
     let request = if let Some(against) = &args.against {
         Request::Against {
             source: &args.first,
-            from: args.second.as_deref().map(version).transpose()?.or(at),
+            from: from()?,
             against,
         }
     } else if two_documents(ctx, &args) {
@@ -107,8 +109,8 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     } else {
         Request::Stored {
             source: &args.first,
-            from: args.second.as_deref().map(version).transpose()?.or(at),
-            to: args.third.as_deref().map(version).transpose()?,
+            from: from()?,
+            to: version(args.third.as_ref())?,
         }
     };
     let store = match request {
@@ -123,13 +125,30 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
 /// argument that is not a version, or no store to look versions up in.
 fn two_documents(ctx: &Context, args: &Args) -> bool {
     match (&args.second, &args.third) {
-        (Some(second), None) => VersionSpec::parse(second).is_none() || ctx.store_path().is_err(),
+        (Some(second), None) => Version::parse(second).is_none() || ctx.store_path().is_err(),
         _ => false,
     }
 }
 
 fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, CommandError> {
     let deadline = super::limits::duration(args.deadline);
+    let mut out = ctx.ui.output(args.format == DiffFormat::Human);
+    if from.binary || to.binary {
+        // No text to compare: say whether the bytes differ. Both sides of binary content are
+        // hashed; a text side, unhashed in a patch, differs.
+        let same = from.info.sha256.is_some() && from.info.sha256 == to.info.sha256;
+        let json = args.format == DiffFormat::Json;
+        let written = printer::diff_binary(&mut out, &from.info, &to.info, same, json);
+        return finish(&mut out, written, !same);
+    }
+    if args.format == DiffFormat::Unified {
+        // A patch needs only lines: no word diff, no summary.
+        let (a, b) = printer::unified_names(&from.info, &to.info);
+        let context = args.context.unwrap_or(3);
+        let written =
+            printer::diff_unified(&mut out, &from.text, &to.text, &a, &b, context, deadline);
+        return finish(&mut out, written, *from.text != *to.text);
+    }
     let options = diff::Options {
         granularity: match args.granularity {
             GranularityArg::Word => Granularity::Word,
@@ -138,137 +157,20 @@ fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, Command
         },
         timeout: deadline,
     };
-    if from.binary || to.binary {
-        return print_binary(ctx, args, &from, &to);
-    }
-    if args.format == DiffFormat::Unified {
-        // A patch needs only lines: no word diff, no summary.
-        let mut out = ctx.ui.stdout();
-        let (a, b) = printer::unified_names(&from.info, &to.info);
-        let differ = *from.text != *to.text;
-        let written = printer::diff_unified(
-            &mut out,
-            &from.text,
-            &to.text,
-            &a,
-            &b,
-            args.context.unwrap_or(3),
-            deadline,
-        );
-        let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
-        if code != exit::SUCCESS {
-            return Ok(code);
-        }
-        return Ok(if differ {
-            exit::FINDINGS
-        } else {
-            exit::SUCCESS
-        });
-    }
     let compared = job::compare(&from, &to, &options)?;
-    let text_diff = &compared.diff;
-    let differ = !text_diff.is_empty();
     let report = DiffReport {
         from: from.info.clone(),
         to: to.info.clone(),
-        diff: text_diff,
+        diff: &compared.diff,
         summary: &compared.summary,
         stat: compared.stat,
     };
-    let mut out = ctx.ui.output(args.format == DiffFormat::Human);
     let written = match args.format {
-        DiffFormat::Human => printer::diff_human(
-            &mut out,
-            &report,
-            &ctx.ui.styles(),
-            args.context.unwrap_or(1),
-            args.stat,
-        ),
+        DiffFormat::Human => {
+            let context = args.context.unwrap_or(1);
+            printer::diff_human(&mut out, &report, &ctx.ui.styles(), context, args.stat)
+        }
         DiffFormat::Json | DiffFormat::Unified => printer::diff_json(&mut out, &report),
     };
-    let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
-    if code != exit::SUCCESS {
-        return Ok(code);
-    }
-    Ok(if differ {
-        exit::FINDINGS
-    } else {
-        exit::SUCCESS
-    })
-}
-
-/// Binary content has no text to compare: say whether the bytes differ.
-fn print_binary(ctx: &Context, args: &Args, from: &Side, to: &Side) -> Result<u8, CommandError> {
-    // Both sides of binary content are hashed; a text side, unhashed in a patch, differs.
-    let same = from.info.sha256.is_some() && from.info.sha256 == to.info.sha256;
-    let mut out = ctx.ui.output(args.format == DiffFormat::Human);
-    let written = printer::diff_binary(
-        &mut out,
-        &from.info,
-        &to.info,
-        same,
-        args.format == DiffFormat::Json,
-    );
-    let code = output(written.and_then(|()| std::io::Write::flush(&mut out)))?;
-    if code != exit::SUCCESS {
-        return Ok(code);
-    }
-    Ok(if same { exit::SUCCESS } else { exit::FINDINGS })
-}
-
-/// How a version is named on the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum VersionSpec {
-    /// By number: `3` or `v3`.
-    Number(u32),
-    /// By a prefix of the SHA-256 of its bytes or of its text.
-    Hash(String),
-    /// The version current at a time.
-    At(Timestamp),
-}
-
-impl VersionSpec {
-    fn parse(text: &str) -> Option<VersionSpec> {
-        let digits = text.strip_prefix('v').unwrap_or(text);
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            return digits.parse().ok().map(VersionSpec::Number);
-        }
-        if text.len() >= 4 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Some(VersionSpec::Hash(text.to_ascii_lowercase()));
-        }
-        if text.contains('-') {
-            return super::show::parse_datetime(text).ok().map(VersionSpec::At);
-        }
-        None
-    }
-
-    fn into_version(self) -> Version {
-        match self {
-            VersionSpec::Number(n) => Version::Number(n),
-            VersionSpec::Hash(prefix) => Version::Hash(prefix),
-            VersionSpec::At(at) => Version::At(at),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::VersionSpec;
-
-    #[test]
-    fn version_specs() {
-        assert_eq!(VersionSpec::parse("3"), Some(VersionSpec::Number(3)));
-        assert_eq!(VersionSpec::parse("v12"), Some(VersionSpec::Number(12)));
-        assert_eq!(
-            VersionSpec::parse("E7F9e8"),
-            Some(VersionSpec::Hash("e7f9e8".into()))
-        );
-        assert!(matches!(
-            VersionSpec::parse("2024-05-01"),
-            Some(VersionSpec::At(_))
-        ));
-        assert_eq!(VersionSpec::parse("article.txt"), None);
-        assert_eq!(VersionSpec::parse("https://example.com/a"), None);
-        assert_eq!(VersionSpec::parse("abc"), None);
-    }
+    finish(&mut out, written, !compared.diff.is_empty())
 }

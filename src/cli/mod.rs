@@ -203,6 +203,20 @@ fn dispatch(cli: Cli) -> u8 {
     }
 }
 
+/// Flushes a report and gives the exit status: 1 if it holds `findings`, else 0 (or the
+/// status of a failed write, as [`output`] reads it).
+fn finish(
+    out: &mut dyn std::io::Write,
+    written: std::io::Result<()>,
+    findings: bool,
+) -> Result<u8, CommandError> {
+    let code = output(written.and_then(|()| out.flush()))?;
+    Ok(match code {
+        exit::SUCCESS if findings => exit::FINDINGS,
+        code => code,
+    })
+}
+
 /// Turns a write error on stdout into a command result: a closed pipe (`| head`) is success.
 fn output(result: std::io::Result<()>) -> Result<u8, CommandError> {
     match result {

@@ -84,8 +84,6 @@ impl Ui {
         bar
     }
 
-    /// A counter on stderr for work of unknown size (`what` and how many so far); drawn only on
-    /// a terminal and without `--quiet`.
     /// A [`verbatim::ops::Progress`] that draws a bar on a terminal's stderr and prints the
     /// job's notes there.
     pub fn progress_bar(&self) -> ProgressBar<'_> {

@@ -74,12 +74,7 @@ impl Verdict {
     /// The names of [`Verdict::ALL`] as a sentence's list: `"unchanged, cosmetic, …,
     /// unreachable or error"`.
     pub fn list() -> String {
-        let names = Verdict::ALL.map(Verdict::as_str);
-        match names.split_last() {
-            Some((last, [])) => (*last).to_owned(),
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-            None => String::new(),
-        }
+        crate::text::or_list(&Verdict::ALL.map(Verdict::as_str))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Printers for `verbatim cite check`: one line per citation, then the detail of each that does
-//! not fully stand; or the JSON report (schema in `docs/output.md`).
+//! not fully stand; or the JSON report (schema in `docs/output.md`). And for `verbatim cite
+//! link`: the Robust Link, BibTeX and CSL-JSON of a cited version.
 
 use std::io::{self, Write};
 
@@ -7,6 +8,7 @@ use serde::Serialize;
 
 use super::Styles;
 use crate::cite::assess::{Assessment, Status};
+use crate::cite::link::{self, CitedVersion};
 use crate::cite::quote::Found;
 
 /// The longest quote shown on a citation's line, in characters.
@@ -193,4 +195,44 @@ pub fn cite_json(out: &mut dyn Write, all: &[Assessment]) -> io::Result<()> {
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
+}
+
+/// Which forms of a citation `cite_link` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkForms {
+    /// The Robust Link (HTML).
+    pub html: bool,
+    /// The BibLaTeX entry.
+    pub bibtex: bool,
+    /// The CSL-JSON item (in an array, as CSL processors read it).
+    pub csl_json: bool,
+}
+
+/// The chosen forms of a citation of `cited`, in that order, a blank line between them.
+pub fn cite_link(
+    out: &mut dyn Write,
+    cited: &CitedVersion<'_>,
+    forms: LinkForms,
+) -> io::Result<()> {
+    let mut first = true;
+    let mut separate = |out: &mut dyn Write| {
+        let blank = if first { Ok(()) } else { writeln!(out) };
+        first = false;
+        blank
+    };
+    if forms.html {
+        separate(out)?;
+        writeln!(out, "{}", link::robust_link(cited))?;
+    }
+    if forms.bibtex {
+        separate(out)?;
+        write!(out, "{}", link::bibtex(cited))?;
+    }
+    if forms.csl_json {
+        separate(out)?;
+        let item = serde_json::json!([link::csl_json(cited)]);
+        serde_json::to_writer_pretty(&mut *out, &item)?;
+        writeln!(out)?;
+    }
+    Ok(())
 }

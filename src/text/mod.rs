@@ -11,6 +11,16 @@
 pub mod html;
 pub mod typography;
 
+/// Names as a sentence lists them: `"a, b or c"` (help and error texts build their lists of
+/// verdicts and statuses from the enums this way, so that they cannot drift).
+pub fn or_list(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 /// The former copies' users, side by side: where they should agree, they do; where they
 /// differ, they differ only as the tables say.
 #[cfg(test)]
