@@ -245,6 +245,23 @@ fn extract_cow<'a>(
     }
 }
 
+/// Whether extracting `bytes` (a local file named `file_name`, no type declared) with `rules`
+/// gives these very bytes as its text: plain text in UTF-8, without a byte-order mark or a
+/// carriage return, and no pattern to ignore. A caller that compares texts can then compare
+/// the bytes without extracting them (a patch of two long files, mapped).
+pub fn text_is_bytes(bytes: &[u8], file_name: Option<&str>, rules: &Rules) -> bool {
+    let (media_type, _) = media_type_of(bytes, None, file_name);
+    let is_html = media_type == "text/html" || media_type == "application/xhtml+xml";
+    rules.ignore.is_empty()
+        && !is_html
+        && !is_binary_type(bytes, &media_type)
+        && memchr::memchr(b'\r', bytes).is_none()
+        && matches!(
+            decide_charset(bytes, None, false),
+            (_, CharsetSource::Utf8, Some(_))
+        )
+}
+
 /// Whether `bytes` hold no text, as [`extract`] decides from the same arguments (it then
 /// extracts nothing), without decoding them: for callers that must compare such content by
 /// its bytes.
@@ -1039,6 +1056,46 @@ fn collapse(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `text_is_bytes` says yes exactly when extraction gives the bytes back unchanged.
+    #[test]
+    fn text_is_bytes_agrees_with_extraction() {
+        let plain = "A line of plain text, \u{201C}quoted\u{201D}.\n".repeat(50);
+        let cases: Vec<(Vec<u8>, Option<&str>)> = vec![
+            (plain.clone().into_bytes(), Some("a.txt")),
+            (plain.clone().into_bytes(), None),
+            (plain.clone().into_bytes(), Some("notes.md")),
+            (
+                [&b"\xef\xbb\xbf"[..], plain.as_bytes()].concat(),
+                Some("a.txt"),
+            ),
+            (plain.replace('\n', "\r\n").into_bytes(), Some("a.txt")),
+            (
+                format!("<html><body><p>{plain}</p></body></html>").into_bytes(),
+                Some("a.html"),
+            ),
+            (
+                format!("<!doctype html><p>{plain}").into_bytes(),
+                Some("a.txt"),
+            ),
+            (b"caf\xe9 cr\xe8me, na\xefve\n".repeat(40), Some("a.txt")),
+            ([plain.as_bytes(), b"\0\0\0\x01"].concat(), Some("a.txt")),
+            (b"%PDF-1.7\n".repeat(10), Some("a.pdf")),
+            (Vec::new(), Some("empty.txt")),
+        ];
+        for (bytes, name) in cases {
+            let extracted = extract(&bytes, None, name);
+            let same = extracted.charset.is_some() && extracted.text.as_bytes() == bytes;
+            assert_eq!(
+                text_is_bytes(&bytes, name, &Rules::default()),
+                same,
+                "{name:?}: {:?}",
+                String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+            );
+        }
+        let ignoring = Rules::new(None, &["quoted".to_owned()]).expect("rules");
+        assert!(!text_is_bytes(plain.as_bytes(), Some("a.txt"), &ignoring));
+    }
 
     #[test]
     fn latin1_is_detected_and_decoded() {

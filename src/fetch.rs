@@ -4,6 +4,10 @@
 //! chain is part of the provenance. Only headers that matter for provenance are kept; cookies
 //! and credentials never reach the store.
 
+// Mapping a file is unsafe (another process can change it); this module alone does it.
+#[allow(unsafe_code)]
+pub mod mapped;
+
 use std::collections::HashMap;
 use std::io::Read as _;
 use std::net::{IpAddr, SocketAddr};

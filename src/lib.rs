@@ -7,7 +7,8 @@
 #![deny(missing_docs)]
 // Unsafe code lives only where it is allowed below, each for a reason `docs/architecture.md`
 // gives: libgit2's process-wide options and syncfs (`git`), the SIMD hash (`hash::twin`), the
-// allocator's settings (`sys`), and one conversion in extraction.
+// allocator's settings (`sys`), one conversion in extraction, and mapping long files for a
+// patch (`fetch::mapped`).
 #![deny(unsafe_code)]
 
 pub mod capture;

@@ -2,11 +2,11 @@
 
 use jiff::Timestamp;
 use verbatim::diff::{self, Granularity};
-use verbatim::ops::diff::{self as job, Request, Side, Version};
+use verbatim::ops::diff::{self as job, PatchSide, Request, Side, Version};
 use verbatim::report::diff::{self as printer, DiffReport};
 
 use super::error::CommandError;
-use super::{Context, finish};
+use super::{Context, exit, finish};
 
 /// Show what changed between two versions of a source, or two documents
 ///
@@ -117,8 +117,47 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         Request::Documents { .. } => None,
         _ => Some(ctx.open_store()?),
     };
+    if args.format == DiffFormat::Unified {
+        let (from, to) = job::patch_sides(store.as_ref(), &request, &ctx.cwd, &options)?;
+        return print_patch(ctx, &args, &from, &to);
+    }
     let (from, to) = job::sides(store.as_ref(), &request, &ctx.cwd, &options)?;
     print(ctx, &args, from, to)
+}
+
+/// A unified diff: lines only, no word diff, no summary.
+fn print_patch(
+    ctx: &Context,
+    args: &Args,
+    from: &PatchSide,
+    to: &PatchSide,
+) -> Result<u8, CommandError> {
+    let mut out = ctx.ui.stdout();
+    if from.binary || to.binary {
+        let same = from.info.sha256.is_some() && from.info.sha256 == to.info.sha256;
+        let written = printer::diff_binary(&mut out, &from.info, &to.info, same, false);
+        return finish(&mut out, written, !same);
+    }
+    let (a, b) = printer::unified_names(&from.info, &to.info);
+    let deadline = super::limits::duration(args.deadline);
+    let context = args.context.unwrap_or(3);
+    let written =
+        printer::diff_unified(&mut out, &from.bytes, &to.bytes, &a, &b, context, deadline);
+    let code = finish(&mut out, written, *from.bytes != *to.bytes)?;
+    for side in [from, to] {
+        if side.bytes.changed() {
+            ctx.ui.caution(
+                &CommandError::new(
+                    exit::FETCH,
+                    format!("{} changed while it was compared", side.info.label),
+                )
+                .hint(
+                    "the patch may match neither its old nor its new content; run the diff again",
+                ),
+            );
+        }
+    }
+    Ok(code)
 }
 
 /// Whether the arguments name two documents rather than a source and versions: a second
@@ -134,20 +173,11 @@ fn print(ctx: &Context, args: &Args, from: Side, to: Side) -> Result<u8, Command
     let deadline = super::limits::duration(args.deadline);
     let mut out = ctx.ui.output(args.format == DiffFormat::Human);
     if from.binary || to.binary {
-        // No text to compare: say whether the bytes differ. Both sides of binary content are
-        // hashed; a text side, unhashed in a patch, differs.
+        // No text to compare: say whether the bytes differ (both sides are hashed).
         let same = from.info.sha256.is_some() && from.info.sha256 == to.info.sha256;
         let json = args.format == DiffFormat::Json;
         let written = printer::diff_binary(&mut out, &from.info, &to.info, same, json);
         return finish(&mut out, written, !same);
-    }
-    if args.format == DiffFormat::Unified {
-        // A patch needs only lines: no word diff, no summary.
-        let (a, b) = printer::unified_names(&from.info, &to.info);
-        let context = args.context.unwrap_or(3);
-        let written =
-            printer::diff_unified(&mut out, &from.text, &to.text, &a, &b, context, deadline);
-        return finish(&mut out, written, *from.text != *to.text);
     }
     let options = diff::Options {
         granularity: match args.granularity {

@@ -120,6 +120,13 @@ impl Ui {
         }
     }
 
+    /// A warning on stderr about a result that stands but may mislead, unless `--quiet`.
+    pub fn caution(&self, warning: &CommandError) {
+        if !self.quiet {
+            self.print("warning", anstyle::AnsiColor::Yellow, warning);
+        }
+    }
+
     /// The final error on stderr; printed even with `--quiet`.
     pub fn error(&self, error: &CommandError) {
         self.print("error", anstyle::AnsiColor::Red, error);

@@ -117,6 +117,54 @@ pub struct Lines {
     pub new: Vec<Range<usize>>,
 }
 
+/// A diff of two byte strings by lines, as a patch needs it: lines are coarse already, and a
+/// unified diff needs every op to hold whole lines, which a paragraph pass would not give (a
+/// paragraph's last line has no newline). Bytes, not text: a patch of two files compares
+/// their bytes, which need not be read (or checked) as a `str`.
+#[derive(Debug, Clone)]
+pub struct LineDiff {
+    /// The steps from the old bytes to the new, over byte ranges, each of whole lines.
+    pub ops: Vec<Op>,
+    /// The lines of each side, which the ops are made of (the unified printer counts and
+    /// writes by them).
+    pub lines: Lines,
+    /// Whether time ran out and some run is shown replaced whole.
+    pub approximate: bool,
+}
+
+impl LineDiff {
+    /// Compares `old` with `new` line by line, giving up precision after `timeout`.
+    pub fn new(old: &[u8], new: &[u8], timeout: Duration) -> LineDiff {
+        let deadline = Instant::now() + timeout;
+        let mut limits = Limits::new(deadline);
+        let lines = Lines {
+            old: line_tokens(old),
+            new: line_tokens(new),
+        };
+        let mut ops = Vec::new();
+        let mut cut_short = false;
+        if old.is_empty() || new.is_empty() {
+            push_change(&mut ops, 0..old.len(), 0..new.len());
+        } else if limits.expired() {
+            cut_short = true;
+            push_change(&mut ops, 0..old.len(), 0..new.len());
+        } else {
+            align_tokens(
+                (old, &lines.old, old.len()),
+                (new, &lines.new, new.len()),
+                &mut limits,
+                &mut ops,
+                &mut cut_short,
+            );
+        }
+        LineDiff {
+            ops,
+            lines,
+            approximate: cut_short || Instant::now() >= deadline,
+        }
+    }
+}
+
 /// A run of the first pass: paragraphs (with the separators between them) equal on both sides,
 /// or changed, as byte ranges of each text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +206,23 @@ impl<'a> TextDiff<'a> {
 
     /// Compares `old` with `new`.
     pub fn new(old: &'a str, new: &'a str, options: &Options) -> TextDiff<'a> {
+        if options.granularity == Granularity::Line {
+            let by_lines = LineDiff::new(old.as_bytes(), new.as_bytes(), options.timeout);
+            // Nothing to tidy: the runs of one alignment already alternate between equal and
+            // changed, and an equal run of whole lines holds a line break (so is never folded
+            // into the changes around it) unless it is the last line of both texts, which no
+            // change follows.
+            debug_assert_eq!(tidy(old, by_lines.ops.clone()), by_lines.ops);
+            return TextDiff {
+                old,
+                new,
+                ops: by_lines.ops,
+                blocks: Vec::new(),
+                lines: Some(Box::new(by_lines.lines)),
+                granularity: Granularity::Line,
+                approximate: by_lines.approximate,
+            };
+        }
         let deadline = Instant::now() + options.timeout;
         let mut passes = Passes {
             old,
@@ -167,36 +232,14 @@ impl<'a> TextDiff<'a> {
             ops: Vec::new(),
             cut_short: false,
         };
-        let (blocks, lines) = if options.granularity == Granularity::Line {
-            // Lines are coarse already, and a unified diff needs every op to hold whole lines,
-            // which a paragraph pass would not give (a paragraph's last line has no newline).
-            // The lines are kept: the unified printer counts and writes by them.
-            let lines = Lines {
-                old: tokens(old, Granularity::Line, 0),
-                new: tokens(new, Granularity::Line, 0),
-            };
-            passes.lines(&lines);
-            (Vec::new(), Some(Box::new(lines)))
-        } else {
-            (passes.paragraphs(), None)
-        };
+        let blocks = passes.paragraphs();
         let approximate = passes.cut_short || Instant::now() >= deadline;
-        let ops = if lines.is_some() {
-            // Nothing to tidy: the runs of one alignment already alternate between equal and
-            // changed, and an equal run of whole lines holds a line break (so is never folded
-            // into the changes around it) unless it is the last line of both texts, which no
-            // change follows.
-            debug_assert_eq!(tidy(old, passes.ops.clone()), passes.ops);
-            passes.ops
-        } else {
-            tidy(old, passes.ops)
-        };
         TextDiff {
             old,
             new,
-            ops,
+            ops: tidy(old, passes.ops),
             blocks,
-            lines,
+            lines: None,
             granularity: options.granularity,
             approximate,
         }
@@ -401,13 +444,13 @@ fn find_separator(text: &str) -> Option<Range<usize>> {
 /// page of fresh memory is a page fault, which cost more than the hashing. `None` when there
 /// are too many tokens for `u32` ids.
 fn intern(
-    old: &str,
+    old: &[u8],
     old_tokens: &[Range<usize>],
-    new: &str,
+    new: &[u8],
     new_tokens: &[Range<usize>],
 ) -> Option<(Vec<u32>, Vec<u32>)> {
     u32::try_from(old_tokens.len() + new_tokens.len()).ok()?;
-    let text_of = |id: u32| -> &str {
+    let text_of = |id: u32| -> &[u8] {
         let id = id as usize;
         match old_tokens.get(id) {
             Some(r) => &old[r.clone()],
@@ -418,7 +461,7 @@ fn intern(
     let hasher = foldhash::fast::RandomState::default();
     let mut table: hashbrown::HashTable<u32> =
         hashbrown::HashTable::with_capacity(old_tokens.len() + new_tokens.len());
-    let mut map = |text: &str, tokens: &[Range<usize>], first: usize| -> Vec<u32> {
+    let mut map = |text: &[u8], tokens: &[Range<usize>], first: usize| -> Vec<u32> {
         tokens
             .iter()
             .enumerate()
@@ -459,7 +502,9 @@ impl Passes<'_> {
         let (old, new) = (self.old, self.new);
         let old_blocks = blocks(old);
         let new_blocks = blocks(new);
-        let Some((old_ids, new_ids)) = intern(old, &old_blocks, new, &new_blocks) else {
+        let Some((old_ids, new_ids)) =
+            intern(old.as_bytes(), &old_blocks, new.as_bytes(), &new_blocks)
+        else {
             self.cut_short = true;
             push_change(&mut self.ops, 0..old.len(), 0..new.len());
             return vec![BlockRun {
@@ -537,19 +582,6 @@ impl Passes<'_> {
         self.align_tokens(&old_tokens, &new_tokens, o.end, n.end);
     }
 
-    /// The only pass of a line diff, over the lines of the whole texts.
-    fn lines(&mut self, lines: &Lines) {
-        let (o, n) = (0..self.old.len(), 0..self.new.len());
-        if o.is_empty() || n.is_empty() {
-            return push_change(&mut self.ops, o, n);
-        }
-        if self.limits.expired() {
-            self.cut_short = true;
-            return push_change(&mut self.ops, o, n);
-        }
-        self.align_tokens(&lines.old, &lines.new, o.end, n.end);
-    }
-
     /// Aligns the tokens of a run (ending at `old_end` and `new_end`) and adds its ops.
     fn align_tokens(
         &mut self,
@@ -558,28 +590,45 @@ impl Passes<'_> {
         old_end: usize,
         new_end: usize,
     ) {
-        let Some((old_ids, new_ids)) = intern(self.old, old_tokens, self.new, new_tokens) else {
-            // Past four thousand million tokens: replaced whole, like a run out of time.
-            self.cut_short = true;
-            let start = |tokens: &[Range<usize>], end| tokens.first().map_or(end, |t| t.start);
-            return push_change(
-                &mut self.ops,
-                start(old_tokens, old_end)..old_end,
-                start(new_tokens, new_end)..new_end,
-            );
-        };
-        let (ops, cut_short) = (&mut self.ops, &mut self.cut_short);
-        align_within(&old_ids, &new_ids, &mut self.limits, &mut |run| {
-            *cut_short |= run.approximate;
-            let or = byte_span(old_tokens, &run.old, old_end);
-            let nr = byte_span(new_tokens, &run.new, new_end);
-            if run.equal {
-                push_equal(ops, or, nr);
-            } else {
-                push_change(ops, or, nr);
-            }
-        });
+        align_tokens(
+            (self.old.as_bytes(), old_tokens, old_end),
+            (self.new.as_bytes(), new_tokens, new_end),
+            &mut self.limits,
+            &mut self.ops,
+            &mut self.cut_short,
+        );
     }
+}
+
+/// Aligns the tokens of a run of each side (the side's bytes, its tokens in the run, and the
+/// run's end) and adds the run's ops; sets `cut_short` where time or ids ran out.
+fn align_tokens(
+    (old, old_tokens, old_end): (&[u8], &[Range<usize>], usize),
+    (new, new_tokens, new_end): (&[u8], &[Range<usize>], usize),
+    limits: &mut Limits,
+    ops: &mut Vec<Op>,
+    cut_short: &mut bool,
+) {
+    let Some((old_ids, new_ids)) = intern(old, old_tokens, new, new_tokens) else {
+        // Past four thousand million tokens: replaced whole, like a run out of time.
+        *cut_short = true;
+        let start = |tokens: &[Range<usize>], end| tokens.first().map_or(end, |t| t.start);
+        return push_change(
+            ops,
+            start(old_tokens, old_end)..old_end,
+            start(new_tokens, new_end)..new_end,
+        );
+    };
+    align_within(&old_ids, &new_ids, limits, &mut |run| {
+        *cut_short |= run.approximate;
+        let or = byte_span(old_tokens, &run.old, old_end);
+        let nr = byte_span(new_tokens, &run.new, new_end);
+        if run.equal {
+            push_equal(ops, or, nr);
+        } else {
+            push_change(ops, or, nr);
+        }
+    });
 }
 
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
@@ -661,15 +710,25 @@ fn tokens(text: &str, granularity: Granularity, base: usize) -> Vec<Range<usize>
             }
         }
         Granularity::Line => {
-            let mut start = 0;
-            for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
-                out.push(base + start..base + end + 1);
-                start = end + 1;
-            }
-            if start < text.len() {
-                out.push(base + start..base + text.len());
+            out = line_tokens(text.as_bytes());
+            for line in &mut out {
+                *line = base + line.start..base + line.end;
             }
         }
+    }
+    out
+}
+
+/// The lines of `bytes`, each with its line feed (the last may have none), covering them.
+fn line_tokens(bytes: &[u8]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        out.push(start..end + 1);
+        start = end + 1;
+    }
+    if start < bytes.len() {
+        out.push(start..bytes.len());
     }
     out
 }

@@ -134,6 +134,85 @@ pub fn sides(
     }
 }
 
+/// One side of a patch: what a diff of bytes by lines needs.
+#[derive(Debug)]
+pub struct PatchSide {
+    /// What the printers name it by.
+    pub info: DocumentInfo,
+    /// No text could be decoded (a PDF, an image): only the bytes can be compared.
+    pub binary: bool,
+    /// The text compared, as bytes.
+    pub bytes: Bytes,
+}
+
+/// A patch side's text: extracted, or a long local file's own bytes, mapped (when extraction
+/// would give those very bytes), which saves copying them.
+#[derive(Debug)]
+pub enum Bytes {
+    /// Text extracted (or read) as [`sides`] reads it.
+    Text(String),
+    /// A file whose text is its bytes, mapped.
+    Mapped(fetch::mapped::Mapped),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Text(text) => text.as_bytes(),
+            Bytes::Mapped(map) => map,
+        }
+    }
+}
+
+impl Bytes {
+    /// Whether a mapped file changed since it was mapped (or can no longer be asked): what
+    /// was compared may then be neither its old bytes nor its new ones.
+    pub fn changed(&self) -> bool {
+        match self {
+            Bytes::Text(_) => false,
+            Bytes::Mapped(map) => map.changed().unwrap_or(true),
+        }
+    }
+}
+
+impl From<Side> for PatchSide {
+    fn from(side: Side) -> PatchSide {
+        PatchSide {
+            info: side.info,
+            binary: side.binary,
+            bytes: Bytes::Text(side.text),
+        }
+    }
+}
+
+/// Reads the two sides of a patch as [`sides`] reads them, except that a long local file
+/// given as a document, whose text is its own bytes, is mapped rather than read (for two 5 MB
+/// files, copying them cost more than the line diff).
+pub fn patch_sides(
+    store: Option<&Store>,
+    request: &Request<'_>,
+    cwd: &Path,
+    options: &Options,
+) -> Result<(PatchSide, PatchSide), Error> {
+    let Request::Documents { first, second } = request else {
+        let (from, to) = sides(store, request, cwd, options)?;
+        return Ok((from.into(), to.into()));
+    };
+    let reader = Reader {
+        client: std::sync::OnceLock::new(),
+        options,
+        cwd,
+    };
+    let rules = Rules::default();
+    let side = |input: &str| match reader.mapped(input, &rules)? {
+        Some(side) => Ok(side),
+        None => reader.document(input, &rules, None).map(PatchSide::from),
+    };
+    Ok((side(first)?, side(second)?))
+}
+
 /// The comparison of two sides' texts, with what the change means.
 #[derive(Debug)]
 pub struct Compared<'a> {
@@ -248,6 +327,40 @@ impl Reader<'_> {
             }
         };
         Ok((old, new))
+    }
+
+    /// A local file mapped, when it is long and its text (with `rules`) is its own bytes;
+    /// `None` when it is to be read instead.
+    fn mapped(&self, input: &str, rules: &Rules) -> Result<Option<PatchSide>, Error> {
+        let on = |e: Error| Error::On {
+            input: input.to_owned(),
+            source: Box::new(e),
+        };
+        let Ok(Locator::File(path)) = Locator::parse(input, self.cwd) else {
+            return Ok(None);
+        };
+        let Some(map) = fetch::mapped::Mapped::open(&path, self.options.fetch.max_body)
+            .map_err(|e| on(e.into()))?
+        else {
+            return Ok(None);
+        };
+        let name = path.file_name().and_then(|n| n.to_str());
+        if !extract::text_is_bytes(&map, name, rules) {
+            return Ok(None);
+        }
+        let sha256 = self.options.hash.then(|| sha256_hex(&map));
+        Ok(Some(PatchSide {
+            info: DocumentInfo {
+                label: input.to_owned(),
+                locator: Some(Locator::File(path.clone()).canonical()),
+                captured_at: Some(capture::now()),
+                text_sha256: sha256.clone(),
+                sha256,
+                ..DocumentInfo::default()
+            },
+            binary: false,
+            bytes: Bytes::Mapped(map),
+        }))
     }
 
     /// A document read or fetched now, extracted with `rules`; nothing is recorded.

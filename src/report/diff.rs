@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Styles;
 use crate::classify::EditStats;
 use crate::classify::summary::{ChangeSummary, QuotationKind};
-use crate::diff::{CharOffsets, Tag, TextDiff};
+use crate::diff::{CharOffsets, LineDiff, Tag, TextDiff};
 
 /// One side of a diff, as the printers name it.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -230,7 +230,7 @@ fn quoted(text: &str) -> String {
     format!("\u{201C}{t}\u{201D}")
 }
 
-/// Prints a unified diff of the two texts by lines, with `context` lines around each hunk,
+/// Prints a unified diff of two texts' bytes by lines, with `context` lines around each hunk,
 /// that `patch` and `git apply` apply to the old text. Nothing is printed when they are equal.
 ///
 /// Written here rather than by `similar`'s unified printer, whose hunk headers take positions
@@ -242,8 +242,8 @@ fn quoted(text: &str) -> String {
 )]
 pub fn diff_unified(
     out: &mut dyn Write,
-    old: &str,
-    new: &str,
+    old: &[u8],
+    new: &[u8],
     old_name: &str,
     new_name: &str,
     context: usize,
@@ -252,18 +252,8 @@ pub fn diff_unified(
     if old == new {
         return Ok(());
     }
-    let by_lines = TextDiff::new(
-        old,
-        new,
-        &crate::diff::Options {
-            granularity: crate::diff::Granularity::Line,
-            timeout: deadline,
-        },
-    );
-    let lines = by_lines
-        .lines()
-        .expect("a diff at line granularity keeps its lines");
-    let (old_lines, new_lines) = (&lines.old[..], &lines.new[..]);
+    let by_lines = LineDiff::new(old, new, deadline);
+    let (old_lines, new_lines) = (&by_lines.lines.old[..], &by_lines.lines.new[..]);
     writeln!(out, "--- {old_name}")?;
     writeln!(out, "+++ {new_name}")?;
     // One pass over the ops (each a run of whole lines), holding only the hunk being built: a
@@ -271,7 +261,7 @@ pub fn diff_unified(
     // equal runs of at most twice the context, and closes after `context` lines of a longer
     // one (or at the end). Positions are line numbers, counted on the lines the diff was
     // made of rather than by scanning the text again.
-    let ops = by_lines.ops();
+    let ops = &by_lines.ops;
     let mut hunk: Option<Hunk> = None;
     let (mut old_line, mut new_line) = (0usize, 0usize);
     // Lines of the equal run just passed: the leading context of a hunk opened next.
@@ -380,9 +370,9 @@ impl Hunk {
     fn write(
         self,
         out: &mut dyn Write,
-        old: &str,
+        old: &[u8],
         old_lines: &[Range<usize>],
-        new: &str,
+        new: &[u8],
         new_lines: &[Range<usize>],
     ) -> io::Result<()> {
         // Without the formatting machinery: a long diff has hundreds of hunks, and formatting
@@ -402,9 +392,9 @@ impl Hunk {
             };
             for line in &lines[run] {
                 out.write_all(&[mark])?;
-                out.write_all(&text.as_bytes()[line.clone()])?;
+                out.write_all(&text[line.clone()])?;
                 // Only a text's last line can lack its line break.
-                if line.end == text.len() && !text.ends_with('\n') {
+                if line.end == text.len() && !text.ends_with(b"\n") {
                     out.write_all(b"\n\\ No newline at end of file\n")?;
                 }
             }

@@ -117,6 +117,9 @@ fn write_escaped(out: &mut impl Write, c: u32) -> io::Result<()> {
     }
 }
 
+/// Bytes checked at once for printable ASCII (a width the compiler turns into vector compares).
+const BLOCK: usize = 32;
+
 /// Escapes what `bytes` holds up to the last complete unit, writing it to `out`; returns how
 /// many bytes were consumed (the rest wait for more, unless `last`).
 fn escape_into(
@@ -127,45 +130,59 @@ fn escape_into(
 ) -> io::Result<usize> {
     let mut plain_from = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        let class = CLASS[bytes[i] as usize];
-        if class == Class::Plain {
-            i += 1;
+    'scan: while i < bytes.len() {
+        // Printable ASCII, most of most texts, is passed over a block at a time: one byte at a
+        // time through the table was a fifteenth of a 5 MB word diff's time.
+        if let Some(block) = bytes.get(i..i + BLOCK)
+            && block
+                .iter()
+                .fold(true, |plain, &b| plain & (0x20..0x7f).contains(&b))
+        {
+            i += BLOCK;
             continue;
         }
-        let step = match class {
-            Class::Control => {
-                out.write_all(&bytes[plain_from..i])?;
-                write_escaped(out, u32::from(bytes[i]))?;
-                1
+        let block_end = (i + BLOCK).min(bytes.len());
+        while i < block_end {
+            let class = CLASS[bytes[i] as usize];
+            if class == Class::Plain {
+                i += 1;
+                continue;
             }
-            Class::Escape => match printer_sgr(&bytes[i..]) {
-                None if !last => break,
-                Some(Some(len)) if allow_sgr => {
-                    out.write_all(&bytes[plain_from..i + len])?;
-                    len
-                }
-                _ => {
+            let step = match class {
+                Class::Control => {
                     out.write_all(&bytes[plain_from..i])?;
-                    write_escaped(out, 0x1b)?;
+                    write_escaped(out, u32::from(bytes[i]))?;
                     1
                 }
-            },
-            Class::Lead | Class::Plain => match dangerous_char(&bytes[i..]) {
-                None if !last => break,
-                Some(Some((c, len))) => {
-                    out.write_all(&bytes[plain_from..i])?;
-                    write_escaped(out, c)?;
-                    len
-                }
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            },
-        };
-        i += step;
-        plain_from = i;
+                Class::Escape => match printer_sgr(&bytes[i..]) {
+                    None if !last => break 'scan,
+                    Some(Some(len)) if allow_sgr => {
+                        out.write_all(&bytes[plain_from..i + len])?;
+                        len
+                    }
+                    _ => {
+                        out.write_all(&bytes[plain_from..i])?;
+                        write_escaped(out, 0x1b)?;
+                        1
+                    }
+                },
+                Class::Lead | Class::Plain => match dangerous_char(&bytes[i..]) {
+                    None if !last => break 'scan,
+                    Some(Some((c, len))) => {
+                        out.write_all(&bytes[plain_from..i])?;
+                        write_escaped(out, c)?;
+                        len
+                    }
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                },
+            };
+            // A sequence may end past the block; the next block starts after it.
+            i += step;
+            plain_from = i;
+        }
     }
     out.write_all(&bytes[plain_from..i])?;
     Ok(i)
@@ -269,6 +286,30 @@ mod tests {
     }
 
     proptest! {
+        /// Long runs of plain ASCII (passed over a block at a time) around content controls,
+        /// written in two pieces cut anywhere: the same output as one write, nothing
+        /// dangerous left, and every byte of plain text kept.
+        #[test]
+        fn blocks_of_plain_text_change_nothing(pieces in prop::collection::vec(("[ -~]{0,80}", "[\x00-\x1f\x7f\u{80}-\u{9f}\u{202e}\u{2067}é“\x1b]|\x1b\\[3[1-6]m"), 0..12), cut in 0usize..1200) {
+            let text: String = pieces.iter().map(|(plain, other)| format!("{plain}{other}")).collect();
+            let bytes = text.as_bytes();
+            let cut = cut.min(bytes.len());
+            let whole = through_writer(&[bytes]);
+            prop_assert_eq!(&whole, &through_writer(&[&bytes[..cut], &bytes[cut..]]));
+            let dangerous = |c: char| {
+                (c.is_control() && !matches!(c, '\n' | '\t' | '\x1b'))
+                    || c == '\u{202e}'
+                    || c == '\u{2067}'
+            };
+            prop_assert!(!whole.chars().any(dangerous), "{:?}", whole);
+            let mut rest = whole.as_str();
+            for (plain, _) in &pieces {
+                let at = rest.find(plain.as_str());
+                prop_assert!(at.is_some(), "{:?} lost from {:?}", plain, whole);
+                rest = &rest[at.unwrap_or(0) + plain.len()..];
+            }
+        }
+
         #[test]
         fn split_writes_escape_as_one_write(text in "(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{200e}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}]|\x1b\\[[0-9;]{0,4}m){0,40}", cut in 0usize..200) {
             let bytes = text.as_bytes();
