@@ -103,7 +103,7 @@ pub enum Error {
     },
     /// An archive could not be read at all.
     #[error(transparent)]
-    Import(#[from] crate::import::Error),
+    Import(#[from] crate::formats::warc::read::Error),
     /// The caller's extraction rules do not parse.
     #[error(transparent)]
     Rules(#[from] crate::extract::RuleError),

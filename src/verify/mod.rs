@@ -9,8 +9,6 @@
 //! later commit that changes or removes one is reported as a rewrite.
 
 pub mod anchor;
-pub mod bagit;
-mod confined;
 mod doors;
 mod history;
 mod objects;

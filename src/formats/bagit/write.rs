@@ -1,12 +1,10 @@
 //! Exporting stored versions in the formats archivists check with their own tools: BagIt bags
-//! (RFC 8493, version 1.0) here, WARC files in [`warc`].
+//! (RFC 8493, version 1.0) here, WARC files in [`crate::formats::warc::write`].
 //!
 //! A bag is written into a new directory beside its destination and renamed into place only
 //! when complete, so an interrupted export leaves nothing that looks like a bag. Each payload
 //! file is read from the store once and hashed with SHA-256 and SHA-512 as it is written, so
 //! memory stays flat whatever the store's size.
-
-pub mod warc;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -100,7 +98,7 @@ pub fn bagit(
     Ok(summary)
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -293,7 +291,7 @@ const SOURCES_PER_HANDLE: usize = 20;
 /// Calls `each` with every source selected and its versions selected (sources with none are
 /// left out), in id order, and a snapshot to read their blobs through, at `snapshot`'s commit.
 /// One source's records are read at a time, so that memory does not grow with the store.
-fn each_selected(
+pub(crate) fn each_selected(
     snapshot: &Snapshot<'_>,
     selection: &Selection,
     mut each: impl FnMut(&Snapshot<'_>, SourceRecord, Vec<VersionRecord>) -> Result<(), Error>,

@@ -17,8 +17,8 @@ use flate2::write::GzEncoder;
 use jiff::Timestamp;
 use sha2::Digest as _;
 
-use super::{Error, Selection, Summary, io};
 use crate::capture::Origin;
+use crate::formats::bagit::write::{Error, Selection, Summary, each_selected, io};
 use crate::store::Snapshot;
 use crate::store::record::VersionRecord;
 
@@ -66,7 +66,7 @@ pub fn warc(
             info.as_bytes(),
         )
         .map_err(io(dest))?;
-        super::each_selected(snapshot, selection, |reading, source, versions| {
+        each_selected(snapshot, selection, |reading, source, versions| {
             summary.sources += 1;
             for version in versions {
                 summary.versions += 1;
