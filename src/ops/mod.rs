@@ -11,6 +11,7 @@ pub mod check;
 pub mod cite;
 pub mod configure;
 pub mod diff;
+pub mod export;
 pub mod import;
 
 use std::time::Duration;

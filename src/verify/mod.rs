@@ -15,7 +15,6 @@ mod objects;
 mod observations;
 mod records;
 
-pub(crate) use history::on_two_threads;
 use history::{Hashed, hash_blob};
 
 use std::collections::{BTreeMap, HashSet};

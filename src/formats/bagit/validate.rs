@@ -400,7 +400,7 @@ fn check_files(
     report: &mut BagReport,
 ) -> BTreeSet<String> {
     let files: Vec<(&String, &Vec<(&'static str, String)>)> = wanted.iter().collect();
-    let results = crate::verify::on_two_threads(
+    let results = crate::pool::on_two_threads(
         &files,
         || Some(()),
         |(), (path, digests)| check_one(bag, path, digests),

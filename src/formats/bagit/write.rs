@@ -1,10 +1,12 @@
-//! Exporting stored versions in the formats archivists check with their own tools: BagIt bags
-//! (RFC 8493, version 1.0) here, WARC files in [`crate::formats::warc::write`].
+//! Writing stored versions as a BagIt bag (RFC 8493, version 1.0): each version's exact bytes
+//! and extracted text as payload (`data/<source id>/<version, 8 digits>/raw` and `…/text.txt`),
+//! SHA-256 and SHA-512 manifests, `bag-info.txt` with the locators as `External-Identifier`,
+//! and verbatim's records as a tag file, all covered by a SHA-256 tag manifest.
 //!
-//! A bag is written into a new directory beside its destination and renamed into place only
-//! when complete, so an interrupted export leaves nothing that looks like a bag. Each payload
-//! file is read from the store once and hashed with SHA-256 and SHA-512 as it is written, so
-//! memory stays flat whatever the store's size.
+//! Each payload file is read from the store once and hashed with SHA-256 and SHA-512 as it is
+//! written, so memory stays flat whatever the store's size. A [`Bag`] writes into the directory
+//! it is given; choosing the versions, and staging the bag beside its destination to rename it
+//! into place only when complete, is the job's (`ops::export::bagit`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -13,17 +15,12 @@ use jiff::Timestamp;
 use sha2::Digest as _;
 
 use crate::hash::to_hex;
-use crate::source::SourceId;
-use crate::store::record::{SourceRecord, VersionRecord};
-use crate::store::{self, Snapshot};
+use crate::model::{SourceRecord, StoredBlob, VersionRecord};
 
-/// Errors that stop an export. Nothing is left at the destination when one occurs.
+/// Why a bag could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The destination exists and is not an empty directory.
-    #[error("{0} already exists")]
-    Exists(PathBuf),
-    /// Writing the bag failed.
+    /// Writing a file of the bag failed.
     #[error("cannot write {path}: {source}")]
     Io {
         /// The file or directory.
@@ -31,74 +28,15 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// Reading the store failed.
-    #[error(transparent)]
-    Store(#[from] store::Error),
     /// A record could not be serialised (a bug).
     #[error("cannot write a record: {0}")]
     Json(#[from] serde_json::Error),
 }
 
-/// Which versions to export.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    /// These sources only; all when empty.
-    pub sources: Vec<SourceId>,
-    /// Only the version of each source current at this time; every version when absent.
-    pub at: Option<Timestamp>,
-}
-
-/// What an export wrote.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// Sources with at least one version exported.
-    pub sources: usize,
-    /// Versions exported.
-    pub versions: usize,
-    /// Payload files written.
-    pub files: usize,
-    /// Payload bytes written.
-    pub bytes: u64,
-}
-
 /// The tag file holding verbatim's metadata for every exported version, one JSON object a line.
 pub const METADATA_TAG_FILE: &str = "verbatim-metadata.jsonl";
 
-/// Writes a BagIt bag of the selected versions at `dest` (which must not exist, or be an empty
-/// directory): each version's exact bytes and extracted text as payload
-/// (`data/<source id>/<version, 8 digits>/raw` and `…/text.txt`), SHA-256 and SHA-512 manifests,
-/// `bag-info.txt` with the locators as `External-Identifier`, and verbatim's records as a tag
-/// file, all covered by a SHA-256 tag manifest.
-pub fn bagit(
-    snapshot: &Snapshot<'_>,
-    selection: &Selection,
-    dest: &Path,
-    now: Timestamp,
-) -> Result<Summary, Error> {
-    if dest.exists() && std::fs::read_dir(dest).map_or(true, |mut d| d.next().is_some()) {
-        return Err(Error::Exists(dest.to_path_buf()));
-    }
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = dest
-        .file_name()
-        .map_or("bag".into(), |n| n.to_string_lossy().into_owned());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.partial-"))
-        .tempdir_in(parent)
-        .map_err(io(parent))?;
-    let summary = write_bag(snapshot, selection, staging.path(), now)?;
-    if dest.exists() {
-        std::fs::remove_dir(dest).map_err(io(dest))?;
-    }
-    let staged = staging.keep();
-    std::fs::rename(&staged, dest).map_err(io(dest))?;
-    Ok(summary)
-}
-
-pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -186,144 +124,156 @@ fn manifest_path(path: &str) -> String {
         .replace('\n', "%0A")
 }
 
-fn write_bag(
-    snapshot: &Snapshot<'_>,
-    selection: &Selection,
-    root: &Path,
-    now: Timestamp,
-) -> Result<Summary, Error> {
-    let mut summary = Summary::default();
-    // Manifests, the records' tag file and the locators for bag-info are written as the
-    // payload is, not gathered in memory: a bag of the whole store takes no more memory than
-    // one of a single source. The locators wait in a scratch file until bag-info is written.
-    let mut manifest256 = HashingFile::create(&root.join("manifest-sha256.txt"))?;
-    let mut manifest512 = HashingFile::create(&root.join("manifest-sha512.txt"))?;
-    let mut metadata = HashingFile::create(&root.join(METADATA_TAG_FILE))?;
-    let identifiers_path = root.join(".external-identifiers");
-    let mut identifiers = HashingFile::create(&identifiers_path)?;
-    each_selected(snapshot, selection, |reading, source, chosen| {
-        let source = &source;
-        summary.sources += 1;
-        identifiers.line(&format!(
-            "External-Identifier: {}",
-            one_line(&source.locator)
-        ))?;
-        for version in &chosen {
-            summary.versions += 1;
-            let dir = format!("data/{}/{:08}", source.id, version.version);
-            for (file, blob) in [("raw", &version.raw), ("text.txt", &version.text)] {
-                let rel = format!("{dir}/{file}");
-                let bytes = reading.read(blob)?;
-                let digests = write_file(&root.join(&rel), &bytes)?;
-                manifest256.line(&format!("{}  {}", digests.sha256, manifest_path(&rel)))?;
-                manifest512.line(&format!("{}  {}", digests.sha512, manifest_path(&rel)))?;
-                summary.files += 1;
-                summary.bytes += bytes.len() as u64;
-            }
-            let line = serde_json::to_vec(&serde_json::json!({
-                "payload": dir,
-                "source": source,
-                "version": version,
-            }))?;
-            metadata.write(&line)?;
-            metadata.write(b"\n")?;
-        }
-        Ok(())
-    })?;
-    let manifest256 = manifest256.finish()?;
-    let manifest512 = manifest512.finish()?;
-    let metadata = metadata.finish()?;
-    identifiers.finish()?;
-    let mut tags = Vec::new();
-    let bagit_txt = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-    tags.push((
-        "bagit.txt",
-        write_file(&root.join("bagit.txt"), bagit_txt.as_bytes())?,
-    ));
-    tags.push(("manifest-sha256.txt", manifest256));
-    tags.push(("manifest-sha512.txt", manifest512));
-    let mut info = HashingFile::create(&root.join("bag-info.txt"))?;
-    info.write(
-        format!(
-            "Bag-Software-Agent: verbatim {}\n\
-         Bagging-Date: {}\n\
-         Payload-Oxum: {}.{}\n\
-         Bag-Size: {}\n\
-         Verbatim-Store-Commit: {}\n",
-            env!("CARGO_PKG_VERSION"),
-            now.strftime("%Y-%m-%d"),
-            summary.bytes,
-            summary.files,
-            human_size(summary.bytes),
-            snapshot.commit_id(),
-        )
-        .as_bytes(),
-    )?;
-    if let Some(at) = selection.at {
-        info.line(&format!("Verbatim-Versions-Current-At: {at}"))?;
-    }
-    let mut scratch = std::fs::File::open(&identifiers_path).map_err(io(&identifiers_path))?;
-    info.copy_from(&mut scratch, &identifiers_path)?;
-    drop(scratch);
-    std::fs::remove_file(&identifiers_path).map_err(io(&identifiers_path))?;
-    tags.push(("bag-info.txt", info.finish()?));
-    tags.push((METADATA_TAG_FILE, metadata));
-    let mut tagmanifest = String::new();
-    for (name, digests) in &tags {
-        tagmanifest.push_str(&format!("{}  {name}\n", digests.sha256));
-    }
-    write_file(&root.join("tagmanifest-sha256.txt"), tagmanifest.as_bytes())?;
-    // The directory entries of the bag reach the disk with it.
-    std::fs::File::open(root)
-        .and_then(|d| d.sync_all())
-        .map_err(io(root))?;
-    Ok(summary)
+/// A bag being written: payload, manifests, records and locators reach the disk as versions are
+/// added; [`Bag::finish`] writes the tag files that need them all.
+pub struct Bag {
+    root: PathBuf,
+    manifest256: HashingFile,
+    manifest512: HashingFile,
+    metadata: HashingFile,
+    identifiers_path: PathBuf,
+    identifiers: HashingFile,
+    files: usize,
+    bytes: u64,
 }
 
-/// Sources read through one handle of the repository. libgit2 keeps what a handle reads in the
-/// handle's cache (verbatim raises the tree limit for lookups), which for an export, reading
-/// each source once, only grows: a WARC export of 10,000 small sources peaked at 324 MB with
-/// one handle per 500 sources, 73 MB per 100, 17 MB per 20 (and ran faster than with the cache
-/// off, 1.4 s against 2.3). A new handle every so many sources keeps memory flat without
-/// turning libgit2's caching off for the whole process.
-const SOURCES_PER_HANDLE: usize = 20;
-
-/// Calls `each` with every source selected and its versions selected (sources with none are
-/// left out), in id order, and a snapshot to read their blobs through, at `snapshot`'s commit.
-/// One source's records are read at a time, so that memory does not grow with the store.
-pub(crate) fn each_selected(
-    snapshot: &Snapshot<'_>,
-    selection: &Selection,
-    mut each: impl FnMut(&Snapshot<'_>, SourceRecord, Vec<VersionRecord>) -> Result<(), Error>,
-) -> Result<(), Error> {
-    let ids: Vec<SourceId> = if selection.sources.is_empty() {
-        snapshot.source_ids()?
-    } else {
-        selection.sources.clone()
-    };
-    for chunk in ids.chunks(SOURCES_PER_HANDLE) {
-        let handle = crate::store::Store::open(snapshot.store_path())?;
-        let reading = handle.snapshot_at(snapshot.commit_id())?;
-        for id in chunk {
-            let Some(source) = reading.source(id)? else {
-                continue;
-            };
-            let versions = reading.versions(id)?;
-            let chosen: Vec<VersionRecord> = match selection.at {
-                Some(at) => crate::store::version::Version::At(at)
-                    .find(&source, &versions)
-                    .ok()
-                    .into_iter()
-                    .cloned()
-                    .collect(),
-                None => versions,
-            };
-            if !chosen.is_empty() {
-                each(&reading, source, chosen)?;
-            }
-        }
+impl Bag {
+    /// Begins a bag in `root`, an empty directory.
+    pub fn create(root: &Path) -> Result<Bag, Error> {
+        // Manifests, the records' tag file and the locators for bag-info are written as the
+        // payload is, not gathered in memory: a bag of the whole store takes no more memory than
+        // one of a single source. The locators wait in a scratch file until bag-info is written.
+        let manifest256 = HashingFile::create(&root.join("manifest-sha256.txt"))?;
+        let manifest512 = HashingFile::create(&root.join("manifest-sha512.txt"))?;
+        let metadata = HashingFile::create(&root.join(METADATA_TAG_FILE))?;
+        let identifiers_path = root.join(".external-identifiers");
+        let identifiers = HashingFile::create(&identifiers_path)?;
+        Ok(Bag {
+            root: root.to_path_buf(),
+            manifest256,
+            manifest512,
+            metadata,
+            identifiers_path,
+            identifiers,
+            files: 0,
+            bytes: 0,
+        })
     }
-    Ok(())
+
+    /// Adds a source: its locator, as an `External-Identifier` of `bag-info.txt`.
+    pub fn source(&mut self, source: &SourceRecord) -> Result<(), Error> {
+        self.identifiers.line(&format!(
+            "External-Identifier: {}",
+            one_line(&source.locator)
+        ))
+    }
+
+    /// Adds one version of `source`: its exact bytes and text as payload, each read through
+    /// `read` just before it is written (one file in memory at a time), and verbatim's records
+    /// of it as a line of the metadata tag file.
+    pub fn version<E: From<Error>>(
+        &mut self,
+        source: &SourceRecord,
+        version: &VersionRecord,
+        mut read: impl FnMut(&StoredBlob) -> Result<Vec<u8>, E>,
+    ) -> Result<(), E> {
+        let dir = format!("data/{}/{:08}", source.id, version.version);
+        for (file, blob) in [("raw", &version.raw), ("text.txt", &version.text)] {
+            let rel = format!("{dir}/{file}");
+            let bytes = read(blob)?;
+            let digests = write_file(&self.root.join(&rel), &bytes)?;
+            self.manifest256
+                .line(&format!("{}  {}", digests.sha256, manifest_path(&rel)))?;
+            self.manifest512
+                .line(&format!("{}  {}", digests.sha512, manifest_path(&rel)))?;
+            self.files += 1;
+            self.bytes += bytes.len() as u64;
+        }
+        let line = serde_json::to_vec(&serde_json::json!({
+            "payload": dir,
+            "source": source,
+            "version": version,
+        }))
+        .map_err(Error::from)?;
+        self.metadata.write(&line)?;
+        self.metadata.write(b"\n")?;
+        Ok(())
+    }
+
+    /// Payload files written so far.
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// Payload bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Completes the bag: `bagit.txt`, `bag-info.txt` (naming the store `commit` the versions
+    /// were read at and, for the versions current at a time, `at`), the tag manifest, and the
+    /// bag's directory entries flushed to disk.
+    pub fn finish(self, commit: &str, at: Option<Timestamp>, now: Timestamp) -> Result<(), Error> {
+        let Bag {
+            root,
+            manifest256,
+            manifest512,
+            metadata,
+            identifiers_path,
+            identifiers,
+            files,
+            bytes,
+        } = self;
+        let root = root.as_path();
+        let manifest256 = manifest256.finish()?;
+        let manifest512 = manifest512.finish()?;
+        let metadata = metadata.finish()?;
+        identifiers.finish()?;
+        let mut tags = Vec::new();
+        let bagit_txt = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+        tags.push((
+            "bagit.txt",
+            write_file(&root.join("bagit.txt"), bagit_txt.as_bytes())?,
+        ));
+        tags.push(("manifest-sha256.txt", manifest256));
+        tags.push(("manifest-sha512.txt", manifest512));
+        let mut info = HashingFile::create(&root.join("bag-info.txt"))?;
+        info.write(
+            format!(
+                "Bag-Software-Agent: verbatim {}\n\
+             Bagging-Date: {}\n\
+             Payload-Oxum: {}.{}\n\
+             Bag-Size: {}\n\
+             Verbatim-Store-Commit: {}\n",
+                env!("CARGO_PKG_VERSION"),
+                now.strftime("%Y-%m-%d"),
+                bytes,
+                files,
+                human_size(bytes),
+                commit,
+            )
+            .as_bytes(),
+        )?;
+        if let Some(at) = at {
+            info.line(&format!("Verbatim-Versions-Current-At: {at}"))?;
+        }
+        let mut scratch = std::fs::File::open(&identifiers_path).map_err(io(&identifiers_path))?;
+        info.copy_from(&mut scratch, &identifiers_path)?;
+        drop(scratch);
+        std::fs::remove_file(&identifiers_path).map_err(io(&identifiers_path))?;
+        tags.push(("bag-info.txt", info.finish()?));
+        tags.push((METADATA_TAG_FILE, metadata));
+        let mut tagmanifest = String::new();
+        for (name, digests) in &tags {
+            tagmanifest.push_str(&format!("{}  {name}\n", digests.sha256));
+        }
+        write_file(&root.join("tagmanifest-sha256.txt"), tagmanifest.as_bytes())?;
+        // The directory entries of the bag reach the disk with it.
+        std::fs::File::open(root)
+            .and_then(|d| d.sync_all())
+            .map_err(io(root))?;
+        Ok(())
+    }
 }
 
 /// A value for a bag-info line: no line breaks.
