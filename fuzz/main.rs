@@ -330,11 +330,11 @@ fn warc(input: &[u8], scratch: &mut Scratch) {
         return;
     }
     // Trusted, so every target kind reaches the code past the locator check.
-    let options = verbatim::import::Options {
+    let options = verbatim::formats::warc::read::Options {
         max_bytes: 1 << 20,
         trusted: true,
     };
-    let _ = verbatim::import::read_warc(&path, options, &mut |_| {});
+    let _ = verbatim::formats::warc::read::read_warc(&path, options, &mut |_| {});
 }
 
 /// The files of a bag, in the order the input's NUL-separated parts fill them.
@@ -361,7 +361,7 @@ fn bagit(input: &[u8], scratch: &mut Scratch) {
         }
         let _ = std::fs::write(path, part);
     }
-    let _ = verbatim::verify::bagit::validate(&bag);
+    let _ = verbatim::formats::bagit::validate::validate(&bag);
 }
 
 fn cite(format: Format, input: &[u8]) {

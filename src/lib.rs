@@ -17,13 +17,12 @@ pub mod cite;
 pub mod classify;
 pub mod demo;
 pub mod diff;
-pub mod export;
 pub mod extract;
 pub mod fetch;
+pub mod formats;
 #[allow(unsafe_code)]
 mod git;
 pub mod hash;
-pub mod import;
 pub mod model;
 pub mod ops;
 mod pool;

@@ -59,6 +59,39 @@ pub(crate) fn run<J: Send, R: Send>(
     });
 }
 
+/// Runs `work` over `items` on two threads, each with its own state from `state` (a libgit2
+/// repository handle, say, which is not shared between threads; a thread whose state cannot be
+/// made does nothing). Returns each item's result by index: `None` for an item no thread did.
+pub(crate) fn on_two_threads<T: Sync, S, R: Send>(
+    items: &[T],
+    state: impl Fn() -> Option<S> + Sync,
+    work: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    run(
+        2,
+        items.len().max(1),
+        items.iter(),
+        |next, send| {
+            let Some(mut state) = state() else {
+                return;
+            };
+            while let Some((i, item)) = next() {
+                if !send(i, work(&mut state, item)) {
+                    break;
+                }
+            }
+        },
+        &mut |i, result| {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(result);
+            }
+            true
+        },
+    );
+    results
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

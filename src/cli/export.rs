@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use jiff::Timestamp;
-use verbatim::export::{self, Selection};
+use verbatim::ops::export::{self, Selection};
 
 use super::error::CommandError;
 use super::{Context, exit};
@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let (dest, what, result) = match (&args.bagit, &args.warc) {
         (_, Some(file)) => {
             let dest = ctx.cwd.join(file);
-            let result = export::warc::warc(&snapshot, &selection, &dest, now);
+            let result = export::warc(&snapshot, &selection, &dest, now);
             (dest, "a WARC file", result)
         }
         (Some(dir), None) => {

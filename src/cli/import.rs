@@ -33,7 +33,7 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     let store = ctx.open_store()?;
     let options = ops::import::Options {
-        read: verbatim::import::Options {
+        read: verbatim::formats::warc::read::Options {
             max_bytes: args.max_bytes,
             trusted: args.trusted,
         },

@@ -1,5 +1,6 @@
 //! `verbatim verify`.
 
+use verbatim::formats::bagit;
 use verbatim::report::verify as printer;
 use verbatim::verify::{self, Options};
 
@@ -97,7 +98,7 @@ fn finish(
 }
 
 fn verify_bag(ctx: &Context, bag: &std::path::Path, format: Format) -> Result<u8, CommandError> {
-    let report = verify::bagit::validate(bag)
+    let report = bagit::validate::validate(bag)
         .map_err(|e| CommandError::usage(e.to_string()).hint("name the bag's top directory"))?;
     let mut out = ctx.ui.output(format == Format::Human);
     let written = match format {

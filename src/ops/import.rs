@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::import::{self, Item, Tally};
+use crate::formats::warc::read::{self as warc, Item, Tally};
 use crate::source::SourceId;
 use crate::store::record::{Observation, Outcome};
 use crate::store::{Recorded, Store};
@@ -20,7 +20,7 @@ const BATCH_BYTES: usize = 16 << 20;
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// What the reader takes from the archive.
-    pub read: import::Options,
+    pub read: warc::Options,
     /// How the writer lock is taken for each batch.
     pub locking: Locking,
 }
@@ -56,7 +56,7 @@ pub fn import(
     let mut pending: Vec<Item> = Vec::new();
     let mut error: Option<Error> = None;
     let mut pending_bytes = 0usize;
-    let tally = import::read_warc(path, options.read, &mut |item| {
+    let tally = warc::read_warc(path, options.read, &mut |item| {
         if error.is_some() {
             return;
         }

@@ -11,6 +11,7 @@ pub mod check;
 pub mod cite;
 pub mod configure;
 pub mod diff;
+pub mod export;
 pub mod import;
 
 use std::time::Duration;
@@ -103,7 +104,7 @@ pub enum Error {
     },
     /// An archive could not be read at all.
     #[error(transparent)]
-    Import(#[from] crate::import::Error),
+    Import(#[from] crate::formats::warc::read::Error),
     /// The caller's extraction rules do not parse.
     #[error(transparent)]
     Rules(#[from] crate::extract::RuleError),

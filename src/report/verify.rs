@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Styles;
+use crate::formats::bagit::validate::BagReport;
 use crate::verify::{Problem, ProblemKind, Report};
 
 fn kind_name(kind: ProblemKind) -> &'static str {
@@ -152,11 +153,11 @@ pub fn verify_json(out: &mut dyn Write, r: &Report) -> io::Result<()> {
 /// Prints a bag's problems, a line each, then a summary.
 pub fn bag_human(
     out: &mut dyn Write,
-    r: &crate::verify::bagit::BagReport,
+    r: &BagReport,
     bag: &std::path::Path,
     s: &Styles,
 ) -> io::Result<()> {
-    use crate::verify::bagit::BagProblemKind as K;
+    use crate::formats::bagit::validate::BagProblemKind as K;
     for p in &r.problems {
         let kind = match p.kind {
             K::Declaration => "declaration",
@@ -201,12 +202,12 @@ pub fn bag_human(
 }
 
 /// Prints a bag's validation as one JSON document.
-pub fn bag_json(out: &mut dyn Write, r: &crate::verify::bagit::BagReport) -> io::Result<()> {
+pub fn bag_json(out: &mut dyn Write, r: &BagReport) -> io::Result<()> {
     #[derive(Serialize)]
     struct BagJson<'a> {
         ok: bool,
         #[serde(flatten)]
-        report: &'a crate::verify::bagit::BagReport,
+        report: &'a BagReport,
     }
     serde_json::to_writer_pretty(
         &mut *out,

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use git2::{ObjectType, Oid};
 
 use super::objects::{Entry, Objects, Read, Tree};
+use crate::pool::on_two_threads;
 
 use super::*;
 
@@ -373,37 +374,4 @@ pub(super) fn hash_blob(objects: &mut Objects, oid: Oid) -> Hashed {
         // `hash` gives a found object as its hashes.
         Err(Read::Found(_)) => Hashed::Unreadable("read but not hashed (a bug)".into()),
     }
-}
-
-/// Runs `work` over `items` on two threads, each with its own state from `state` (a libgit2
-/// repository handle, say, which is not shared between threads; a thread whose state cannot be
-/// made does nothing). Returns each item's result by index: `None` for an item no thread did.
-pub(crate) fn on_two_threads<T: Sync, S, R: Send>(
-    items: &[T],
-    state: impl Fn() -> Option<S> + Sync,
-    work: impl Fn(&mut S, &T) -> R + Sync,
-) -> Vec<Option<R>> {
-    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    crate::pool::run(
-        2,
-        items.len().max(1),
-        items.iter(),
-        |next, send| {
-            let Some(mut state) = state() else {
-                return;
-            };
-            while let Some((i, item)) = next() {
-                if !send(i, work(&mut state, item)) {
-                    break;
-                }
-            }
-        },
-        &mut |i, result| {
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(result);
-            }
-            true
-        },
-    );
-    results
 }

@@ -9,15 +9,12 @@
 //! later commit that changes or removes one is reported as a rewrite.
 
 pub mod anchor;
-pub mod bagit;
-mod confined;
 mod doors;
 mod history;
 mod objects;
 mod observations;
 mod records;
 
-pub(crate) use history::on_two_threads;
 use history::{Hashed, hash_blob};
 
 use std::collections::{BTreeMap, HashSet};

@@ -6,7 +6,7 @@
 //! symbolic links (anywhere in the bag, `data/` itself included) and anything that is not a
 //! regular file (a named pipe, a device) are reported and never opened, so validation reads
 //! nothing outside the bag's directory and cannot be made to wait; every file is opened through
-//! `verify::confined`, and tag files read whole are refused unread past a size limit.
+//! `formats::confined`, and tag files read whole are refused unread past a size limit.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
-use super::confined::{Dir, Kind, Refusal};
+use crate::formats::confined::{Dir, Kind, Refusal};
 use crate::hash::to_hex;
 
 /// The most `bagit.txt` and `bag-info.txt` may hold, as they are read whole into memory.
@@ -400,7 +400,7 @@ fn check_files(
     report: &mut BagReport,
 ) -> BTreeSet<String> {
     let files: Vec<(&String, &Vec<(&'static str, String)>)> = wanted.iter().collect();
-    let results = super::on_two_threads(
+    let results = crate::pool::on_two_threads(
         &files,
         || Some(()),
         |(), (path, digests)| check_one(bag, path, digests),

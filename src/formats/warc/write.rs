@@ -8,134 +8,119 @@
 //! headers. A file's version becomes a `resource` record. Each is followed by a `metadata`
 //! record holding verbatim's version record, concurrent to it. Record ids are derived from the
 //! version records' SHA-256, so exporting the same versions twice gives the same ids.
+//!
+//! The records are written into the file they are given; choosing the versions, and staging the
+//! file beside its destination to rename it into place only when complete, is the job's
+//! (`ops::export::warc`).
 
 use std::io::Write as _;
-use std::path::Path;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use jiff::Timestamp;
 use sha2::Digest as _;
 
-use super::{Error, Selection, Summary, io};
-use crate::capture::Origin;
-use crate::store::Snapshot;
-use crate::store::record::VersionRecord;
+use crate::model::{Origin, SourceRecord, VersionRecord};
 
-/// Writes a gzip-compressed WARC file of the selected versions at `dest` (which must not
-/// exist): a `warcinfo` record, then for each version a `response` (web page) or `resource`
-/// (file) record and a `metadata` record with verbatim's record of it.
-pub fn warc(
-    snapshot: &Snapshot<'_>,
-    selection: &Selection,
-    dest: &Path,
+/// Why a version's records could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Writing the file failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// A record could not be serialised (a bug).
+    #[error("cannot write a record: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Writes the `warcinfo` record that opens the file `name`: the software, the format, and the
+/// store `commit` the versions are read at.
+pub fn warcinfo(
+    out: &mut std::fs::File,
+    name: &str,
+    commit: &str,
     now: Timestamp,
-) -> Result<Summary, Error> {
-    if dest.exists() {
-        return Err(Error::Exists(dest.to_path_buf()));
-    }
-    let parent = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut staging = tempfile::Builder::new()
-        .prefix(".verbatim-warc-")
-        .tempfile_in(parent)
-        .map_err(io(parent))?;
-    let name = dest.file_name().map_or("export.warc.gz".into(), |n| {
-        n.to_string_lossy().into_owned()
-    });
-    let mut summary = Summary::default();
-    {
-        let out = staging.as_file_mut();
-        let info = format!(
-            "software: verbatim/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\nverbatim-store-commit: {}\r\n",
-            env!("CARGO_PKG_VERSION"),
-            snapshot.commit_id()
-        );
-        let info_id = record_id(info.as_bytes());
-        write_record(
-            out,
-            &[
-                ("WARC-Type", "warcinfo".to_owned()),
-                ("WARC-Record-ID", info_id),
-                ("WARC-Date", warc_date(now)),
-                ("WARC-Filename", name.clone()),
-                ("Content-Type", "application/warc-fields".to_owned()),
-            ],
-            info.as_bytes(),
-        )
-        .map_err(io(dest))?;
-        super::each_selected(snapshot, selection, |reading, source, versions| {
-            summary.sources += 1;
-            for version in versions {
-                summary.versions += 1;
-                let raw = reading.read(&version.raw)?;
-                summary.files += 1;
-                summary.bytes += raw.len() as u64;
-                let record_json = serde_json::to_vec(&version)?;
-                let id = record_id(&record_json);
-                let (kind, target, content_type, block) = match &version.origin {
-                    Origin::Http {
-                        final_url,
-                        status,
-                        headers,
-                        ..
-                    } => (
-                        "response",
-                        final_url.clone(),
-                        "application/http;msgtype=response".to_owned(),
-                        http_block(*status, headers, &raw),
-                    ),
-                    Origin::File { .. } => (
-                        "resource",
-                        source.locator.clone(),
-                        content_type(&version),
-                        raw.clone(),
-                    ),
-                };
-                write_record(
-                    out,
-                    &[
-                        ("WARC-Type", kind.to_owned()),
-                        ("WARC-Record-ID", id.clone()),
-                        ("WARC-Date", warc_date(version.captured_at)),
-                        ("WARC-Target-URI", target.clone()),
-                        ("WARC-Payload-Digest", digest(&raw)),
-                        ("WARC-Block-Digest", digest(&block)),
-                        ("Content-Type", content_type),
-                    ],
-                    &block,
-                )
-                .map_err(io(dest))?;
-                let metadata = serde_json::to_vec_pretty(&serde_json::json!({
-                    "source": source,
-                    "version": version,
-                }))?;
-                write_record(
-                    out,
-                    &[
-                        ("WARC-Type", "metadata".to_owned()),
-                        ("WARC-Record-ID", record_id(&metadata)),
-                        ("WARC-Date", warc_date(version.captured_at)),
-                        ("WARC-Target-URI", target),
-                        ("WARC-Concurrent-To", id),
-                        ("WARC-Block-Digest", digest(&metadata)),
-                        ("Content-Type", "application/json".to_owned()),
-                    ],
-                    &metadata,
-                )
-                .map_err(io(dest))?;
-            }
-            Ok(())
-        })?;
-        out.sync_all().map_err(io(dest))?;
-    }
-    staging.persist(dest).map_err(|e| Error::Io {
-        path: dest.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(summary)
+) -> std::io::Result<()> {
+    let info = format!(
+        "software: verbatim/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\nverbatim-store-commit: {}\r\n",
+        env!("CARGO_PKG_VERSION"),
+        commit
+    );
+    let info_id = record_id(info.as_bytes());
+    write_record(
+        out,
+        &[
+            ("WARC-Type", "warcinfo".to_owned()),
+            ("WARC-Record-ID", info_id),
+            ("WARC-Date", warc_date(now)),
+            ("WARC-Filename", name.to_owned()),
+            ("Content-Type", "application/warc-fields".to_owned()),
+        ],
+        info.as_bytes(),
+    )
+}
+
+/// Writes one stored version of `source`, whose exact bytes are `raw`: a `response` (web page)
+/// or `resource` (file) record, then a `metadata` record with verbatim's record of it,
+/// concurrent to it.
+pub fn version(
+    out: &mut std::fs::File,
+    source: &SourceRecord,
+    version: &VersionRecord,
+    raw: &[u8],
+) -> Result<(), Error> {
+    let record_json = serde_json::to_vec(version)?;
+    let id = record_id(&record_json);
+    let (kind, target, content_type, block) = match &version.origin {
+        Origin::Http {
+            final_url,
+            status,
+            headers,
+            ..
+        } => (
+            "response",
+            final_url.clone(),
+            "application/http;msgtype=response".to_owned(),
+            http_block(*status, headers, raw),
+        ),
+        Origin::File { .. } => (
+            "resource",
+            source.locator.clone(),
+            content_type(version),
+            raw.to_vec(),
+        ),
+    };
+    write_record(
+        out,
+        &[
+            ("WARC-Type", kind.to_owned()),
+            ("WARC-Record-ID", id.clone()),
+            ("WARC-Date", warc_date(version.captured_at)),
+            ("WARC-Target-URI", target.clone()),
+            ("WARC-Payload-Digest", digest(raw)),
+            ("WARC-Block-Digest", digest(&block)),
+            ("Content-Type", content_type),
+        ],
+        &block,
+    )?;
+    let metadata = serde_json::to_vec_pretty(&serde_json::json!({
+        "source": source,
+        "version": version,
+    }))?;
+    write_record(
+        out,
+        &[
+            ("WARC-Type", "metadata".to_owned()),
+            ("WARC-Record-ID", record_id(&metadata)),
+            ("WARC-Date", warc_date(version.captured_at)),
+            ("WARC-Target-URI", target),
+            ("WARC-Concurrent-To", id),
+            ("WARC-Block-Digest", digest(&metadata)),
+            ("Content-Type", "application/json".to_owned()),
+        ],
+        &metadata,
+    )?;
+    Ok(())
 }
 
 /// An HTTP/1.1 response around the stored body: the status, the stored headers, and a
