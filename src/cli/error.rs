@@ -222,6 +222,33 @@ impl From<verbatim::store::version::VersionError> for CommandError {
     }
 }
 
+/// An export that failed: the destination (named by the user) is theirs to fix, the store's
+/// failures are the store's.
+impl From<verbatim::ops::export::Error> for CommandError {
+    fn from(e: verbatim::ops::export::Error) -> CommandError {
+        use verbatim::ops::export::Error as E;
+        let message = e.to_string();
+        match e {
+            E::Exists(_) => {
+                CommandError::usage(message).hint("name a new file or directory to write")
+            }
+            E::Io { source, .. } => {
+                let hint = match environment_fault(source.kind()) {
+                    Some(Fault::ReadOnly) => "the destination is on a read-only file system",
+                    Some(Fault::NoSpace) => {
+                        "the destination's disk is full: free space or write elsewhere"
+                    }
+                    Some(Fault::Permission) => "check the destination's permissions",
+                    None => "check the destination, then export again",
+                };
+                CommandError::usage(message).hint(hint)
+            }
+            E::Store(e) => e.into(),
+            E::Json(_) => CommandError::new(exit::INTERNAL, message),
+        }
+    }
+}
+
 impl From<source::Error> for CommandError {
     fn from(e: source::Error) -> CommandError {
         CommandError::usage(e.to_string())

@@ -66,12 +66,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
             ));
         }
     };
-    let summary = result.map_err(|e| match e {
-        export::Error::Exists(_) => {
-            CommandError::usage(e.to_string()).hint("name a new file or directory to write")
-        }
-        other => CommandError::new(exit::INTERNAL, other.to_string()),
-    })?;
+    let summary = result?;
     let n = |count: usize, one: &str, many: &str| {
         format!("{count} {}", if count == 1 { one } else { many })
     };

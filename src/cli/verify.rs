@@ -5,7 +5,7 @@ use verbatim::report::verify as printer;
 use verbatim::verify::{self, Options};
 
 use super::error::CommandError;
-use super::{Context, Format, exit, output};
+use super::{Context, Format, exit, finish};
 
 /// Prove that the store is intact
 ///
@@ -80,21 +80,7 @@ fn run_verify(ctx: &Context, args: Args) -> Result<u8, CommandError> {
         Format::Human => printer::verify_human(&mut out, &report, &ctx.ui.styles()),
         Format::Json => printer::verify_json(&mut out, &report),
     };
-    finish(&mut out, written, report.ok())
-}
-
-/// The exit status once the report is written: 0 when everything held, 1 when not (a closed
-/// pipe counts as written).
-fn finish(
-    out: &mut dyn std::io::Write,
-    written: std::io::Result<()>,
-    ok: bool,
-) -> Result<u8, CommandError> {
-    let code = output(written.and_then(|()| out.flush()))?;
-    if code != exit::SUCCESS {
-        return Ok(code);
-    }
-    Ok(if ok { exit::SUCCESS } else { exit::FINDINGS })
+    finish(&mut out, written, !report.ok())
 }
 
 fn verify_bag(ctx: &Context, bag: &std::path::Path, format: Format) -> Result<u8, CommandError> {
@@ -105,5 +91,5 @@ fn verify_bag(ctx: &Context, bag: &std::path::Path, format: Format) -> Result<u8
         Format::Human => printer::bag_human(&mut out, &report, bag, &ctx.ui.styles()),
         Format::Json => printer::bag_json(&mut out, &report),
     };
-    finish(&mut out, written, report.ok())
+    finish(&mut out, written, !report.ok())
 }

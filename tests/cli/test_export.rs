@@ -157,6 +157,13 @@ fn a_bag_at_a_time_holds_the_versions_current_then_and_never_overwrites() {
         .filter(|e| e.file_name().to_string_lossy().contains(".partial-"))
         .collect();
     assert!(leftovers.is_empty());
+    // A destination that cannot be written is the user's to fix (2), not an internal error,
+    // for a bag and for a WARC file alike, and the message names it.
+    for flag in ["--bagit", "--warc"] {
+        let run = env.run(&["export", flag, "a2.txt/inside"]).fails_with(2);
+        assert!(run.stderr.contains("cannot write"), "{}", run.stderr);
+        assert!(run.stderr.contains("a2.txt"), "{}", run.stderr);
+    }
     // An empty directory is fine.
     std::fs::create_dir(env.path().join("empty")).expect("mkdir");
     env.run(&["export", "--bagit", "empty"]).ok();
