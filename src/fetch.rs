@@ -802,10 +802,17 @@ fn client_error(url: &Url, error: ureq::Error) -> Error {
     }
 }
 
+/// Files from this size up have their buffer's pages mapped in one call before the read (see
+/// [`crate::sys::prefault`]); under it the call costs more than the faults it saves.
+const PREFAULT_FROM: usize = 256 << 10;
+
 /// Reads a local file whole, refusing directories, special files and files over `max_bytes`.
 pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Error> {
     let (file, meta) = open_regular(path)?;
     let mut bytes = Vec::with_capacity(meta.len().min(max_bytes) as usize);
+    if bytes.capacity() >= PREFAULT_FROM {
+        crate::sys::prefault(&mut bytes);
+    }
     // Read one byte past the limit so a file that grows while read is still caught.
     file.take(max_bytes + 1)
         .read_to_end(&mut bytes)

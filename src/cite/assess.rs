@@ -203,9 +203,12 @@ impl<'s, 'r> Assessor<'s, 'r> {
     }
 }
 
-/// A version's text.
+/// A version's text (stored as UTF-8; anything else is read as `from_utf8_lossy` reads it).
 fn text_of(snapshot: &Snapshot<'_>, v: &VersionRecord) -> Result<String, store::Error> {
-    Ok(String::from_utf8_lossy(&snapshot.read(&v.text)?).into_owned())
+    // Validated in place, not decoded into a copy: on 1,000 sources of 50 KB the lossy
+    // decoder was a twentieth of `cite check --offline`.
+    Ok(String::from_utf8(snapshot.read(&v.text)?)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// Judges `citation` against the store (see [`Assessor::assess`]); for one citation, or a few.

@@ -134,6 +134,7 @@ fn print_patch(
 ) -> Result<u8, CommandError> {
     let mut out = ctx.ui.stdout();
     if from.binary || to.binary {
+        // Binary content is hashed; a text side, unhashed in a patch, differs from it.
         let same = from.info.sha256.is_some() && from.info.sha256 == to.info.sha256;
         let written = printer::diff_binary(&mut out, &from.info, &to.info, same, false);
         return finish(&mut out, written, !same);
