@@ -4,8 +4,12 @@
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
-use super::reader::{BODY, collapse, html_to_text, read_document, text_without_tree};
+use super::reader::{
+    MAX_PLAIN_WORDS, collapse, html_to_text, leads_away, read_document, reads_as_url,
+    text_without_tree,
+};
 use super::{LARGE_PAGE, MAX_PAGE_NESTING, html_nesting_exceeds};
+use crate::text::html;
 
 /// The article of an HTML page: trafilatura finds the main content and drops navigation, ads,
 /// related links, comments and other furniture; its cleaned HTML is then read into paragraphs
@@ -17,8 +21,10 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     }
     let options = trafilatura::Options::default()
         .with_exclude_comments(true)
-        // Links are kept so that the reader below can drop paragraphs that are mostly links.
-        .with_links(true)
+        // Links are left out: with them, the extractor lost the text after a link inside a
+        // `<div>` paragraph and moved linked names between sentences. Blocks that are mostly
+        // links are found on the page's own markup instead (`remove_furniture`).
+        .with_links(false)
         .with_fallback(false);
     // Page furniture that changes on every load (sponsored blocks, promos, related and
     // recommended stories, share bars, tickers) is removed before extraction: measured on the
@@ -30,7 +36,7 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     // hostile one, 20,000 `<div>`s deep) would overflow the stack and take the whole run down.
     // Such a page is read by the reader below, which keeps no stack.
     if depth(&document) > MAX_EXTRACTOR_DEPTH {
-        return (page_title, fallback);
+        return (page_title, without_legal_tail(fallback));
     }
     let cleaned = document.html();
     match trafilatura::extract(&cleaned, &options) {
@@ -47,9 +53,10 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
             } else {
                 text
             };
+            let text = without_legal_tail(text);
             (title.clone(), with_byline(text, title.as_deref(), byline))
         }
-        _ => (page_title, fallback),
+        _ => (page_title, without_legal_tail(fallback)),
     }
 }
 
@@ -124,9 +131,31 @@ const FURNITURE: &[&str] = &[
 /// Elements never removed as furniture, whatever their class: they hold the article itself.
 const KEPT: &[&str] = &["html", "body", "main", "article", "h1"];
 
+/// ARIA landmark roles of page furniture: site navigation, the site's banner and footer, side
+/// content, search, menus.
+const FURNITURE_ROLES: &[&str] = &[
+    "banner",
+    "complementary",
+    "contentinfo",
+    "menu",
+    "menubar",
+    "navigation",
+    "search",
+];
+
+/// Words that, before a furniture word in a class or id, say it is not furniture:
+/// `non-ad-column`, `no-ads`.
+const NEGATIONS: &[&str] = &["non", "no", "not", "without"];
+
 fn is_furniture(element: &scraper::node::Element) -> bool {
     if KEPT.contains(&element.name()) {
         return false;
+    }
+    if element
+        .attr("role")
+        .is_some_and(|role| FURNITURE_ROLES.contains(&role.trim().to_ascii_lowercase().as_str()))
+    {
+        return true;
     }
     let names = element
         .attr("class")
@@ -136,9 +165,99 @@ fn is_furniture(element: &scraper::node::Element) -> bool {
     names.into_iter().any(|name| {
         let name = name.to_ascii_lowercase();
         // "most-read" and "read-more" only mean furniture whole; their parts are common words.
-        FURNITURE.contains(&name.replace(['-', '_'], "").as_str())
-            || name.split(['-', '_']).any(|part| FURNITURE.contains(&part))
+        if FURNITURE.contains(&name.replace(['-', '_'], "").as_str()) {
+            return true;
+        }
+        let parts: Vec<&str> = name.split(['-', '_']).collect();
+        parts.iter().enumerate().any(|(i, part)| {
+            FURNITURE.contains(part) && !(i > 0 && NEGATIONS.contains(&parts[i - 1]))
+        })
     })
+}
+
+/// Whether an element is hidden from readers by its markup: `hidden`, `aria-hidden="true"`,
+/// or an inline style of `display: none` or `visibility: hidden` (pop-up cards, menus, text
+/// for scripts to show). Such text is not what a reader of the page reads.
+fn is_hidden(element: &scraper::node::Element) -> bool {
+    if element.attr("hidden").is_some()
+        || element
+            .attr("aria-hidden")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    {
+        return true;
+    }
+    element.attr("style").is_some_and(|style| {
+        let style: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        style.contains("display:none") || style.contains("visibility:hidden")
+    })
+}
+
+/// Whether an element names the article's author: a byline is often a link to the author's
+/// page ("By <a>Jane Doe</a>"), and a changed author is a change.
+fn is_byline(element: &scraper::node::Element) -> bool {
+    element.attr("rel").is_some_and(|r| r.contains("author"))
+        || element
+            .attr("itemprop")
+            .is_some_and(|p| p.contains("author"))
+        || element
+            .attr("class")
+            .into_iter()
+            .flat_map(str::split_whitespace)
+            .chain(element.id())
+            .any(|name| {
+                let name = name.to_ascii_lowercase();
+                name.contains("byline") || name.contains("author")
+            })
+}
+
+/// Phrases of the legal small print at the foot of a page.
+const LEGAL: &[&str] = &[
+    "all rights reserved",
+    "company number",
+    "company registration",
+    "cookie policy",
+    "privacy policy",
+    "registered in england",
+    "registered office",
+    "reprints and permissions",
+    "terms and conditions",
+    "terms of service",
+    "terms of use",
+];
+
+/// Whether a paragraph is legal small print: a copyright line, an ISSN, a company's
+/// registration, links to the terms. Its years and numbers change on their own (every January,
+/// with a reprint), so at the end of a page's text it is furniture, even outside a `<footer>`.
+fn is_legal(paragraph: &str) -> bool {
+    if paragraph.len() > 400 {
+        return false;
+    }
+    let lower = paragraph.to_lowercase();
+    lower.starts_with('©')
+        || lower.starts_with("(c)")
+        || lower.starts_with("copyright")
+        || LEGAL.iter().any(|phrase| lower.contains(phrase))
+        || lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| word == "issn")
+}
+
+/// `text` without the legal small print at its end (it keeps at least one paragraph).
+fn without_legal_tail(text: String) -> String {
+    let mut paragraphs: Vec<&str> = text.split("\n\n").collect();
+    let whole = paragraphs.len();
+    while paragraphs.len() > 1 && paragraphs.last().is_some_and(|p| is_legal(p)) {
+        paragraphs.pop();
+    }
+    if paragraphs.len() == whole {
+        text
+    } else {
+        paragraphs.join("\n\n")
+    }
 }
 
 /// Deepest nesting handed to the article extractor. Real pages measured in the extraction
@@ -161,39 +280,178 @@ fn depth(document: &Html) -> usize {
     deepest
 }
 
-/// Detaches furniture elements, except any holding most of the page's text (a whole article
-/// marked "sponsored" is still the article).
+/// What an element holds, summed as the document is walked (each element's tally is added to
+/// its parent's as it closes, so the walk is linear whatever the nesting).
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    /// Bytes of visible text.
+    text: usize,
+    /// Bytes of visible text inside `<p>` elements.
+    paragraph_text: usize,
+    /// Bytes of text inside links to other pages.
+    link_text: usize,
+    /// Bytes of link text that reads as a URL (a cited source, not a link to a story).
+    url_text: usize,
+    /// Words of text outside links.
+    plain_words: usize,
+    /// Links to other pages.
+    links: usize,
+    /// Block elements inside.
+    blocks: usize,
+    /// Holds the headline (`<h1>`) or the marked article body (`itemprop="articleBody"`).
+    holds_article: bool,
+}
+
+impl Tally {
+    fn add(&mut self, child: &Tally) {
+        self.text += child.text;
+        self.paragraph_text += child.paragraph_text;
+        self.link_text += child.link_text;
+        self.url_text += child.url_text;
+        self.plain_words += child.plain_words;
+        self.links += child.links;
+        self.blocks += child.blocks;
+        self.holds_article |= child.holds_article;
+    }
+}
+
+/// Elements a link list is made of: a paragraph, a list item, a heading other than the
+/// headline, a division or a definition, with no block inside.
+const LINK_BLOCKS: &[&str] = &[
+    "dd", "div", "dt", "h2", "h3", "h4", "h5", "h6", "li", "p", "section",
+];
+
+/// Whether an element is a link and little else: most of its text is links to other pages and
+/// at most three words are not ("Read more: …", a list item that is a story's headline, a row
+/// of related links). A sentence whose subject is a link is not, nor a cited URL.
+fn is_link_block(name: &str, tally: &Tally) -> bool {
+    LINK_BLOCKS.contains(&name)
+        && tally.blocks == 0
+        && tally.links > 0
+        && !tally.holds_article
+        && tally.link_text * 2 > tally.text
+        && tally.plain_words <= MAX_PLAIN_WORDS
+        && tally.url_text * 2 <= tally.link_text
+}
+
+/// Detaches what a reader of the page does not read as the article: furniture (by role,
+/// class or id), hidden elements, and blocks that are links and little else. An element that
+/// holds the headline or the marked article body, or most of the page's text or paragraphs,
+/// is never furniture (a whole article marked "sponsored", or a paywalled article whose body
+/// has the class `paywall`, is still the article).
 fn remove_furniture(document: &mut Html) {
-    let total = document
-        .select(&BODY)
-        .next()
-        .map_or(0, |e| e.text().map(str::len).sum::<usize>());
-    // Every element's text length in one pass (the text of each open element is summed as it
-    // closes): asking each furniture element for its text was quadratic in the nesting depth.
-    let mut open: Vec<usize> = Vec::new();
-    let mut doomed = Vec::new();
+    let mut open: Vec<Tally> = Vec::new();
+    // Open links to other pages, and open `<p>`s, around the current node.
+    let (mut in_link, mut in_paragraph) = (0usize, 0usize);
+    // An element whose text is never seen (a script), until it closes.
+    let mut unseen = None;
+    let mut all = Vec::new();
     for edge in document.root_element().traverse() {
         match edge {
-            Edge::Open(node) => match node.value() {
-                Node::Element(_) => open.push(0),
-                Node::Text(text) => {
-                    if let Some(top) = open.last_mut() {
-                        *top += text.len();
-                    }
+            Edge::Open(node) => {
+                if unseen.is_some() {
+                    continue;
                 }
-                _ => {}
-            },
-            Edge::Close(node) => {
-                if let Node::Element(element) = node.value() {
-                    let len = open.pop().unwrap_or(0);
-                    if let Some(parent) = open.last_mut() {
-                        *parent += len;
+                match node.value() {
+                    Node::Element(element) => {
+                        let name = element.name();
+                        if html::is_unseen(name) {
+                            unseen = Some(node.id());
+                            continue;
+                        }
+                        in_link += usize::from(
+                            name == "a" && element.attr("href").is_some_and(leads_away),
+                        );
+                        in_paragraph += usize::from(name == "p");
+                        open.push(Tally::default());
                     }
-                    if is_furniture(element) && len * 5 < total * 2 {
-                        doomed.push(node.id());
+                    Node::Text(text) => {
+                        if let Some(top) = open.last_mut() {
+                            top.text += text.len();
+                            if in_paragraph > 0 {
+                                top.paragraph_text += text.len();
+                            }
+                            if in_link > 0 {
+                                top.link_text += text.len();
+                                if reads_as_url(text) {
+                                    top.url_text += text.len();
+                                }
+                            } else {
+                                top.plain_words += text.split_whitespace().count();
+                            }
+                        }
                     }
+                    _ => {}
                 }
             }
+            Edge::Close(node) => {
+                let Node::Element(element) = node.value() else {
+                    continue;
+                };
+                if unseen.is_some() {
+                    if unseen == Some(node.id()) {
+                        unseen = None;
+                    }
+                    continue;
+                }
+                let name = element.name();
+                let mut tally = open.pop().unwrap_or_default();
+                if name == "a" && element.attr("href").is_some_and(leads_away) {
+                    in_link = in_link.saturating_sub(1);
+                    tally.links += 1;
+                }
+                if name == "p" {
+                    in_paragraph = in_paragraph.saturating_sub(1);
+                }
+                tally.holds_article |= name == "h1"
+                    || element
+                        .attr("itemprop")
+                        .is_some_and(|p| p.split_whitespace().any(|p| p == "articleBody"));
+                let link_block = is_link_block(name, &tally) && !is_byline(element);
+                all.push(Seen {
+                    id: node.id(),
+                    tally,
+                    furniture: is_furniture(element) || is_hidden(element),
+                    link_block,
+                    prose_with_links: !link_block
+                        && tally.links > 0
+                        && tally.blocks == 0
+                        && PROSE_BLOCKS.contains(&name),
+                });
+                if html::is_block(name) {
+                    tally.blocks += 1;
+                }
+                if let Some(parent) = open.last_mut() {
+                    parent.add(&tally);
+                }
+            }
+        }
+    }
+    let Some(page) = all.last().map(|seen| seen.tally) else {
+        return;
+    };
+    let mut doomed = Vec::new();
+    let mut unwrap = Vec::new();
+    for seen in all {
+        let tally = seen.tally;
+        let article = tally.holds_article
+            || tally.text * 5 >= page.text * 2
+            || tally.paragraph_text * 2 > page.paragraph_text;
+        if (seen.furniture && !article) || seen.link_block {
+            doomed.push(seen.id);
+        } else if seen.prose_with_links
+            && let Some(block) = document.tree.get(seen.id)
+        {
+            unwrap.extend(
+                block
+                    .descendants()
+                    .filter(|node| {
+                        node.value().as_element().is_some_and(|e| {
+                            e.name() == "a" && e.attr("href").is_some_and(leads_away)
+                        })
+                    })
+                    .map(|node| node.id()),
+            );
         }
     }
     for id in doomed {
@@ -201,7 +459,55 @@ fn remove_furniture(document: &mut Html) {
             node.detach();
         }
     }
+    // The links of sentences are unwrapped, their text kept in place: the extractor's own
+    // link-density test, which cannot tell a sentence from a list of links, dropped
+    // sentences whose subject is a link and paragraphs citing a URL.
+    for id in unwrap {
+        let children: Vec<_> = document
+            .tree
+            .get(id)
+            .map(|a| a.children().map(|c| c.id()).collect())
+            .unwrap_or_default();
+        if let Some(mut a) = document.tree.get_mut(id) {
+            for child in children {
+                a.insert_id_before(child);
+            }
+            a.detach();
+        }
+    }
 }
+
+/// An element as [`remove_furniture`] saw it.
+struct Seen {
+    id: ego_tree::NodeId,
+    tally: Tally,
+    /// Furniture by role, class or id, or hidden.
+    furniture: bool,
+    /// Links and little else ([`is_link_block`]).
+    link_block: bool,
+    /// A paragraph (or the like, with no block inside) that holds links and is not a link
+    /// block: a sentence, whose links are unwrapped.
+    prose_with_links: bool,
+}
+
+/// Elements whose links are unwrapped when they read as prose. List items are not: a related
+/// story's headline with a line of summary reads as prose too, and the extractor's link
+/// density is what keeps such lists out.
+const PROSE_BLOCKS: &[&str] = &[
+    "blockquote",
+    "dd",
+    "div",
+    "dt",
+    "figcaption",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "section",
+    "td",
+];
 
 /// Whether the extractor gave up and returned the whole page as one block: a single paragraph,
 /// where reading the page without its furniture finds more paragraphs, or fewer words (so
@@ -209,6 +515,134 @@ fn remove_furniture(document: &mut Html) {
 fn whole_page_fallback(extracted: &str, furniture_free: &str) -> bool {
     let paragraphs = |t: &str| t.split("\n\n").filter(|p| !p.trim().is_empty()).count();
     let words = |t: &str| t.split_whitespace().count();
-    paragraphs(extracted) <= 1
+    // An empty reading of the page is no better than what the extractor found.
+    words(furniture_free) > 0
+        && paragraphs(extracted) <= 1
         && (paragraphs(furniture_free) > 1 || words(extracted) > words(furniture_free))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::article_text;
+
+    /// A news page around `body` (the article's own markup): a site header and navigation, a
+    /// sidebar of story links and a footer, as real templates have them.
+    fn page(body: &str) -> String {
+        format!(
+            r#"<!doctype html><html><head><title>Bridge plan flawed, engineers say</title></head>
+<body><header><a href="/">Daily Example</a><nav><a href="/news">News</a> <a href="/sport">Sport</a></nav></header>
+<div class="layout"><div class="sidebar-widget"><ul><li><a href="/a">Another story</a></li><li><a href="/b">A third story</a></li></ul></div>
+<article><h1>Bridge plan flawed, engineers say</h1>
+<p>The plan to rebuild the old river bridge is flawed, three engineering firms told the council on Monday, and the work should stop until a new survey is made.</p>
+{body}
+<p>The council will meet again on Thursday to decide whether the work goes on, a spokesman said after the meeting ended late in the evening.</p>
+</article></div>
+<div class="site-info">© 2024 Example News Ltd. All rights reserved. Registered in England, company number 01234567.</div>
+</body></html>"#
+        )
+    }
+
+    fn text_of(body: &str) -> String {
+        article_text(&page(body)).1
+    }
+
+    #[test]
+    fn a_sentence_whose_subject_is_a_link_is_kept() {
+        let text = text_of(
+            r#"<p><a href="/people/jane-doe">Jane Doe</a>, the council's chief engineer, said the reports had been ignored for two years.</p>"#,
+        );
+        assert!(
+            text.contains("Jane Doe, the council's chief engineer, said the reports"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn text_after_a_link_in_a_division_is_kept() {
+        let text = text_of(
+            r#"<div>The council replied with a statement <a href="/statement">published here</a> and then added that the survey would be paid for by the city.</div>"#,
+        );
+        assert!(
+            text.contains("published here and then added that the survey"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn blocks_that_are_links_and_little_else_are_dropped() {
+        let text = text_of(
+            r#"<p>Read more: <a href="/other">Mayor opens new library in the east of the city</a></p>
+<ul><li><a href="/r1">Council approves the budget for next year</a></li><li><a href="/r2">Storm closes the coast road for a day</a></li></ul>"#,
+        );
+        assert!(!text.contains("Mayor opens"), "{text}");
+        assert!(!text.contains("Storm closes"), "{text}");
+    }
+
+    #[test]
+    fn a_cited_url_and_a_linked_heading_on_the_page_are_kept() {
+        let text = text_of(
+            r##"<h2><a href="#reports">The three reports</a></h2>
+<p>The reports ran to four hundred pages and were written over eighteen months by the three firms.</p>
+<p>Source: <a href="https://example.org/reports/bridge-2024.html">https://example.org/reports/bridge-2024.html</a></p>"##,
+        );
+        assert!(text.contains("The three reports"), "{text}");
+        assert!(
+            text.contains("https://example.org/reports/bridge-2024.html"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn hidden_pop_up_text_is_removed_and_its_paragraph_kept() {
+        let text = text_of(
+            r#"<p>Engineers led by <span class="person">Ann Lee<span class="card" style="display: none">Ann Lee is a structural engineer with 30 years of experience.</span></span> found cracks in two of the five piers of the bridge.</p>"#,
+        );
+        assert!(
+            text.contains("Engineers led by Ann Lee found cracks in two of the five piers"),
+            "{text}"
+        );
+        assert!(!text.contains("30 years of experience"), "{text}");
+    }
+
+    #[test]
+    fn table_cells_are_kept_apart() {
+        let text = text_of(
+            r#"<table><tr><th>Pier</th><th>Cracks</th><th>Depth (mm)</th></tr><tr><td>1</td><td>4</td><td>504</td></tr><tr><td>2</td><td>11</td><td>320</td></tr></table>"#,
+        );
+        assert!(text.contains("1 | 4 | 504"), "{text}");
+        assert!(!text.contains("14504"), "{text}");
+    }
+
+    #[test]
+    fn legal_small_print_at_the_end_is_not_article() {
+        let text = text_of("");
+        assert!(
+            text.ends_with("after the meeting ended late in the evening."),
+            "{text}"
+        );
+        assert!(!text.contains("company number"), "{text}");
+    }
+
+    #[test]
+    fn a_negated_furniture_word_or_a_paywalled_body_is_still_the_article() {
+        let html = page("")
+            .replace(
+                "<article>",
+                r#"<article><div class="non-ad-column"><div class="paywall">"#,
+            )
+            .replace("</article>", "</div></div></article>");
+        let text = article_text(&html).1;
+        assert!(
+            text.contains("three engineering firms told the council"),
+            "{text}"
+        );
+        assert!(text.contains("meet again on Thursday"), "{text}");
+    }
+
+    #[test]
+    fn an_empty_article_element_does_not_hide_the_page() {
+        let html = r#"<html><body><article></article><main><p>The only paragraph of this page says what the page is about, in enough words to be read.</p><p>A second paragraph follows it with a few more words about the same subject.</p></main></body></html>"#;
+        let text = article_text(html).1;
+        assert!(text.contains("The only paragraph of this page"), "{text}");
+    }
 }

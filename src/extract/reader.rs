@@ -213,9 +213,7 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
                     state.title.push_str(&text);
                 } else if state.skipping.is_empty() && !state.in_head {
                     state.reader.current.push_str(&text);
-                    if state.links > 0 {
-                        state.reader.link_text += text.trim().len();
-                    }
+                    state.reader.count(&text, state.links > 0);
                 }
             }
             Token::TagToken(tag) => {
@@ -260,7 +258,9 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
                     } else if html::starts_paragraph_in_extraction(name) {
                         state.reader.flush();
                         state.reader.heading = start && name == "h1";
-                    } else if name == "a" {
+                    } else if start && is_cell(name) {
+                        state.reader.next_cell();
+                    } else if name == "a" && (!start || links_away(&tag.attrs)) {
                         state.links = if start {
                             state.links + 1
                         } else {
@@ -298,9 +298,21 @@ pub(super) fn read_document(
         }
         return (title, reader.paragraphs.join("\n\n"));
     }
+    // The `<article>` or `<main>` with the most text (the first one can be an empty shell or a
+    // teaser), else the body.
     let root = document
         .select(&ARTICLE)
-        .next()
+        .take(MAX_CANDIDATES)
+        .map(|e| (visible_text_len(e), e))
+        .filter(|(len, _)| *len > 0)
+        .fold(
+            None,
+            |best: Option<(usize, ElementRef<'_>)>, (len, e)| match best {
+                Some((most, _)) if most >= len => best,
+                _ => Some((len, e)),
+            },
+        )
+        .map(|(_, e)| e)
         .or_else(|| document.select(&BODY).next())
         .unwrap_or_else(|| document.root_element());
     reader.walk(root);
@@ -313,8 +325,12 @@ pub(super) fn read_document(
 struct Reader {
     paragraphs: Vec<String>,
     current: String,
-    /// How much of `current` is the text of links.
+    /// How much of `current` is the text of links to other pages.
     link_text: usize,
+    /// How much of that link text reads as URLs (cited sources).
+    url_text: usize,
+    /// Words of `current` outside links.
+    plain_words: usize,
     /// Whether `current` is a headline, kept even when it is all link.
     heading: bool,
 }
@@ -333,9 +349,7 @@ impl Reader {
                     match node.value() {
                         Node::Text(text) => {
                             self.current.push_str(text);
-                            if links > 0 {
-                                self.link_text += text.trim().len();
-                            }
+                            self.count(text, links > 0);
                         }
                         Node::Element(e) => {
                             let name = e.name();
@@ -348,8 +362,12 @@ impl Reader {
                                 if html::starts_paragraph_in_extraction(name) {
                                     self.flush();
                                     self.heading = name == "h1";
+                                } else if is_cell(name) {
+                                    self.next_cell();
                                 }
-                                links += usize::from(name == "a");
+                                links += usize::from(
+                                    name == "a" && e.attr("href").is_some_and(leads_away),
+                                );
                             }
                         }
                         _ => {}
@@ -367,7 +385,9 @@ impl Reader {
                         continue;
                     }
                     if let Node::Element(e) = node.value() {
-                        links -= usize::from(e.name() == "a" && links > 0);
+                        links -= usize::from(
+                            e.name() == "a" && e.attr("href").is_some_and(leads_away) && links > 0,
+                        );
                         if html::starts_paragraph_in_extraction(e.name()) {
                             self.flush();
                         }
@@ -377,20 +397,106 @@ impl Reader {
         }
     }
 
+    /// Starts a table cell: cells of a row are one paragraph, kept apart by ` | ` (read
+    /// together, a row `1 | Jane Doe | 504 | 11` became `1Jane Doe50411`).
+    fn next_cell(&mut self) {
+        if !self.current.trim().is_empty() {
+            self.current.push_str(" | ");
+        }
+    }
+
+    /// Tallies text just added to the current paragraph, inside a link to another page or not.
+    fn count(&mut self, text: &str, in_link: bool) {
+        if in_link {
+            let text = text.trim();
+            self.link_text += text.len();
+            if reads_as_url(text) {
+                self.url_text += text.len();
+            }
+        } else {
+            self.plain_words += text.split_whitespace().count();
+        }
+    }
+
     /// Ends the current paragraph. One that is mostly link text ("Read more: …", a list of
     /// stories, a card's linked headline) is navigation, not article, and is dropped.
     fn flush(&mut self) {
         let text = collapse(&self.current);
-        let link_dense = self.link_text * 2 > text.len() && !self.heading;
+        // A sentence whose subject is a link is not a link, nor is a cited URL.
+        let link_dense = self.link_text * 2 > text.len()
+            && self.plain_words <= MAX_PLAIN_WORDS
+            && self.url_text * 2 <= self.link_text
+            && !self.heading;
         if !text.is_empty() && !link_dense {
             self.paragraphs.push(text);
         }
         self.current.clear();
         self.link_text = 0;
+        self.url_text = 0;
+        self.plain_words = 0;
         self.heading = false;
     }
 }
 
 pub(super) fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Most words outside links that a block made of links may hold ("Read more:", "Related:",
+/// "See also").
+pub(super) const MAX_PLAIN_WORDS: usize = 3;
+
+/// Whether `href` leads to another page (not a place on this one, not a script).
+pub(super) fn leads_away(href: &str) -> bool {
+    let href = href.trim();
+    !href.is_empty()
+        && !href.starts_with('#')
+        && !href
+            .get(..11)
+            .is_some_and(|s| s.eq_ignore_ascii_case("javascript:"))
+}
+
+/// Whether a start tag's attributes hold an `href` that [`leads_away`].
+fn links_away(attrs: &[html5ever::Attribute]) -> bool {
+    attrs
+        .iter()
+        .any(|a| &*a.name.local == "href" && leads_away(&a.value))
+}
+
+/// Whether a link's text is a URL (or a bare domain name and path) rather than words.
+pub(super) fn reads_as_url(text: &str) -> bool {
+    let text = text.trim();
+    !text.is_empty()
+        && !text.contains(char::is_whitespace)
+        && (text.starts_with("http://")
+            || text.starts_with("https://")
+            || text.starts_with("www.")
+            || (text.contains('.') && text.contains('/')))
+}
+
+/// Most `<article>` and `<main>` elements weighed to find the page's content (a listing page
+/// can have hundreds; each is weighed by a walk of its text).
+const MAX_CANDIDATES: usize = 64;
+
+/// Bytes of text under `element` that a reader sees (scripts, styles and furniture left out).
+fn visible_text_len(element: ElementRef<'_>) -> usize {
+    let mut len = 0;
+    let mut skipping = None;
+    for edge in element.traverse() {
+        match edge {
+            Edge::Open(node) if skipping.is_none() => match node.value() {
+                Node::Text(text) => len += text.trim().len(),
+                Node::Element(e) if is_skipped(e.name()) => skipping = Some(node.id()),
+                _ => {}
+            },
+            Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
+            _ => {}
+        }
+    }
+    len
+}
+
+/// Whether an element is a table cell.
+fn is_cell(name: &str) -> bool {
+    name == "td" || name == "th"
 }

@@ -56,10 +56,9 @@ pub const BLOCK_ELEMENTS: &[&str] = &[
     "ul",
 ];
 
-/// Block elements that extraction reads as inline, as it always has: table cells and row
-/// groups, captions, dialogs, fieldsets, heading groups and the root. Splitting at them would
-/// change the stored text of pages that have them, and every check of such a page would read
-/// as an edit. (`aside`, `footer`, `form`, `header` and `nav` are left out of extracted text
+/// Block elements that extraction reads as inline: table cells (a row is one paragraph, its
+/// cells kept apart by ` | `) and row groups, captions, dialogs, fieldsets, heading groups and
+/// the root. (`aside`, `footer`, `form`, `header` and `nav` are left out of extracted text
 /// altogether as furniture; they are listed so that this list alone says what extraction does.)
 /// Sorted.
 pub const READ_INLINE_BY_EXTRACTION: &[&str] = &[

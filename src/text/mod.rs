@@ -135,10 +135,10 @@ mod agreement {
             let found = parse(Format::Html, &cite, "t").expect("parses");
             assert_ne!(found[0].quote.as_deref(), Some("Words"), "{block}");
         }
-        // Table cells and captions stay inline in extracted text, as stored texts have them.
+        // A table row is one paragraph, its cells kept apart; a caption is a paragraph.
         let page =
             "<body><table><caption>Cap</caption><tr><td>a</td> <td>b</td></tr></table></body>";
-        assert_eq!(crate::extract::html_to_text(page).1, "Cap\n\na b");
+        assert_eq!(crate::extract::html_to_text(page).1, "Cap\n\na | b");
         let cite = "<div>“Words” <span><a href=\"https://a.example/\">x</a></span></div>";
         let found = parse(Format::Html, cite, "t").expect("parses");
         assert_eq!(found[0].quote.as_deref(), Some("Words"));
