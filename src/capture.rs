@@ -36,21 +36,7 @@ impl Capture {
         origin: Origin,
         rules: &extract::Rules,
     ) -> Capture {
-        let (content_type, name) = match (&origin, &locator) {
-            (Origin::Http { headers, .. }, Locator::Http(url)) => (
-                headers.get("content-type").cloned(),
-                url.path_segments()
-                    .and_then(|mut s| s.next_back())
-                    .map(str::to_owned),
-            ),
-            (_, Locator::File(path)) => (
-                None,
-                path.file_name().and_then(|n| n.to_str()).map(str::to_owned),
-            ),
-            _ => (None, None),
-        };
-        let extracted =
-            extract::extract_with(&raw, content_type.as_deref(), name.as_deref(), rules);
+        let extracted = text_of(&locator, &raw, &origin, rules);
         Capture {
             locator,
             captured_at,
@@ -60,6 +46,41 @@ impl Capture {
             from_content: false,
         }
     }
+}
+
+/// The text and metadata of bytes obtained from `locator` (as [`Capture::from_parts`] derives
+/// them), for a caller that keeps the bytes.
+pub fn text_of(
+    locator: &Locator,
+    raw: &[u8],
+    origin: &Origin,
+    rules: &extract::Rules,
+) -> Extracted {
+    let (content_type, name) = match (origin, locator) {
+        (Origin::Http { headers, .. }, Locator::Http(url)) => (
+            headers.get("content-type").cloned(),
+            url.path_segments()
+                .and_then(|mut s| s.next_back())
+                .map(str::to_owned),
+        ),
+        (_, Locator::File(path)) => (
+            None,
+            path.file_name().and_then(|n| n.to_str()).map(str::to_owned),
+        ),
+        _ => (None, None),
+    };
+    extract::extract_with(raw, content_type.as_deref(), name.as_deref(), rules)
+}
+
+/// Bytes obtained from a source, before any text is derived from them.
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// When they were obtained (as [`now`] gives it).
+    pub at: Timestamp,
+    /// The exact bytes.
+    pub raw: Vec<u8>,
+    /// How.
+    pub origin: Origin,
 }
 
 impl Origin {
@@ -94,33 +115,44 @@ pub fn capture_within(
     rules: &extract::Rules,
     hosts: Option<&fetch::HostLimit>,
 ) -> Result<Capture, fetch::Error> {
+    let body = fetch_within(locator, client, max_bytes, hosts)?;
+    Ok(Capture::from_parts(
+        locator.clone(),
+        body.at,
+        body.raw,
+        body.origin,
+        rules,
+    ))
+}
+
+/// Obtains `locator`'s bytes now, as [`capture_within`] does, without deriving their text.
+pub fn fetch_within(
+    locator: &Locator,
+    client: &HttpClient,
+    max_bytes: u64,
+    hosts: Option<&fetch::HostLimit>,
+) -> Result<Body, fetch::Error> {
     match locator {
         Locator::File(path) => {
             let raw = fetch::read_file(path, max_bytes)?;
-            let origin = Origin::File {
-                path: path.display().to_string(),
-            };
-            Ok(Capture::from_parts(
-                locator.clone(),
-                now(),
+            Ok(Body {
+                at: now(),
                 raw,
-                origin,
-                rules,
-            ))
+                origin: Origin::File {
+                    path: path.display().to_string(),
+                },
+            })
         }
         Locator::Http(url) => {
             let response = {
                 let _slot = hosts.and_then(|h| h.enter_url(url));
                 client.get(url)?
             };
-            let origin = Origin::from_response(&response);
-            Ok(Capture::from_parts(
-                locator.clone(),
-                now(),
-                response.body,
-                origin,
-                rules,
-            ))
+            Ok(Body {
+                at: now(),
+                origin: Origin::from_response(&response),
+                raw: response.body,
+            })
         }
     }
 }

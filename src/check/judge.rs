@@ -20,6 +20,20 @@ pub fn judge(
     locator: &Locator,
     fetched: Fetched,
 ) -> Result<CheckResult, store::Error> {
+    judge_under(snapshot, job, locator, fetched, None)
+}
+
+/// As [`judge`], under `rules` when given rather than the source's stored ones: `add` judges a
+/// tracked source under the rules it is about to record for it (a selector and ignore patterns
+/// given with it, noise learned from a second load), those that `check` will use from then on.
+/// Both texts are derived under the same rules either way, so changing rules is never an edit.
+pub fn judge_under(
+    snapshot: &Snapshot<'_>,
+    job: &Job,
+    locator: &Locator,
+    fetched: Fetched,
+    rules: Option<&crate::extract::Rules>,
+) -> Result<CheckResult, store::Error> {
     let entry = &job.entry;
     let current = (entry.version > 0).then_some(entry.version);
     let mut result = CheckResult {
@@ -68,7 +82,14 @@ pub fn judge(
             // A bug that one page's bytes trigger must cost that page its judgement, not the
             // whole run its record of every other source.
             let judged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                judge_body(snapshot, entry, locator, &mut result, (at, raw, origin))
+                judge_body(
+                    snapshot,
+                    entry,
+                    locator,
+                    &mut result,
+                    (at, raw, origin),
+                    rules,
+                )
             }));
             match judged {
                 Ok(judged) => judged?,
@@ -106,6 +127,7 @@ fn judge_body(
     locator: &Locator,
     result: &mut CheckResult,
     (at, raw, origin): (Timestamp, Vec<u8>, Origin),
+    rules: Option<&crate::extract::Rules>,
 ) -> Result<(), store::Error> {
     let raw_sha = sha256_hex(&raw);
     result.new_sha256 = Some(raw_sha.clone());
@@ -134,7 +156,7 @@ fn judge_body(
         }
         return Ok(());
     }
-    let target = Target::load(snapshot, &entry.source)?;
+    let target = Target::load_under(snapshot, &entry.source, rules)?;
     let Some(current) = target.current.as_ref() else {
         result.verdict = Verdict::Edited;
         result.reason = Some("no version was stored yet".to_owned());

@@ -12,7 +12,7 @@ mod spool;
 #[cfg(test)]
 mod tests;
 
-pub use judge::{continuity, judge, panic_message};
+pub use judge::{continuity, judge, judge_under, panic_message};
 pub use record::record;
 pub use schedule::{AllSources, check_each};
 pub use spool::Spool;
@@ -79,24 +79,44 @@ pub struct Target {
 impl Target {
     /// Reads a source's record, compiled rules and current version.
     pub fn load(snapshot: &Snapshot<'_>, id: &SourceId) -> Result<Target, store::Error> {
-        let invalid = |detail: String| store::Error::InvalidSource {
-            id: id.to_string(),
-            detail,
-        };
+        Target::load_under(snapshot, id, None)
+    }
+
+    /// As [`Target::load`], with `rules` when given in place of the source's own (which are
+    /// then not compiled).
+    pub fn load_under(
+        snapshot: &Snapshot<'_>,
+        id: &SourceId,
+        rules: Option<&crate::extract::Rules>,
+    ) -> Result<Target, store::Error> {
         let source = snapshot
             .source(id)?
-            .ok_or_else(|| invalid("it has no source.json".to_owned()))?;
-        let rules = source.rules().map_err(|e| {
-            invalid(format!(
-                "its rules: {e}; fix them with `verbatim configure {id}`"
-            ))
-        })?;
+            .ok_or_else(|| store::Error::InvalidSource {
+                id: id.to_string(),
+                detail: "it has no source.json".to_owned(),
+            })?;
+        let rules = match rules {
+            Some(rules) => rules.clone(),
+            None => rules_of(&source)?,
+        };
         Ok(Target {
             current: snapshot.latest(id)?,
             rules,
             source,
         })
     }
+}
+
+/// A source's compiled extraction rules; rules that do not compile make the source invalid
+/// (the error says how to fix them).
+pub fn rules_of(source: &SourceRecord) -> Result<crate::extract::Rules, store::Error> {
+    source.rules().map_err(|e| store::Error::InvalidSource {
+        id: source.id.to_string(),
+        detail: format!(
+            "its rules: {e}; fix them with `verbatim configure {}`",
+            source.id
+        ),
+    })
 }
 
 /// How many fetches run at once.

@@ -4,7 +4,6 @@ use std::io::{BufRead as _, Write as _};
 use std::path::PathBuf;
 
 use verbatim::ops;
-use verbatim::store::Recorded;
 
 use super::error::CommandError;
 use super::{Context, exit, output};
@@ -12,9 +11,11 @@ use super::{Context, exit, output};
 /// Start tracking sources and capture their first version now
 ///
 /// Each SOURCE is a local path, a file:// URL or an http(s):// URL. The exact bytes are stored
-/// untouched beside their extracted text. A source already tracked gets a new version only if
-/// its bytes changed. Sources that fail are reported and skipped; the others are stored, in
-/// commits of up to 1,000 sources (an interrupted add keeps the commits it finished).
+/// untouched beside their extracted text. A source already tracked is judged as `check` judges
+/// it and gets a new version only for an edit: a reload that changed only page furniture,
+/// markup or typography is recorded as `cosmetic`, with no new version. Sources that fail are
+/// reported and skipped; the others are stored, in commits of up to 1,000 sources (an
+/// interrupted add keeps the commits it finished).
 ///
 /// Web pages are loaded twice: paragraphs that differ between the two loads only in their
 /// numbers (a "last updated" time, a share count) are learned as text to ignore when comparing
@@ -103,23 +104,7 @@ pub fn run(ctx: &Context, args: Args) -> Result<u8, CommandError> {
     failures.sort_by_key(|(i, _)| *i);
     let mut failures: Vec<CommandError> = failures.into_iter().map(|(_, e)| e).collect();
     let mut out = ctx.ui.human_stdout();
-    let written = outcome
-        .added
-        .iter()
-        .try_for_each(|added| {
-            let (label, v) = match &added.recorded {
-                Recorded::Added(v) => ("added", v),
-                Recorded::NewVersion(v) => ("updated", v),
-                Recorded::Unchanged(v) => ("unchanged", v),
-            };
-            writeln!(
-                out,
-                "{label:<9}  {}  v{:<4} {:>10} B  {}",
-                v.source, v.version, v.raw.bytes, added.locator
-            )
-        })
-        .and_then(|()| out.flush());
-    output(written)?;
+    output(verbatim::report::add_human(&mut out, &outcome.added).and_then(|()| out.flush()))?;
     match failures.first() {
         None => Ok(exit::SUCCESS),
         Some(_) if inputs.len() == 1 => Err(failures.remove(0)),

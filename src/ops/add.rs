@@ -1,12 +1,15 @@
-//! `add`: capture sources for the first time (or again) and store them.
+//! `add`: capture sources for the first time, or again, judged as `check` judges them, and
+//! store them.
 
 use std::path::Path;
 
 use crate::capture::{self, Capture};
+use crate::check::{self, CheckResult};
 use crate::extract;
 use crate::fetch::{self, HttpClient};
-use crate::source::Locator;
-use crate::store::{Recorded, Store};
+use crate::source::{Locator, SourceId};
+use crate::store::record::{IndexEntry, SourceRecord};
+use crate::store::{self, Recorded, Snapshot, Store};
 
 use super::{Error, Locking, Progress};
 
@@ -41,16 +44,35 @@ pub struct Options {
 pub struct Added {
     /// Its position among the inputs.
     pub index: usize,
-    /// What storing it did.
-    pub recorded: Recorded,
     /// Its locator, canonical.
     pub locator: String,
+    /// What storing it did.
+    pub stored: Stored,
+}
+
+/// What storing one input did.
+#[derive(Debug)]
+pub enum Stored {
+    /// The source was not tracked: its first capture was recorded ([`Recorded::Added`]; another
+    /// run that added the same source meanwhile makes it a [`Recorded::NewVersion`] or a
+    /// [`Recorded::Unchanged`]).
+    Captured(Recorded),
+    /// The source was tracked: the bytes read now were judged against its latest version as
+    /// `check` judges them, and recorded as `check` records them (a new version only for an
+    /// edit, possibly of a moved page; an observation with the verdict otherwise).
+    Judged {
+        /// The judgement, recorded (`new_version` is set when a version was stored).
+        result: CheckResult,
+        /// How many bytes were read.
+        bytes: u64,
+    },
 }
 
 /// What an `add` stored, in the inputs' order.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// Inputs stored.
+    /// Inputs stored (an input naming a source that an earlier input named is not read again,
+    /// and not listed).
     pub added: Vec<Added>,
     /// How many inputs failed (each was handed to the caller as it failed).
     pub failed: usize,
@@ -60,6 +82,12 @@ pub struct Outcome {
 /// up to 1,000 sources or 64 MiB. `failed` is given each input that fails, by its position, as
 /// it fails (the others go on); an error of the store ends the run, keeping the commits
 /// already made.
+///
+/// A source not yet tracked is stored as its first version (with the noise learned from a
+/// second load of a web page). A tracked source is judged as `check` judges it, against its
+/// latest version as of the start of the run and under the rules it will have (its own, or
+/// those given, plus any noise learned now), and recorded as `check` records it: a new version
+/// only for an edit. A source named by several inputs is read once, for the first.
 ///
 /// Fetching happens before the lock is taken, so a slow server never holds up other runs;
 /// capture runs on several threads (extraction is most of the work); a panic while reading one
@@ -77,15 +105,34 @@ pub fn add(
         idle_per_host: options.per_host.min(options.jobs),
         ..options.fetch.clone()
     });
+    let commit = store.snapshot()?.commit_id();
     let mut outcome = Outcome::default();
+    // Each source is read once, for the first input that names it: a second read would be
+    // judged against the version the first one may just have replaced.
+    let mut seen = std::collections::HashSet::new();
+    let mut jobs = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        match Locator::parse(input, cwd) {
+            Ok(locator) => {
+                if seen.insert(locator.id()) {
+                    jobs.push((i, locator));
+                }
+            }
+            Err(e) => {
+                outcome.failed += 1;
+                failed(i, e.into());
+            }
+        }
+    }
+    drop(seen);
     let mut captures = Vec::new();
     let mut pending_bytes = 0usize;
     let mut fatal = None;
-    progress.start(inputs.len(), "capturing");
+    progress.start(jobs.len(), "capturing");
     let hosts = fetch::HostLimit::new(options.per_host);
-    let workers = options.jobs.clamp(1, inputs.len().max(1));
+    let workers = options.jobs.clamp(1, jobs.len().max(1));
+    let store_path = store.path();
     let reader = Reader {
-        cwd,
         client: &client,
         hosts: &hosts,
         rules: &rules,
@@ -95,33 +142,58 @@ pub fn add(
     crate::pool::run(
         workers,
         workers,
-        inputs.iter(),
+        jobs.iter(),
         |next, send| {
-            while let Some((i, input)) = next() {
+            // Each worker reads the store through its own handle (libgit2 handles are not
+            // shared between threads), at the commit the run started from.
+            let handle = match Store::open(store_path) {
+                Ok(handle) => handle,
+                Err(e) => {
+                    send(usize::MAX, Err(e.into()));
+                    return;
+                }
+            };
+            let snapshot = match handle.snapshot_at(commit) {
+                Ok(snapshot) => snapshot,
+                Err(e) => {
+                    send(usize::MAX, Err(e.into()));
+                    return;
+                }
+            };
+            while let Some((n, (_, locator))) = next() {
                 // One input's bytes tripping a bug cost that input, not the batch.
                 let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    reader.capture(input)
+                    reader.read(&handle, &snapshot, locator)
                 }))
                 .unwrap_or_else(|panic| {
                     Err(Error::Panicked(
                         crate::check::panic_message(panic.as_ref()).to_owned(),
                     ))
                 });
-                if !send(i, attempt) {
+                if !send(n, attempt) {
                     break;
                 }
             }
         },
-        &mut |i, attempt: Result<(Capture, Vec<String>), Error>| {
-            progress.advance(&inputs[i]);
+        &mut |n, attempt: Result<Pending, Error>| {
+            let Some((i, _)) = jobs.get(n) else {
+                // A worker could not read the store at all.
+                if let Err(e) = attempt {
+                    fatal = Some(e);
+                }
+                return false;
+            };
+            progress.advance(&inputs[*i]);
             match attempt {
-                Ok((c, learned)) => {
-                    pending_bytes += c.raw.len() + c.extracted.text.len();
-                    captures.push((i, c, learned));
+                Ok(pending) => {
+                    if let Pending::New { capture, .. } = &pending {
+                        pending_bytes += capture.raw.len() + capture.extracted.text.len();
+                    }
+                    captures.push((*i, pending));
                 }
                 Err(e) => {
                     outcome.failed += 1;
-                    failed(i, e);
+                    failed(*i, e);
                 }
             }
             if captures.len() >= BATCH_SOURCES || pending_bytes >= BATCH_BYTES {
@@ -145,9 +217,25 @@ pub fn add(
     Ok(outcome)
 }
 
+/// One input read and waiting to be stored.
+enum Pending {
+    /// The first capture of a source not tracked yet, with the noise learned from a second
+    /// load.
+    New {
+        capture: Capture,
+        learned: Vec<String>,
+    },
+    /// A tracked source, judged (its new version, if any, already staged in the store's
+    /// objects), with the number of bytes read and the noise patterns newly learned.
+    Judged {
+        result: CheckResult,
+        bytes: u64,
+        learned: Vec<String>,
+    },
+}
+
 /// What the capturing threads share.
 struct Reader<'a> {
-    cwd: &'a Path,
     client: &'a HttpClient,
     hosts: &'a fetch::HostLimit,
     rules: &'a extract::Rules,
@@ -155,44 +243,128 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// Captures one input (and learns its noise), within the per-host limit.
-    fn capture(&self, input: &str) -> Result<(Capture, Vec<String>), Error> {
-        let locator = Locator::parse(input, self.cwd)?;
-        let max_bytes = self.options.fetch.max_body;
+    /// Reads one input: the first capture of a source the store does not track, or the
+    /// judgement of one it does.
+    fn read(
+        &self,
+        store: &Store,
+        snapshot: &Snapshot<'_>,
+        locator: &Locator,
+    ) -> Result<Pending, Error> {
+        match snapshot.index_entry(&locator.id())? {
+            None => self.first_capture(locator),
+            Some(entry) => self.judge(store, snapshot, locator, entry),
+        }
+    }
+
+    /// Captures a source for the first time (and learns its noise), within the per-host limit.
+    fn first_capture(&self, locator: &Locator) -> Result<Pending, Error> {
         let capture = capture::capture_within(
-            &locator,
+            locator,
             self.client,
-            max_bytes,
+            self.options.fetch.max_body,
             self.rules,
             Some(self.hosts),
         )?;
-        let learned = if self.options.learn {
-            self.learn(&capture)
-        } else {
-            Vec::new()
+        let learned = match self.reload(locator, &capture.raw) {
+            Some(second) => learn(locator, &capture.extracted.text, &second, self.rules),
+            None => Vec::new(),
         };
-        Ok((capture, learned))
+        Ok(Pending::New { capture, learned })
     }
 
-    /// Loads a web page a second time and learns the text that changed between the two loads
-    /// ([`extract::learn_noise`]), so that `check` does not report it as an edit. A failed
-    /// second load learns nothing; the first capture stands.
-    fn learn(&self, first: &Capture) -> Vec<String> {
-        if !matches!(first.locator, Locator::Http(_)) {
-            return Vec::new();
-        }
-        let max_bytes = self.options.fetch.max_body;
-        match capture::capture_within(
-            &first.locator,
+    /// Reads a tracked source again and judges it as `check` does, under the rules it will
+    /// have once this add is recorded; an edit's new version is staged in the store's objects.
+    fn judge(
+        &self,
+        store: &Store,
+        snapshot: &Snapshot<'_>,
+        locator: &Locator,
+        entry: IndexEntry,
+    ) -> Result<Pending, Error> {
+        let id = entry.source.clone();
+        let mut source = snapshot
+            .source(&id)?
+            .ok_or_else(|| store::Error::InvalidSource {
+                id: id.to_string(),
+                detail: "it has no source.json".to_owned(),
+            })?;
+        adopt_rules(&mut source, self.options, &[]);
+        let mut rules = check::rules_of(&source)?;
+        let first = capture::fetch_within(
+            locator,
             self.client,
-            max_bytes,
-            self.rules,
+            self.options.fetch.max_body,
             Some(self.hosts),
-        ) {
-            Ok(second) if second.raw != first.raw => {
-                extract::learn_noise(&first.extracted.text, &second.extracted.text)
+        )?;
+        let mut learned = Vec::new();
+        if let Some(second) = self.reload(locator, &first.raw) {
+            let text = capture::text_of(locator, &first.raw, &first.origin, &rules).text;
+            learned = learn(locator, &text, &second, &rules);
+            learned.retain(|pattern| !source.learned_ignore.contains(pattern));
+            if !learned.is_empty() {
+                adopt_rules(&mut source, self.options, &learned);
+                rules = check::rules_of(&source)?;
             }
-            _ => Vec::new(),
+        }
+        let previous = snapshot.state_shard(&id.as_str()[..2])?.remove(&id);
+        let job = check::Job { entry, previous };
+        let bytes = first.raw.len() as u64;
+        let fetched = check::Fetched::Body {
+            at: first.at,
+            raw: first.raw,
+            origin: first.origin,
+        };
+        let mut result = check::judge_under(snapshot, &job, locator, fetched, Some(&rules))?;
+        result.stage(store)?;
+        Ok(Pending::Judged {
+            result,
+            bytes,
+            learned,
+        })
+    }
+
+    /// Loads a web page a second time, when noise is to be learned: the second load, if its
+    /// bytes differ from the first's (`first`). A failed second load gives nothing; the first
+    /// stands.
+    fn reload(&self, locator: &Locator, first: &[u8]) -> Option<capture::Body> {
+        if !self.options.learn || !matches!(locator, Locator::Http(_)) {
+            return None;
+        }
+        capture::fetch_within(
+            locator,
+            self.client,
+            self.options.fetch.max_body,
+            Some(self.hosts),
+        )
+        .ok()
+        .filter(|second| second.raw != first)
+    }
+}
+
+/// The text that changed between two loads of a web page (the first's text under `rules`),
+/// as ignore patterns ([`extract::learn_noise`]), so that `check` does not report it as an
+/// edit.
+fn learn(
+    locator: &Locator,
+    first: &str,
+    second: &capture::Body,
+    rules: &extract::Rules,
+) -> Vec<String> {
+    let second = capture::text_of(locator, &second.raw, &second.origin, rules);
+    extract::learn_noise(first, &second.text)
+}
+
+/// Gives `source` the rules an add records for it: the selector and ignore patterns given (if
+/// any were) in place of its own, and the `learned` patterns it does not have yet.
+fn adopt_rules(source: &mut SourceRecord, options: &Options, learned: &[String]) {
+    if options.selector.is_some() || !options.ignore.is_empty() {
+        source.selector.clone_from(&options.selector);
+        source.ignore.clone_from(&options.ignore);
+    }
+    for pattern in learned {
+        if !source.learned_ignore.contains(pattern) {
+            source.learned_ignore.push(pattern.clone());
         }
     }
 }
@@ -202,7 +374,7 @@ fn store_batch(
     store: &Store,
     options: &Options,
     progress: &dyn Progress,
-    captures: &mut Vec<(usize, Capture, Vec<String>)>,
+    captures: &mut Vec<(usize, Pending)>,
     outcome: &mut Outcome,
 ) -> Result<(), Error> {
     if captures.is_empty() {
@@ -211,32 +383,45 @@ fn store_batch(
     let lock = options.locking.lock(store, progress)?;
     let mut tx = store.transaction(&lock)?;
     let rules_given = options.selector.is_some() || !options.ignore.is_empty();
-    for (i, c, learned) in captures.iter() {
-        let recorded = tx.record(c, options.title.as_deref())?;
+    let added = captures.len();
+    for (index, pending) in captures.drain(..) {
+        let (locator, learned, stored) = match pending {
+            Pending::New { capture, learned } => {
+                let recorded = tx.record(&capture, options.title.as_deref())?;
+                (
+                    capture.locator.canonical(),
+                    learned,
+                    Stored::Captured(recorded),
+                )
+            }
+            Pending::Judged {
+                mut result,
+                bytes,
+                learned,
+            } => {
+                // Exactly as `check` records its results.
+                check::record(&mut tx, &mut result)?;
+                (
+                    result.locator.clone(),
+                    learned,
+                    Stored::Judged { result, bytes },
+                )
+            }
+        };
         if rules_given || !learned.is_empty() {
-            tx.update_source(&c.locator.id(), |source| {
-                if rules_given {
-                    source.selector.clone_from(&options.selector);
-                    source.ignore.clone_from(&options.ignore);
-                }
-                for pattern in learned {
-                    if !source.learned_ignore.contains(pattern) {
-                        source.learned_ignore.push(pattern.clone());
-                    }
-                }
+            tx.update_source(&SourceId::from_locator(&locator), |source| {
+                adopt_rules(source, options, &learned);
             })?;
         }
         outcome.added.push(Added {
-            index: *i,
-            recorded,
-            locator: c.locator.canonical(),
+            index,
+            locator,
+            stored,
         });
     }
-    let added = captures.len();
     tx.commit(&format!(
         "add: capture {added} source{}",
         if added == 1 { "" } else { "s" }
     ))?;
-    captures.clear();
     Ok(())
 }

@@ -344,23 +344,7 @@ fn human_check_line(
         | Verdict::Error
         | Verdict::Unknown => s.removed,
     };
-    let mut detail = Vec::new();
-    if let Some(c) = &r.changes {
-        detail.push(describe_changes(c));
-    }
-    if let Some(reason) = &r.reason {
-        detail.push(reason.clone());
-    }
-    if let Some(v) = r.new_version {
-        detail.push(format!("stored as v{v}"));
-    }
-    let lasting = !matches!(
-        r.verdict,
-        Verdict::Unchanged | Verdict::Cosmetic | Verdict::Edited
-    );
-    if lasting && !r.new {
-        detail.push(format!("since {}", short_time(&r.since)));
-    }
+    let detail = check_details(r, false);
     let line = format!(
         "{style}{:<11}{style:#} {}{}{:#}  {}  {}",
         r.verdict.as_str(),
@@ -371,6 +355,71 @@ fn human_check_line(
         detail.join("; ")
     );
     writeln!(out, "{}", line.trim_end())
+}
+
+/// What a result's line says after its locator, in order: the changes, the reason, the version
+/// stored (with `unstored`, also when none was: "no new version", for anything but
+/// `unchanged`) and, for a lasting state that is not new, since when it holds.
+fn check_details(r: &crate::check::CheckResult, unstored: bool) -> Vec<String> {
+    use crate::classify::Verdict;
+    let mut detail = Vec::new();
+    if let Some(c) = &r.changes {
+        detail.push(describe_changes(c));
+    }
+    if let Some(reason) = &r.reason {
+        detail.push(reason.clone());
+    }
+    match r.new_version {
+        Some(v) => detail.push(format!("stored as v{v}")),
+        None if unstored && r.verdict != Verdict::Unchanged => {
+            detail.push("no new version".to_owned());
+        }
+        None => {}
+    }
+    let lasting = !matches!(
+        r.verdict,
+        Verdict::Unchanged | Verdict::Cosmetic | Verdict::Edited
+    );
+    if lasting && !r.new {
+        detail.push(format!("since {}", short_time(&r.since)));
+    }
+    detail
+}
+
+/// Writes what `add` did, one line per input stored, in the order given: what happened
+/// (`added` for a source tracked now; for a source already tracked, the verdict `check` would
+/// give), the source's id, its latest version and the size of the bytes read, its locator, and
+/// for a tracked source what `check` would say of it (changes, reason, the version stored or
+/// "no new version").
+pub fn add_human(out: &mut dyn Write, added: &[crate::ops::add::Added]) -> io::Result<()> {
+    use crate::ops::add::Stored;
+    use crate::store::Recorded;
+    for a in added {
+        let (label, id, version, bytes, detail) = match &a.stored {
+            Stored::Captured(recorded) => {
+                let (label, v) = match recorded {
+                    Recorded::Added(v) => ("added", v),
+                    Recorded::NewVersion(v) => ("updated", v),
+                    Recorded::Unchanged(v) => ("unchanged", v),
+                };
+                (label, v.source.as_str(), v.version, v.raw.bytes, Vec::new())
+            }
+            Stored::Judged { result: r, bytes } => (
+                r.verdict.as_str(),
+                r.source.as_str(),
+                r.new_version.or(r.old_version).unwrap_or(0),
+                *bytes,
+                check_details(r, true),
+            ),
+        };
+        let line = format!(
+            "{label:<9}  {id}  v{version:<4} {bytes:>10} B  {}  {}",
+            a.locator,
+            detail.join("; ")
+        );
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
 }
 
 /// "2 words added, 1 changed in 1 paragraph" style, leaving out zeros.

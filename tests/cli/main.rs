@@ -2,6 +2,7 @@
 //! real git, and HTTP servers on loopback.
 
 mod common;
+mod test_add;
 mod test_baseline;
 mod test_check;
 mod test_cite;

@@ -23,7 +23,7 @@ enum Mode {
 type Modes = Arc<Mutex<HashMap<String, Mode>>>;
 
 /// Wraps article text (title line, blank-line paragraphs) in a news page with per-request noise.
-fn news_page(article: &str, n: u64) -> Vec<u8> {
+pub(crate) fn news_page(article: &str, n: u64) -> Vec<u8> {
     let mut blocks = article
         .split("\n\n")
         .map(str::trim)

@@ -65,6 +65,46 @@ fn check_json_output() {
     insta::assert_snapshot!(redact(&scripted_check(&env, "json")));
 }
 
+/// Five seed articles as local files added, then added again with a sixth: a figure changed,
+/// nothing, typography only, a removal notice in place of the article, and a new file.
+fn scripted_add(env: &TestEnv) -> String {
+    let mut paths = Vec::new();
+    for (i, seed) in seed_files().iter().enumerate() {
+        let text = std::fs::read_to_string(seed).expect("seed");
+        paths.push(env.write(&format!("article{i}.txt"), text.as_bytes()));
+    }
+    let named: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let mut add = vec!["add"];
+    add.extend(named.iter().map(String::as_str));
+    let first = env.run(&add).ok().stdout;
+
+    let text = |i: usize| std::fs::read_to_string(&paths[i]).expect("article");
+    env.write("article0.txt", text(0).replacen("680", "700", 1).as_bytes());
+    env.write(
+        "article2.txt",
+        text(2).replace(['\u{201c}', '\u{201d}'], "\"").as_bytes(),
+    );
+    env.write(
+        "article3.txt",
+        format!(
+            "{}\n\nThis article has been removed pending a review of its sources.\n",
+            text(3).lines().next().unwrap_or_default()
+        )
+        .as_bytes(),
+    );
+    let new = env.write("article5.txt", b"A new article.\n\nIt has one paragraph.\n");
+    let new = new.display().to_string();
+    add.push(&new);
+    let again = env.run(&add).ok().stdout;
+    format!("{first}--\n{again}").replace(&env.path().display().to_string(), "[dir]")
+}
+
+#[test]
+fn add_human_output() {
+    let env = TestEnv::with_store();
+    insta::assert_snapshot!(redact(&scripted_add(&env)));
+}
+
 /// The README's citation example on local copies of the seeds: a quote standing, a figure gone
 /// (changed in version 2), a quote altered by one word.
 fn scripted_cite(env: &TestEnv, format: &str) -> String {
