@@ -57,6 +57,7 @@ pub fn judge_under(
         change_summary: None,
         capture: None,
         staged: None,
+        compared: None,
     };
     match fetched {
         Fetched::NotModified { at } => {
@@ -174,6 +175,24 @@ fn judge_body(
         classify::canonical_text(&target.rules.strip_ignored(&capture.extracted.text));
     let new_text_sha = sha256_hex(new_canonical.as_bytes());
     result.new_text_sha256 = Some(new_text_sha.clone());
+    // The common case of a page that changes on every load: its text is the one the last check
+    // compared, under the same rules and extraction, so the old version need not be read and
+    // extracted again (half the work of such a check).
+    let fingerprint = target.rules.fingerprint();
+    let textless = capture.extracted.charset.is_none() || current.charset.is_none();
+    if !textless
+        && let Some(compared) = &entry.compared
+        && compared.by == fingerprint
+        && compared.sha256 == new_text_sha
+    {
+        result.old_text_sha256 = Some(new_text_sha);
+        result.verdict = Verdict::Cosmetic;
+        if let Some(url) = moved {
+            result.verdict = Verdict::Moved;
+            result.reason = Some(format!("moved permanently to {url}; content cosmetic"));
+        }
+        return Ok(());
+    }
     // Re-derive the old text from the old bytes with today's rules and extractor, so a changed
     // selector or a better extractor is never mistaken for an edit of the page.
     let old_raw = snapshot.read(&current.raw)?;
@@ -188,7 +207,6 @@ fn judge_body(
     let old_text_sha = sha256_hex(old_canonical.as_bytes());
     result.old_text_sha256 = Some(old_text_sha.clone());
     let title = capture.extracted.title.as_deref();
-    let textless = capture.extracted.charset.is_none() || current.charset.is_none();
     let content = if textless {
         // No text to compare (a PDF, an image): changed bytes are all there is to go on.
         result.reason = Some(format!(
@@ -223,6 +241,20 @@ fn judge_body(
     if let Some(url) = moved {
         result.verdict = Verdict::Moved;
         result.reason = Some(format!("moved permanently to {url}; content {content}"));
+    }
+    // What the current version's text hashes to under these rules, for the next check: the
+    // new version's if this one is stored, else the old one's (saved when it was not yet).
+    let current_text = if content == Verdict::Edited {
+        new_text_sha
+    } else {
+        old_text_sha
+    };
+    let compared = ComparedText {
+        by: fingerprint,
+        sha256: current_text,
+    };
+    if !textless && entry.compared.as_ref() != Some(&compared) {
+        result.compared = Some(compared);
     }
     if content == Verdict::Edited {
         result.capture = Some(Box::new(capture));

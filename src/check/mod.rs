@@ -24,7 +24,7 @@ use crate::classify::summary::ChangeSummary;
 use crate::classify::{EditStats, Verdict};
 use crate::fetch::{self};
 use crate::source::SourceId;
-use crate::store::record::{IndexEntry, Observation, SourceRecord, VersionRecord};
+use crate::store::record::{ComparedText, IndexEntry, Observation, SourceRecord, VersionRecord};
 use crate::store::{self, Snapshot};
 
 /// What fetching one source gave.
@@ -175,6 +175,10 @@ pub struct CheckResult {
     pub capture: Option<Box<Capture>>,
     /// The same once [staged](CheckResult::stage): written to the store, out of memory.
     pub staged: Option<Box<store::Staged>>,
+    /// The hash of the current version's text as compared, to save in its index entry (when
+    /// the entry does not hold it yet).
+    #[serde(default)]
+    pub compared: Option<ComparedText>,
 }
 
 impl CheckResult {

@@ -12,6 +12,22 @@ pub fn record(
     result: &mut CheckResult,
 ) -> Result<(), store::Error> {
     let verdict = Some((result.verdict, result.reason.clone()));
+    if let Some(compared) = result.compared.take() {
+        let id = crate::source::SourceId::from_locator(&result.locator);
+        // After the version below, if any: the entry then names it.
+        record_result(tx, result, verdict)?;
+        tx.remember_compared(&id, compared);
+        return Ok(());
+    }
+    record_result(tx, result, verdict)
+}
+
+/// [`record`] proper.
+fn record_result(
+    tx: &mut store::Transaction<'_>,
+    result: &mut CheckResult,
+    verdict: Option<(Verdict, Option<String>)>,
+) -> Result<(), store::Error> {
     let recorded = match (result.staged.take(), result.capture.take()) {
         (Some(staged), _) => Some(tx.record_staged(&staged, None, verdict)?),
         (None, Some(capture)) => Some(tx.record_checked(&capture, None, verdict)?),

@@ -41,6 +41,7 @@ fn the_spool_gives_results_back_by_shard_in_id_order_or_in_the_order_given() {
         change_summary: None,
         capture: None,
         staged: None,
+        compared: None,
     };
     let ids = ["ff01", "0a02", "ff00", "0a01", "1203"];
     let mut spool = Spool::new();

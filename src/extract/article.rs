@@ -646,3 +646,69 @@ mod tests {
         assert!(text.contains("The only paragraph of this page"), "{text}");
     }
 }
+
+/// The guard of [`super::REVISION`]: extraction's output on a set of pages, hashed. When a
+/// change to extraction changes it, this fails until the revision is raised (so that text
+/// hashes saved by the previous extraction are not reused) and the digest updated.
+#[cfg(test)]
+mod revision {
+    use super::article_text;
+
+    /// The digest of the output of revision [`super::super::REVISION`].
+    const PINNED: (u32, &str) = (
+        2,
+        "929a5c409c0ecf41597c5dd3777b43345a5bd510c3db057a1db4c631058b8836",
+    );
+
+    fn pages() -> Vec<String> {
+        let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+        let mut names: Vec<_> = std::fs::read_dir(&seeds)
+            .expect("seeds")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+            .collect();
+        names.sort();
+        let mut pages = Vec::new();
+        for name in names {
+            let text = std::fs::read_to_string(&name).expect("seed");
+            let mut paragraphs = text.split("\n\n").filter(|p| !p.trim().is_empty());
+            let title = paragraphs.next().unwrap_or_default().trim().to_owned();
+            let body: String = paragraphs
+                .enumerate()
+                .map(|(i, p)| match i % 7 {
+                    3 => format!("<p><a href=\"/person\">Someone</a> said: {p}</p>\n"),
+                    5 => format!(
+                        "<div class=\"related\"><a href=\"/r{i}\">{title}</a></div>\n<p>{p}</p>\n"
+                    ),
+                    6 => format!(
+                        "<table><tr><td>{i}</td><td>{}</td></tr></table><p>{p}</p>\n",
+                        p.len()
+                    ),
+                    _ => format!("<p>{p}</p>\n"),
+                })
+                .collect();
+            pages.push(format!(
+                "<html><head><title>{title}</title></head><body><nav><a href=\"/\">Home</a></nav>\
+                 <main><article><h1>{title}</h1>{body}</article></main>\
+                 <footer>© 2026 Example</footer><p>Copyright 2026 Example Ltd. All rights reserved.</p></body></html>"
+            ));
+        }
+        pages
+    }
+
+    #[test]
+    fn extraction_output_is_pinned() {
+        let mut all = String::new();
+        for page in pages() {
+            let (title, text) = article_text(&page);
+            all.push_str(&format!("{title:?}\n{text}\n\u{0}\n"));
+        }
+        let digest = crate::hash::sha256_hex(all.as_bytes());
+        assert_eq!(
+            (super::super::REVISION, digest.as_str()),
+            PINNED,
+            "extraction's output changed: raise extract::REVISION by one and pin the new digest"
+        );
+    }
+}

@@ -33,6 +33,11 @@ pub struct Extracted {
     pub text: String,
 }
 
+/// The revision of extraction: raised by one whenever the text extracted from some page
+/// changes (the `extraction_output_is_pinned` test fails until it is), so that a text hash
+/// saved by an earlier extraction (the index's `compared`) is never taken for today's.
+pub const REVISION: u32 = 2;
+
 /// A source's own extraction rules, for pages the general extractor gets wrong.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
@@ -94,6 +99,26 @@ impl Rules {
             })
             .collect::<Result<_, _>>()?;
         Ok(Rules { selector, ignore })
+    }
+
+    /// What a text compared under these rules depends on besides the bytes: the extraction's
+    /// [`REVISION`], the selector and the patterns, hashed. A text's hash saved with one
+    /// fingerprint is valid for another computation only when the fingerprints are equal.
+    pub fn fingerprint(&self) -> String {
+        let mut what = format!("extraction {REVISION}\n");
+        if let Some((css, _)) = &self.selector {
+            what.push_str(&format!("selector {}\n", css.len()));
+            what.push_str(css);
+        }
+        for pattern in &self.ignore {
+            let pattern = pattern.as_str();
+            what.push_str(&format!("\nignore {}\n", pattern.len()));
+            what.push_str(pattern);
+        }
+        format!(
+            "{REVISION}:{}",
+            &crate::hash::sha256_hex(what.as_bytes())[..32]
+        )
     }
 
     /// Whether there is nothing to ignore (no patterns).

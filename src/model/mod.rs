@@ -32,8 +32,8 @@ pub use charset::CharsetSource;
 pub use id::SourceId;
 pub use origin::{Origin, Redirect};
 pub use record::{
-    FORMAT_VERSION, IndexEntry, OLDEST_FORMAT, Observation, Outcome, PreviousRun, RunManifest,
-    SourceRecord, StoreMeta, StoredBlob, VersionRecord,
+    ComparedText, FORMAT_VERSION, IndexEntry, OLDEST_FORMAT, Observation, Outcome, PreviousRun,
+    RunManifest, SourceRecord, StoreMeta, StoredBlob, VersionRecord,
 };
 pub use verdict::Verdict;
 

@@ -134,6 +134,22 @@ pub struct IndexEntry {
     /// As the source record's `from_content`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_content: bool,
+    /// The current version's text as `check` last compared it: saved so that a reload whose
+    /// text is the same is judged without extracting the old version again. Only a cache:
+    /// an older binary that drops it costs one extraction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compared: Option<ComparedText>,
+}
+
+/// The SHA-256 of a version's canonical text as `check` compares it (extracted from its bytes,
+/// ignored passages removed), and what it was computed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComparedText {
+    /// The extraction's revision and the rules, as `extract::Rules::fingerprint` gives them:
+    /// a hash computed with others is not used.
+    pub by: String,
+    /// SHA-256 of the canonical text.
+    pub sha256: String,
 }
 
 impl IndexEntry {
@@ -149,6 +165,7 @@ impl IndexEntry {
             etag: None,
             last_modified: None,
             from_content: source.from_content,
+            compared: None,
         };
         match current {
             Some(version) => entry.with_version(version),
@@ -168,6 +185,7 @@ impl IndexEntry {
             canonical_sha256: current.canonical_sha256.clone(),
             etag: header("etag"),
             last_modified: header("last-modified"),
+            compared: None,
             ..self
         }
     }

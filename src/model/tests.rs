@@ -306,8 +306,12 @@ fn every_verdict_and_outcome_is_pinned() {
 
 #[test]
 fn index_entry_bytes_are_pinned() {
-    let full = IndexEntry::new(&full_source(), Some(&full_version()));
+    let mut full = IndexEntry::new(&full_source(), Some(&full_version()));
     assert_eq!(full.etag.as_deref(), Some("\"abc\""));
+    full.compared = Some(ComparedText {
+        by: "2:0123456789abcdef0123456789abcdef".to_owned(),
+        sha256: hex('d'),
+    });
     golden_line("index-full.jsonl", &full);
     golden_line(
         "index-minimal.jsonl",

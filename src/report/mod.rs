@@ -541,6 +541,7 @@ mod tests {
             change_summary: None,
             capture: None,
             staged: None,
+            compared: None,
         }
     }
 

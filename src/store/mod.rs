@@ -352,6 +352,7 @@ impl Store {
             run_files: BTreeMap::new(),
             states: BTreeMap::new(),
             indexed: BTreeMap::new(),
+            compared: BTreeMap::new(),
         })
     }
 }

@@ -2,8 +2,8 @@
 //! place) and re-exported here, where the store's code has always found them.
 
 pub use crate::model::record::{
-    FORMAT_VERSION, IndexEntry, OLDEST_FORMAT, Observation, Outcome, PreviousRun, RunManifest,
-    SourceRecord, StoreMeta, StoredBlob, VersionRecord,
+    ComparedText, FORMAT_VERSION, IndexEntry, OLDEST_FORMAT, Observation, Outcome, PreviousRun,
+    RunManifest, SourceRecord, StoreMeta, StoredBlob, VersionRecord,
 };
 
 // Behaviour on a record that needs more than the format: kept beside the store that uses it, so

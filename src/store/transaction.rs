@@ -7,8 +7,8 @@ use git2::Oid;
 use jiff::Timestamp;
 
 use record::{
-    FORMAT_VERSION, IndexEntry, Observation, Outcome, SourceRecord, StoreMeta, StoredBlob,
-    VersionRecord,
+    ComparedText, FORMAT_VERSION, IndexEntry, Observation, Outcome, SourceRecord, StoreMeta,
+    StoredBlob, VersionRecord,
 };
 
 use crate::capture::{self, Capture, Origin};
@@ -120,6 +120,8 @@ pub struct Transaction<'s> {
     pub(super) states: BTreeMap<String, (BTreeMap<SourceId, Observation>, bool)>,
     /// Sources whose index entry changes, with their record when it changed too.
     pub(super) indexed: BTreeMap<SourceId, Option<SourceRecord>>,
+    /// The compared texts to save in index entries ([`Transaction::remember_compared`]).
+    pub(super) compared: BTreeMap<SourceId, ComparedText>,
 }
 
 impl Transaction<'_> {
@@ -385,6 +387,14 @@ impl Transaction<'_> {
         self.put(path, &to_json(&manifest))
     }
 
+    /// Saves in `id`'s index entry the hash of its current version's text as `check` compared
+    /// it (after any version this transaction records for it), so that later checks need not
+    /// extract that version again.
+    pub fn remember_compared(&mut self, id: &SourceId, compared: ComparedText) {
+        self.indexed.entry(id.clone()).or_insert(None);
+        self.compared.insert(id.clone(), compared);
+    }
+
     /// Rewrites the index shards of the sources this transaction changed. A store without an
     /// index (format 2) gets a whole one, and becomes format 3.
     fn write_index(&mut self) -> Result<(), Error> {
@@ -423,10 +433,13 @@ impl Transaction<'_> {
                         });
                     }
                 };
-                let entry = match self.pending.get(&id) {
+                let mut entry = match self.pending.get(&id) {
                     Some((version, _)) => entry.with_version(version),
                     None => entry,
                 };
+                if let Some(compared) = self.compared.remove(&id) {
+                    entry.compared = Some(compared);
+                }
                 entries.insert(id, entry);
             }
             let mut content = Vec::new();

@@ -568,3 +568,62 @@ fn furniture_inside_the_article_is_not_an_edit() {
         }
     }
 }
+
+/// The index remembers the hash of each current version's text as check compared it, so a
+/// reload whose text is the same is judged without extracting the old version again; the
+/// saved hash never hides an edit, follows a new version, and is not used under other rules.
+#[test]
+fn the_compared_text_is_remembered_and_never_hides_an_edit() {
+    let (env, modes, _server, urls, texts) = setup();
+    let compared = |env: &TestEnv| -> Vec<serde_json::Value> {
+        let files = env
+            .git(&["ls-tree", "-r", "--name-only", "HEAD", "index"])
+            .ok();
+        files
+            .stdout
+            .lines()
+            .flat_map(|f| {
+                let shard = env.git(&["show", &format!("HEAD:{f}")]).ok().stdout;
+                shard
+                    .lines()
+                    .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("entry"))
+                    .collect::<Vec<_>>()
+            })
+            .map(|e| e["compared"].clone())
+            .collect()
+    };
+    // The first noisy check saves each hash; the next rewrites no index shard.
+    check_json(&env, &[]);
+    let first = compared(&env);
+    assert_eq!(first.len(), urls.len());
+    assert!(first.iter().all(|c| c["sha256"].is_string()), "{first:?}");
+    let (code, _) = check_json(&env, &[]);
+    assert_eq!(code, 0);
+    let touched = env
+        .git(&["show", "--name-only", "--format=", "HEAD"])
+        .ok()
+        .stdout;
+    assert!(!touched.contains("index/"), "{touched}");
+    assert_eq!(compared(&env), first);
+
+    // An edit is an edit with the hash saved, and the saved hash follows the new version.
+    let edited = texts[0].replacen("680", "700", 1);
+    modes
+        .lock()
+        .expect("modes")
+        .insert("/news/0".to_owned(), Mode::Page(edited));
+    let (code, json) = check_json(&env, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(result_for(&json, &urls[0])["verdict"], "edited");
+    let (_, json) = check_json(&env, &[]);
+    assert_eq!(result_for(&json, &urls[0])["verdict"], "cosmetic");
+    assert_ne!(compared(&env), first);
+
+    // Other rules: the saved hash is not theirs, and the verdict is still right.
+    env.run(&["configure", &urls[1], "--ignore", "grams"]).ok();
+    let (_, json) = check_json(&env, &[]);
+    assert_eq!(result_for(&json, &urls[1])["verdict"], "cosmetic");
+    let after = compared(&env);
+    assert_ne!(after, first);
+    assert!(after.iter().all(|c| c["by"].is_string()), "{after:?}");
+}
