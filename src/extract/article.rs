@@ -583,11 +583,11 @@ mod tests {
         let text = text_of(
             r##"<h2><a href="#reports">The three reports</a></h2>
 <p>The reports ran to four hundred pages and were written over eighteen months by the three firms.</p>
-<p>Source: <a href="https://example.org/reports/bridge-2024.html">https://example.org/reports/bridge-2024.html</a></p>"##,
+<p>Source: <a href="https://example.org/reports/bridge-2024.pdf">https://example.org/reports/bridge-2024.pdf</a></p>"##,
         );
         assert!(text.contains("The three reports"), "{text}");
         assert!(
-            text.contains("https://example.org/reports/bridge-2024.html"),
+            text.contains("https://example.org/reports/bridge-2024.pdf"),
             "{text}"
         );
     }
@@ -656,8 +656,8 @@ mod revision {
 
     /// The digest of the output of revision [`super::super::REVISION`].
     const PINNED: (u32, &str) = (
-        2,
-        "929a5c409c0ecf41597c5dd3777b43345a5bd510c3db057a1db4c631058b8836",
+        3,
+        "e197e8b50c660af4265b11f9517e47c37481ac6effb27832d690e8b13ff1eacd",
     );
 
     fn pages() -> Vec<String> {
@@ -678,6 +678,7 @@ mod revision {
                 .enumerate()
                 .map(|(i, p)| match i % 7 {
                     3 => format!("<p><a href=\"/person\">Someone</a> said: {p}</p>\n"),
+                    4 => format!("<p>{p}</p>\n<p>The report: <a href=\"/r.pdf\">https://example.org/r{i}.pdf</a></p>\n"),
                     5 => format!(
                         "<div class=\"related\"><a href=\"/r{i}\">{title}</a></div>\n<p>{p}</p>\n"
                     ),
