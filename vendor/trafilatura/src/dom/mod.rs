@@ -31,6 +31,13 @@ impl Document {
         }
     }
 
+    /// verbatim patch: a document already parsed (and cleaned) by the caller, handed over
+    /// without serialising it and parsing it again. Adjacent text nodes must have been merged,
+    /// as a parser leaves them (text and tail read one text node each).
+    pub fn from_html(html: scraper::Html) -> Self {
+        Self { tree: html.tree }
+    }
+
     /// Return the NodeId of the tree root (a Document node, not an Element).
     pub fn root(&self) -> NodeId {
         self.tree.root().id()
