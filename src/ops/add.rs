@@ -188,6 +188,15 @@ pub fn add(
                 Ok(pending) => {
                     if let Pending::New { capture, .. } = &pending {
                         pending_bytes += capture.raw.len() + capture.extracted.text.len();
+                        if let Some(words) = thin_article(capture) {
+                            progress.note(&format!(
+                                "{}: only {words} words of article text were found, so its \
+                                 edits may go unseen; name the article with `verbatim configure \
+                                 {} --selector CSS`",
+                                capture.locator.canonical(),
+                                capture.locator.id()
+                            ));
+                        }
                     }
                     captures.push((*i, pending));
                 }
@@ -367,6 +376,31 @@ fn adopt_rules(source: &mut SourceRecord, options: &Options, learned: &[String])
             source.learned_ignore.push(pattern.clone());
         }
     }
+}
+
+/// Fewest words of text, besides the headline and the byline, a web page's article is
+/// expected to hold.
+const THIN_ARTICLE: usize = 20;
+
+/// The words of a web page's stored text besides its headline and byline, when they are fewer
+/// than [`THIN_ARTICLE`]: the extractor found no article (an empty `<article>`, a page drawn by
+/// scripts), and a check of it would see little.
+fn thin_article(capture: &Capture) -> Option<usize> {
+    let extracted = &capture.extracted;
+    let html =
+        extracted.media_type == "text/html" || extracted.media_type == "application/xhtml+xml";
+    if !html || extracted.charset.is_none() {
+        return None;
+    }
+    let title = extracted.title.as_deref().unwrap_or_default().trim();
+    let words: usize = extracted
+        .text
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| *p != title && !p.starts_with("By "))
+        .map(|p| p.split_whitespace().count())
+        .sum();
+    (words < THIN_ARTICLE).then_some(words)
 }
 
 /// Stores `captures` in one commit and empties it, adding each to `outcome`.

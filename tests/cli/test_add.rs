@@ -427,3 +427,36 @@ fn noise_learned_when_a_tracked_page_is_re_added_judges_that_reload() {
     let rules = env.run(&["configure", &url]).ok().stdout;
     assert!(rules.contains("learned: (?m)^Last updated"), "{rules}");
 }
+
+/// A web page in which no article is found (an empty `<article>`, a page its scripts draw) is
+/// stored, with a warning that its edits may go unseen and what to do; a real article is not
+/// warned about.
+#[test]
+fn a_page_with_no_article_text_is_stored_with_a_warning() {
+    let env = TestEnv::with_store();
+    let pages: Pages = Arc::new(Mutex::new(HashMap::new()));
+    let shell = "<html><head><title>Loading</title></head><body><nav><a href=\"/\">Home</a></nav>\
+                 <article></article><div id=\"app\"></div><script>render()</script></body></html>";
+    pages.lock().expect("pages").insert(
+        "/shell".to_owned(),
+        Page::Fixed(Reply::ok("text/html", shell)),
+    );
+    pages
+        .lock()
+        .expect("pages")
+        .insert("/story".to_owned(), Page::News(seed(0)));
+    let server = serve(pages);
+    let run = env.run(&["add", &server.url("/shell")]).ok();
+    assert!(
+        run.stderr.contains("words of article text were found"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--selector"), "{}", run.stderr);
+    let run = env.run(&["add", &server.url("/story")]).ok();
+    assert!(
+        !run.stderr.contains("words of article text"),
+        "{}",
+        run.stderr
+    );
+}
