@@ -471,7 +471,10 @@ fn remove_furniture(document: &mut Html) {
             .get(id)
             .map(|a| a.children().map(|c| c.id()).collect())
             .unwrap_or_default();
-        if let Some(mut a) = document.tree.get_mut(id) {
+        // A link removed above (hidden, or furniture itself) has no parent to unwrap into.
+        if let Some(mut a) = document.tree.get_mut(id)
+            && a.parent().is_some()
+        {
             for child in children {
                 a.insert_id_before(child);
             }
@@ -653,6 +656,19 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("30 years of experience"), "{text}");
+    }
+
+    /// A link that is removed itself (hidden, or named as furniture) inside a sentence whose
+    /// other links are unwrapped: found on a real page (WCXB 4852), where it panicked.
+    #[test]
+    fn a_removed_link_inside_a_sentence_is_not_unwrapped() {
+        let text = text_of(
+            r#"<p>The <a href="/council">council</a> met on Monday <a href="/share" class="share-link">Share</a> and <a href="/x" hidden>more</a> decided to wait for the survey before any work.</p>"#,
+        );
+        assert!(
+            text.contains("The council met on Monday and decided"),
+            "{text}"
+        );
     }
 
     #[test]
