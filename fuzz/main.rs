@@ -3,11 +3,11 @@
 //! `cargo run --example fuzz -- TARGET [--secs N]` mutates a seed corpus (`fuzz/corpus/TARGET/`,
 //! and for some targets `seeds/`) and runs each input through the real entry point: HTML
 //! extraction and charset detection, the WARC reader, the BagIt validator, the six citation
-//! readers, and the diff (whose ops applied to the old text must give the new one). A panic, a
-//! crash (stack overflow, abort) or an input running past `VERBATIM_FUZZ_TIMEOUT` seconds
-//! (quadratic behaviour counts) is a finding: its input is written to
-//! `target/fuzz-findings/TARGET/` and the run exits 1. `--replay PATH` runs one file or a
-//! directory of them. `docs/fuzzing.md` says why this engine rather than cargo-fuzz or AFL.
+//! readers, quote matching, and the diff (whose ops applied to the old text must give the new
+//! one). A panic, a crash (stack overflow, abort) or an input running past
+//! `VERBATIM_FUZZ_TIMEOUT` seconds (quadratic behaviour counts) is a finding: its input is
+//! written to `target/fuzz-findings/TARGET/` and the run exits 1. `--replay PATH` runs one file
+//! or a directory of them. `docs/fuzzing.md` says why this engine rather than cargo-fuzz or AFL.
 //!
 //! The inputs run in a child process (this program again, with `--worker`), which reports the
 //! index of each input before running it. Inputs are a pure function of the seed, the corpus
@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use verbatim::cite::parse::{Format, parse};
+use verbatim::cite::quote::Matcher;
 use verbatim::diff::{Granularity, Options, Tag, TextDiff};
 
 const TARGETS: &[&str] = &[
@@ -34,6 +35,7 @@ const TARGETS: &[&str] = &[
     "cite-json",
     "cite-toml",
     "cite-yaml",
+    "cite-quote",
     "diff",
 ];
 
@@ -297,6 +299,7 @@ fn run_target(target: &str, input: &[u8], scratch: &mut Scratch) {
         "cite-json" => cite(Format::CslJson, input),
         "cite-toml" => cite(Format::Toml, input),
         "cite-yaml" => cite(Format::Yaml, input),
+        "cite-quote" => quote(input),
         "diff" => diff(input),
         _ => unreachable!("targets are checked against TARGETS"),
     }
@@ -366,6 +369,33 @@ fn bagit(input: &[u8], scratch: &mut Scratch) {
 
 fn cite(format: Format, input: &[u8]) {
     let _ = parse(format, &String::from_utf8_lossy(input), "fuzz");
+}
+
+/// A source's text and a quote, around the input's first NUL (or its halves): the quote looked
+/// up as `cite check` does, exactly, canonically and approximately, and its passage written
+/// out; a passage must be a range of the text.
+fn quote(input: &[u8]) {
+    let (text, quote) = match input.iter().position(|b| *b == 0) {
+        Some(i) => (&input[..i], &input[i + 1..]),
+        None => input.split_at(input.len() / 2),
+    };
+    let (text, quote) = (
+        String::from_utf8_lossy(text),
+        String::from_utf8_lossy(quote),
+    );
+    let matcher = Matcher::new(&text);
+    let m = matcher.find(&quote);
+    if let Some(passage) = &m.passage {
+        assert!(matcher.text().get(passage.clone()).is_some(), "{passage:?}");
+    }
+    for piece in &m.pieces {
+        assert!(
+            matcher.text().get(piece.range.clone()).is_some(),
+            "{piece:?}"
+        );
+    }
+    let _ = matcher.passage(&m);
+    let _ = matcher.find_standing(&quote);
 }
 
 /// The deadline of each of the three diffs of an input. A hard alignment (one run of
@@ -534,6 +564,12 @@ const TOKENS: &[&[u8]] = &[
     b"'",
     b"\\",
     b"ignored ",
+    b"\xe2\x80\xa6",
+    b"...",
+    b". . .",
+    b"[\xe2\x80\xa6]",
+    b"[...] ",
+    b" a ",
 ];
 
 fn make_input(target: &str, corpus: &[Vec<u8>], seed: u64, index: u64) -> Vec<u8> {

@@ -2,15 +2,19 @@
 """The cite benchmark's corpus: N text sources of about SIZE bytes built from the seed articles,
 and a TOML list of citations quoting them.
 
-    corpus.py DIR N SIZE QUOTES [fuzzy]
+    corpus.py DIR N SIZE QUOTES [fuzzy|ellipsis]
 
 writes DIR/src/00000.txt … (each sentence made distinct by a reference number) and
 DIR/cites.toml with QUOTES citations spread over the sources: 40% quoted exactly, 30% retyped
 (straight quotes, hyphens for dashes, other case), 20% altered (a word replaced: found only
 approximately), 10% gone (a sentence from another source); with `fuzzy`, half altered and half
-gone, so that every quote takes the approximate search. Deterministic.
+gone, so that every quote takes the approximate search; with `ellipsis`, every quote is the
+start of one sentence, `…`, and the end of a sentence one to three sentences later, with a word
+after the ellipsis replaced, so that every quote takes the part-by-part search (issue 17).
+Deterministic.
 """
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -36,7 +40,17 @@ def retype(s, rng):
     return s.upper() if rng.random() < 0.3 else s.lower()
 
 
-def main(root, n, size, quotes, fuzzy):
+def ellipsised(candidates, rng):
+    """The start of a sentence, an ellipsis, and the end of one a little later, a word changed."""
+    i = rng.randrange(len(candidates))
+    j = min(i + rng.randint(1, 3), len(candidates) - 1)
+    head = candidates[i].split()[:6]
+    tail = re.sub(r"\s*\(ref [\d.]+\)\.$", "", candidates[j]).split()[-7:]
+    tail[rng.randrange(len(tail))] = "notably"
+    return " ".join(head) + " \u2026 " + " ".join(tail)
+
+
+def main(root, n, size, quotes, mode):
     rng = random.Random(n * 7 + size)
     paras = paragraphs()
     root = Path(root)
@@ -62,8 +76,10 @@ def main(root, n, size, quotes, fuzzy):
         path, text = texts[q % n]
         candidates = sentences(text)
         quote = rng.choice(candidates)
-        kind = 7 + q % 2 * 2 if fuzzy else q % 10
-        if kind < 4:
+        kind = 7 + q % 2 * 2 if mode == "fuzzy" else q % 10
+        if mode == "ellipsis":
+            quote = ellipsised(candidates, rng)
+        elif kind < 4:
             pass
         elif kind < 7:
             quote = retype(quote, rng)
@@ -81,4 +97,4 @@ def main(root, n, size, quotes, fuzzy):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:] == ["fuzzy"])
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), (sys.argv[5:] or [""])[0])

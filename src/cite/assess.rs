@@ -128,8 +128,12 @@ pub struct QuoteReport {
     pub occurrences: usize,
     /// The closest passage's similarity (1 when found).
     pub similarity: f64,
-    /// The passage found, or the closest one.
+    /// The passage found, or the closest one: for a quote with ellipses that does not stand,
+    /// each part's passage, with the quote's own ellipsis between them.
     pub passage: Option<String>,
+    /// How many of the quote's parts (between its ellipses) the closest passage lacks: a part
+    /// missing makes the quote gone, whatever its similarity.
+    pub parts_missing: usize,
     /// The quote against the closest passage, word by word (`[-quoted-]{+now+}`), when they
     /// differ.
     pub diff: Option<String>,
@@ -315,7 +319,7 @@ fn quote_report(
 ) -> Result<QuoteReport, store::Error> {
     let text_of = |v: &VersionRecord| text_of(snapshot, v);
     let m = matcher.find(quote);
-    let passage = m.passage.clone().map(|r| matcher.text()[r].to_owned());
+    let passage = matcher.passage(&m);
     let diff = match (&passage, m.found) {
         (Some(p), Found::Approximate | Found::Gone) => Some(word_diff(quote, p)),
         _ => None,
@@ -325,6 +329,7 @@ fn quote_report(
         occurrences: m.occurrences,
         similarity: m.similarity,
         passage,
+        parts_missing: m.parts_missing,
         diff,
         last_seen_in: None,
         gone_since: None,

@@ -85,7 +85,7 @@ pub fn lookup(
         let m = matcher.find(quote);
         report.found = Some(m.found);
         report.similarity = Some(m.similarity);
-        report.passage = m.passage.map(|r| matcher.text()[r].to_owned());
+        report.passage = matcher.passage(&m);
     }
     Ok(report)
 }

@@ -129,9 +129,14 @@ fn detail(out: &mut dyn Write, a: &Assessment, s: &Styles) -> io::Result<()> {
                 } else {
                     "nearest:"
                 };
+                let missing = match q.parts_missing {
+                    0 => String::new(),
+                    1 => "; a part of the quote is not in it".to_owned(),
+                    n => format!("; {n} parts of the quote are not in it"),
+                };
                 writeln!(
                     out,
-                    "  {m}{label}{m:#} \u{201C}{p}\u{201D} ({:.0}% similar)",
+                    "  {m}{label}{m:#} \u{201C}{p}\u{201D} ({:.0}% similar{missing})",
                     q.similarity * 100.0
                 )?;
             }

@@ -319,6 +319,83 @@ fn a_quote_in_two_places_is_ambiguous() {
     assert_eq!(citation(&report, "/a0", "q.md")["quote"]["occurrences"], 2);
 }
 
+/// Issue 17: a quote with an ellipsis whose source then changes a figure after the ellipsis is
+/// altered, not gone: the words the ellipsis stands for do not count against it, and the
+/// passage shows each part's text as it now is, with the quote's ellipsis between them.
+#[test]
+fn an_ellipsised_quote_whose_figure_changed_is_altered_with_its_parts() {
+    let c = Corpus::new();
+    let before = "Refusals rise\n\nThe ministry said on Tuesday that it would publish the figures in full. Critics had asked for them for months, and several members of parliament had written to the minister about the delays.\n\nIn March, 41% of the applications were refused, up from 30% a year earlier.\n";
+    c.serve(0, Reply::ok("text/plain; charset=utf-8", before));
+    c.env.write(
+        "essay.md",
+        format!(
+            "The ministry promised openness: \u{201C}The ministry said on Tuesday that it would publish the figures \u{2026} 41% of the applications were refused\u{201D} ([ministry]({})).\n",
+            c.url(0)
+        )
+        .as_bytes(),
+    );
+    let (code, report) = c.check(&["essay.md"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(status_of(&report, "/a0", "essay.md"), "stands");
+
+    c.serve(
+        0,
+        Reply::ok(
+            "text/plain; charset=utf-8",
+            before.replace("41% of the applications", "47% of the applications"),
+        ),
+    );
+    let (code, report) = c.check(&["essay.md"]);
+    assert_eq!(code, 1, "an altered quote fails by default");
+    let cited = citation(&report, "/a0", "essay.md");
+    assert_eq!(cited["status"], "quote-altered", "{cited:#}");
+    let quote = &cited["quote"];
+    assert_eq!(quote["found"], "approximate", "{cited:#}");
+    assert_eq!(quote["parts_missing"], 0, "{cited:#}");
+    assert_eq!(
+        quote["passage"],
+        "The ministry said on Tuesday that it would publish the figures \u{2026} 47% of the applications were refused",
+        "{cited:#}"
+    );
+    assert!(
+        quote["diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("\u{2026} [-41-]{+47+}% of the applications")),
+        "{cited:#}"
+    );
+    // 16 words of 17 in common, the parts' passages 17 words: the 24 words the ellipsis
+    // stands for count for nothing.
+    let similarity = quote["similarity"].as_f64().expect("similarity");
+    assert!((similarity - 32.0 / 34.0).abs() < 1e-9, "{cited:#}");
+    assert_eq!(quote["last_seen_in"], 1, "{cited:#}");
+    assert_eq!(quote["gone_since"], 2, "{cited:#}");
+
+    // The figure's sentence deleted: a part missing is no alteration.
+    c.serve(
+        0,
+        Reply::ok(
+            "text/plain; charset=utf-8",
+            before.replace(
+                "In March, 41% of the applications were refused, up from 30% a year earlier.",
+                "The figures for March will follow.",
+            ),
+        ),
+    );
+    let (_, report) = c.check(&["essay.md"]);
+    let cited = citation(&report, "/a0", "essay.md");
+    assert_eq!(cited["status"], "quote-gone", "{cited:#}");
+    assert_eq!(cited["quote"]["parts_missing"], 1, "{cited:#}");
+    let human = c
+        .env
+        .run(&["cite", "check", "--allow-private", "--offline", "essay.md"]);
+    assert!(
+        human.stdout.contains("a part of the quote is not in it"),
+        "{}",
+        human.stdout
+    );
+}
+
 #[test]
 fn cite_link_prints_a_robust_link_and_citations_with_the_hash() {
     let c = Corpus::new();
