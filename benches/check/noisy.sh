@@ -29,37 +29,13 @@ echo "# $N noisy pages in $DIR" >&2
 python3 "$ROOT/benches/check/pages.py" generate "$DIR/www" "$N" >/dev/null
 
 # nginx as serve.sh runs it, plus the noise: a stamp and a request id before </body>, and no
-# validators, so no request is ever answered 304.
-chmod a+rx "$DIR"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$DIR/nginx"
-cat >"$DIR/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $DIR/nginx/nginx.pid;
-error_log $DIR/nginx/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    default_type text/html;
-    client_body_temp_path $DIR/nginx;
-    proxy_temp_path $DIR/nginx;
-    fastcgi_temp_path $DIR/nginx;
-    uwsgi_temp_path $DIR/nginx;
-    scgi_temp_path $DIR/nginx;
-    server {
-        listen 127.0.0.1:$PORT;
-        root $DIR/www;
-        etag off;
+# validators, so no request is ever answered 304 (nginx's variables, not the shell's).
+NGINX_SERVER='etag off;
         if_modified_since off;
         add_header Last-Modified "";
-        sub_filter '</body>' '<div class="served">Served at \$time_iso8601 (\$msec), request \$request_id</div></body>';
-        sub_filter_once on;
-    }
-}
-CONF
-nginx -c "$DIR/nginx/nginx.conf" -p "$DIR/nginx"
-trap 'kill $(cat "$DIR/nginx/nginx.pid") 2>/dev/null || true' EXIT
-BASE="http://127.0.0.1:$PORT"
+        sub_filter "</body>" "<div class=\"served\">Served at $time_iso8601 ($msec), request $request_id</div></body>";
+        sub_filter_once on;'
+. "$ROOT/benches/check/serve.sh"
 seq -f "$BASE/p/%05g.html" 0 $((N - 1)) >"$DIR/urls.txt"
 
 measure() { # label, command...: wall seconds and peak RSS (MiB) to results.tsv

@@ -1,5 +1,6 @@
 # Sourced by the check benchmarks: serve "$DIR/www" with nginx on a free loopback port.
-# Sets PORT and BASE, and stops nginx when the calling script exits.
+# Sets PORT and BASE, and stops nginx when the calling script exits. NGINX_SERVER, when set,
+# holds more directives for the server block (noisy.sh's noise).
 # nginx workers run as another user when started by root: let them read the pages.
 chmod a+rx "$DIR"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -20,6 +21,7 @@ http {
     server {
         listen 127.0.0.1:$PORT;
         root $DIR/www;
+        ${NGINX_SERVER:-}
     }
 }
 CONF
