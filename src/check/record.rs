@@ -16,7 +16,10 @@ pub fn record(
         let id = crate::source::SourceId::from_locator(&result.locator);
         // After the version below, if any: the entry then names it.
         record_result(tx, result, verdict)?;
-        tx.remember_compared(&id, compared);
+        // The hash is of the version stored now, or else of the one the check judged against.
+        if let Some(version) = result.new_version.or(result.old_version) {
+            tx.remember_compared(&id, compared, version);
+        }
         return Ok(());
     }
     record_result(tx, result, verdict)

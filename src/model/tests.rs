@@ -309,7 +309,7 @@ fn index_entry_bytes_are_pinned() {
     let mut full = IndexEntry::new(&full_source(), Some(&full_version()));
     assert_eq!(full.etag.as_deref(), Some("\"abc\""));
     full.compared = Some(ComparedText {
-        by: "3:0123456789abcdef0123456789abcdef".to_owned(),
+        by: "4:0123456789abcdef0123456789abcdef".to_owned(),
         sha256: hex('d'),
     });
     golden_line("index-full.jsonl", &full);

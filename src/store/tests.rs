@@ -455,3 +455,45 @@ fn observations_flushed_early_are_kept_and_read_back() {
     assert_eq!(history[2].since, history[1].at, "the state continued");
     assert_eq!(snap.state(&id).expect("state"), Some(history[1].clone()));
 }
+
+/// A compared text's hash is saved only on the version it was computed for: a check that
+/// judged version 1 while another run stored version 2 must not give version 2's entry the
+/// hash of version 1's text (a later reload of the old text would then read as cosmetic).
+#[test]
+fn a_compared_text_is_saved_only_on_its_own_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::init(&dir.path().join("s")).expect("init");
+    write(&store, &[capture("/a.txt", b"one")]);
+    write(&store, &[capture("/a.txt", b"two")]);
+    let a = Locator::parse("/a.txt", Path::new("/")).expect("path").id();
+    let compared = |sha: char| super::record::ComparedText {
+        by: "3:fingerprint".to_owned(),
+        sha256: sha.to_string().repeat(64),
+    };
+    let remember = |version: u32, sha: char| {
+        let lock = store
+            .lock(Duration::from_secs(1), &mut |_| {})
+            .expect("lock");
+        let mut tx = store.transaction(&lock).expect("transaction");
+        tx.remember_compared(&a, compared(sha), version);
+        tx.commit("test").expect("commit");
+        let snap = store.snapshot().expect("snapshot");
+        let index = snap.index().expect("index");
+        index
+            .into_iter()
+            .find(|e| e.source == a)
+            .and_then(|e| e.compared)
+    };
+    assert_eq!(remember(1, 'a'), None);
+    assert_eq!(remember(2, 'b'), Some(compared('b')));
+    // A new version drops it.
+    write(&store, &[capture("/a.txt", b"three")]);
+    let snap = store.snapshot().expect("snapshot");
+    let entry = snap
+        .index()
+        .expect("index")
+        .into_iter()
+        .find(|e| e.source == a)
+        .expect("a");
+    assert_eq!(entry.compared, None);
+}

@@ -120,8 +120,9 @@ pub struct Transaction<'s> {
     pub(super) states: BTreeMap<String, (BTreeMap<SourceId, Observation>, bool)>,
     /// Sources whose index entry changes, with their record when it changed too.
     pub(super) indexed: BTreeMap<SourceId, Option<SourceRecord>>,
-    /// The compared texts to save in index entries ([`Transaction::remember_compared`]).
-    pub(super) compared: BTreeMap<SourceId, ComparedText>,
+    /// The compared texts to save in index entries, with the version each was computed for
+    /// ([`Transaction::remember_compared`]).
+    pub(super) compared: BTreeMap<SourceId, (ComparedText, u32)>,
 }
 
 impl Transaction<'_> {
@@ -387,12 +388,14 @@ impl Transaction<'_> {
         self.put(path, &to_json(&manifest))
     }
 
-    /// Saves in `id`'s index entry the hash of its current version's text as `check` compared
-    /// it (after any version this transaction records for it), so that later checks need not
-    /// extract that version again.
-    pub fn remember_compared(&mut self, id: &SourceId, compared: ComparedText) {
+    /// Saves in `id`'s index entry the hash of the text of its version `version` as `check`
+    /// compared it, so that later checks need not extract that version again. Saved only if
+    /// `version` is still the source's current one when this transaction commits: a check
+    /// judges from the commit it started at, and another run may have stored a newer version
+    /// since, whose entry must not get an older text's hash.
+    pub fn remember_compared(&mut self, id: &SourceId, compared: ComparedText, version: u32) {
         self.indexed.entry(id.clone()).or_insert(None);
-        self.compared.insert(id.clone(), compared);
+        self.compared.insert(id.clone(), (compared, version));
     }
 
     /// Rewrites the index shards of the sources this transaction changed. A store without an
@@ -437,7 +440,9 @@ impl Transaction<'_> {
                     Some((version, _)) => entry.with_version(version),
                     None => entry,
                 };
-                if let Some(compared) = self.compared.remove(&id) {
+                if let Some((compared, version)) = self.compared.remove(&id)
+                    && entry.version == version
+                {
                     entry.compared = Some(compared);
                 }
                 entries.insert(id, entry);
