@@ -26,21 +26,7 @@ python3 "$ROOT/benches/check/pages.py" generate "$DIR/www" "$N"
 . "$ROOT/benches/check/serve.sh"
 
 seq -f "$BASE/p/%05g.html" 0 $((N - 1)) >"$DIR/urls.txt"
-python3 - "$DIR/urls.txt" "$DIR/urlwatch-jobs.yaml" <<'PY'
-import sys
-urls = open(sys.argv[1]).read().split()
-with open(sys.argv[2], "w") as f:
-    f.write("\n---\n".join(f"url: {u}" for u in urls) + "\n")
-PY
-cat >"$DIR/urlwatch-config.yaml" <<'CONF'
-display: {new: true, error: true, unchanged: false}
-report:
-  text: {line_length: 75, details: true, footer: false, minimal: false, separate: false}
-  stdout: {enabled: true, color: false}
-  html: {diff: unified, separate: false}
-  markdown: {details: true, footer: false, minimal: false, separate: false}
-  email: {enabled: false}
-CONF
+. "$ROOT/benches/check/urlwatch.sh"
 
 # One measured command: wall seconds and peak RSS (MiB) appended to $DIR/results.tsv.
 measure() {
@@ -55,13 +41,6 @@ measure() {
     printf '%s\t%s\t%s\n' "$label" "$secs" "$((kib / 1024))" | tee -a "$DIR/results.tsv" >&2
 }
 
-urlwatch_run() {
-    urlwatch --urls "$DIR/urlwatch-jobs.yaml" --config "$DIR/urlwatch-config.yaml" \
-        --cache "$DIR/urlwatch-cache.db" --hooks "$DIR/hooks.py"
-}
-export -f urlwatch_run
-export DIR
-touch "$DIR/hooks.py"
 : >"$DIR/results.tsv"
 
 export VERBATIM_STORE="$DIR/store"
