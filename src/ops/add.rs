@@ -9,14 +9,18 @@ use crate::extract;
 use crate::fetch::{self, HttpClient};
 use crate::source::{Locator, SourceId};
 use crate::store::record::{IndexEntry, SourceRecord};
-use crate::store::{self, Recorded, Snapshot, Store};
+use crate::store::{self, Recorded, Snapshot, Staged, Store};
 
 use super::{Error, Locking, Progress};
 
 /// Sources stored per commit by one `add`.
 const BATCH_SOURCES: usize = 1000;
-/// Captured bytes held before they are stored.
-const BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// Captured bytes (written as objects already) per commit: a run of large files commits as
+/// it goes rather than all at its end.
+const BATCH_BYTES: u64 = 64 * 1024 * 1024;
+/// Captures, each staged already (its bytes written as objects and let go), that wait for the
+/// calling thread: enough that the workers go on capturing while a batch is committed.
+const QUEUE: usize = 256;
 
 /// How sources are added.
 #[derive(Debug, Clone)]
@@ -90,8 +94,9 @@ pub struct Outcome {
 /// only for an edit. A source named by several inputs is read once, for the first.
 ///
 /// Fetching happens before the lock is taken, so a slow server never holds up other runs;
-/// capture runs on several threads (extraction is most of the work); a panic while reading one
-/// input costs that input, not the batch.
+/// capture runs on several threads (extraction is most of the work), which also write what they
+/// captured as objects, so the calling thread only records and commits; a panic while reading
+/// one input costs that input, not the batch.
 pub fn add(
     store: &Store,
     inputs: &[String],
@@ -126,7 +131,7 @@ pub fn add(
     }
     drop(seen);
     let mut captures = Vec::new();
-    let mut pending_bytes = 0usize;
+    let mut pending_bytes = 0u64;
     let mut fatal = None;
     progress.start(jobs.len(), "capturing");
     let hosts = fetch::HostLimit::new(options.per_host);
@@ -138,10 +143,9 @@ pub fn add(
         rules: &rules,
         options,
     };
-    // Captures hold whole bodies: no more wait for the calling thread than there are workers.
     crate::pool::run(
         workers,
-        workers,
+        QUEUE,
         jobs.iter(),
         |next, send| {
             // Each worker reads the store through its own handle (libgit2 handles are not
@@ -186,17 +190,25 @@ pub fn add(
             progress.advance(&inputs[*i]);
             match attempt {
                 Ok(pending) => {
-                    if let Pending::New { capture, .. } = &pending {
-                        pending_bytes += capture.raw.len() + capture.extracted.text.len();
-                        if let Some(words) = thin_article(capture) {
-                            progress.note(&format!(
-                                "{}: only {words} words of article text were found, so its \
-                                 edits may go unseen; name the article with `verbatim configure \
-                                 {} --selector CSS`",
-                                capture.locator.canonical(),
-                                capture.locator.id()
-                            ));
+                    match &pending {
+                        Pending::New {
+                            staged,
+                            bytes,
+                            thin,
+                            ..
+                        } => {
+                            pending_bytes += bytes;
+                            if let Some(words) = thin {
+                                progress.note(&format!(
+                                    "{}: only {words} words of article text were found, so its \
+                                     edits may go unseen; name the article with `verbatim \
+                                     configure {} --selector CSS`",
+                                    staged.locator(),
+                                    SourceId::from_locator(staged.locator())
+                                ));
+                            }
                         }
+                        Pending::Judged { bytes, .. } => pending_bytes += bytes,
                     }
                     captures.push((*i, pending));
                 }
@@ -228,11 +240,14 @@ pub fn add(
 
 /// One input read and waiting to be stored.
 enum Pending {
-    /// The first capture of a source not tracked yet, with the noise learned from a second
-    /// load.
+    /// The first capture of a source not tracked yet (its objects written), with the noise
+    /// learned from a second load, the bytes it stored, and the words of its article when they
+    /// are too few ([`thin_article`]).
     New {
-        capture: Capture,
+        staged: Staged,
         learned: Vec<String>,
+        bytes: u64,
+        thin: Option<usize>,
     },
     /// A tracked source, judged (its new version, if any, already staged in the store's
     /// objects), with the number of bytes read and the noise patterns newly learned.
@@ -261,13 +276,14 @@ impl Reader<'_> {
         locator: &Locator,
     ) -> Result<Pending, Error> {
         match snapshot.index_entry(&locator.id())? {
-            None => self.first_capture(locator),
+            None => self.first_capture(store, locator),
             Some(entry) => self.judge(store, snapshot, locator, entry),
         }
     }
 
-    /// Captures a source for the first time (and learns its noise), within the per-host limit.
-    fn first_capture(&self, locator: &Locator) -> Result<Pending, Error> {
+    /// Captures a source for the first time (and learns its noise), within the per-host limit,
+    /// and writes its objects.
+    fn first_capture(&self, store: &Store, locator: &Locator) -> Result<Pending, Error> {
         let capture = capture::capture_within(
             locator,
             self.client,
@@ -279,7 +295,14 @@ impl Reader<'_> {
             Some(second) => learn(locator, &capture.extracted.text, &second, self.rules),
             None => Vec::new(),
         };
-        Ok(Pending::New { capture, learned })
+        let bytes = (capture.raw.len() + capture.extracted.text.len()) as u64;
+        let thin = thin_article(&capture);
+        Ok(Pending::New {
+            staged: store.stage(capture)?,
+            learned,
+            bytes,
+            thin,
+        })
     }
 
     /// Reads a tracked source again and judges it as `check` does, under the rules it will
@@ -420,10 +443,12 @@ fn store_batch(
     let added = captures.len();
     for (index, pending) in captures.drain(..) {
         let (locator, learned, stored) = match pending {
-            Pending::New { capture, learned } => {
-                let recorded = tx.record(&capture, options.title.as_deref())?;
+            Pending::New {
+                staged, learned, ..
+            } => {
+                let recorded = tx.record_staged(&staged, options.title.as_deref(), None)?;
                 (
-                    capture.locator.canonical(),
+                    staged.locator().to_owned(),
                     learned,
                     Stored::Captured(recorded),
                 )

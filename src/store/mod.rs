@@ -155,7 +155,9 @@ impl Store {
             let mut edits = tree::Edits::new();
             edits.insert(MARKER.to_owned(), repo.blob(&to_json(&meta))?);
             edits.insert("README.txt".to_owned(), repo.blob(STORE_README.as_bytes())?);
-            let tree_id = tree::apply(&repo, None, &edits)?;
+            let tree_id = tree::apply(&repo, None, &edits, &mut |bytes| {
+                Ok::<_, Error>(repo.odb()?.write(git2::ObjectType::Tree, bytes)?)
+            })?;
             let tree = repo.find_tree(tree_id)?;
             let sig = signature(created_at)?;
             repo.commit(

@@ -40,19 +40,32 @@ pub struct Staged {
     from_content: bool,
 }
 
+impl Staged {
+    /// The capture's canonical locator.
+    pub fn locator(&self) -> &str {
+        &self.locator
+    }
+}
+
 impl Store {
     /// Writes a blob at the store's zlib level (see `loose`), or through libgit2 when the store
     /// names none.
     fn write_blob(&self, bytes: &[u8]) -> Result<Oid, Error> {
+        self.write_object(git2::ObjectType::Blob, bytes)
+    }
+
+    /// Writes an object of `kind` as [`Store::write_blob`] writes blobs.
+    pub(super) fn write_object(&self, kind: git2::ObjectType, bytes: &[u8]) -> Result<Oid, Error> {
         match self.loose_level {
             // Where a transaction's objects are flushed at once at commit (Linux), not one by one.
-            Some(level) => loose::write_blob(
+            Some(level) => loose::write_object(
                 &self.repo,
+                kind,
                 bytes,
                 level,
                 self.fsync && crate::git::DURABILITY == crate::git::Durability::FsyncEachFile,
             ),
-            None => Ok(self.repo.blob(bytes)?),
+            None => Ok(self.repo.odb()?.write(kind, bytes)?),
         }
     }
 
@@ -492,7 +505,9 @@ impl Transaction<'_> {
             return Ok(None);
         }
         let repo = &self.store.repo;
-        let tree_id = tree::apply(repo, Some(&self.snapshot.tree), &self.edits)?;
+        let tree_id = tree::apply(repo, Some(&self.snapshot.tree), &self.edits, &mut |bytes| {
+            self.store.write_object(git2::ObjectType::Tree, bytes)
+        })?;
         let tree = repo.find_tree(tree_id)?;
         let parent = repo.find_commit(self.snapshot.commit)?;
         let mut message = format!("{subject}\n");
