@@ -14,8 +14,8 @@ use super::{Context, exit, finish};
 ///   verbatim diff SOURCE [FROM] --against PATH|URL   a stored version against a fresh copy
 ///   verbatim diff PATH|URL PATH|URL         two documents, no store needed
 ///
-/// A version is a number (3 or v3), a prefix of its SHA-256 (as `verbatim log` shows it), or a
-/// date or time (the version current then). The text compared is the one `check` compares:
+/// A version is a number (3 or v3), a prefix of its SHA-256 (as `verbatim log` shows it; four
+/// digits or more without a v are a prefix first, then a number), or a date or time (the version current then). The text compared is the one `check` compares:
 /// extracted from the stored bytes with the source's current rules, ignored patterns removed.
 /// Exits 0 when the texts are identical, 1 when they differ, and 2 or more when the diff could
 /// not be made.

@@ -84,10 +84,15 @@ pub enum VersionError {
 impl Version {
     /// Reads a version as people name it: a number (`3` or `v3`), a prefix of 4 to 64 hex
     /// digits of a SHA-256, or a date or time ([`parse_time`]); `None` for anything else (a
-    /// path or a URL, say).
+    /// path or a URL, say). Four digits or more without a `v` are a hash prefix, as `log`
+    /// shows them (one in seven is all digits), which [`Version::find`] reads as a version
+    /// number when no hash starts with them.
     pub fn parse(text: &str) -> Option<Version> {
         let digits = text.strip_prefix('v').unwrap_or(text);
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits.len() < 4 || digits.len() < text.len())
+        {
             return digits.parse().ok().map(Version::Number);
         }
         if text.len() >= 4 && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -139,13 +144,20 @@ impl Version {
                             || v.text.sha256.starts_with(prefix.as_str())
                     })
                     .collect();
-                match matches.as_slice() {
-                    [one] => Ok(one),
-                    [] => Err(VersionError::NoHash {
+                // All digits: a version number too, when no hash starts with them.
+                let number = prefix
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|_| prefix.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|n| versions.iter().find(|v| v.version == n));
+                match (matches.as_slice(), number) {
+                    ([one], _) => Ok(one),
+                    ([], Some(one)) => Ok(one),
+                    ([], None) => Err(VersionError::NoHash {
                         id,
                         prefix: prefix.clone(),
                     }),
-                    many => Err(VersionError::AmbiguousHash {
+                    (many, _) => Err(VersionError::AmbiguousHash {
                         id,
                         prefix: prefix.clone(),
                         versions: many.iter().map(|v| v.version).collect(),
@@ -235,7 +247,64 @@ mod tests {
         assert_eq!(Version::parse("article.txt"), None);
         assert_eq!(Version::parse("https://example.com/a"), None);
         assert_eq!(Version::parse("abc"), None);
-        // Too large for a version number: not a version, so a document's name.
-        assert_eq!(Version::parse("99999999999"), None);
+        // Four digits or more: a hash prefix first (log shows hashes by their first digits).
+        assert_eq!(Version::parse("1234"), Some(Version::Hash("1234".into())));
+        assert_eq!(Version::parse("v1234"), Some(Version::Number(1234)));
+        assert_eq!(
+            Version::parse("99999999999"),
+            Some(Version::Hash("99999999999".into()))
+        );
+        assert_eq!(Version::parse("1".repeat(65).as_str()), None);
+    }
+
+    #[test]
+    fn digits_name_a_hash_before_a_number() {
+        use crate::model::VersionRecord;
+        use crate::model::{CharsetSource, Origin, SourceId, SourceRecord, StoredBlob};
+        let id = SourceId::from_locator("file:///a.txt");
+        let at: jiff::Timestamp = "2026-11-24T01:50:07Z".parse().expect("time");
+        let blob = |sha256: String| StoredBlob {
+            sha256,
+            bytes: 1,
+            git_blob: "0".repeat(40),
+        };
+        let mut versions: Vec<VersionRecord> = (1..=1300)
+            .map(|n| VersionRecord {
+                version: n,
+                source: id.clone(),
+                captured_at: at,
+                raw: blob(format!("ab{n:062}")),
+                text: blob(format!("cd{n:062}")),
+                canonical_sha256: None,
+                media_type: "text/plain".to_owned(),
+                charset: None,
+                charset_source: CharsetSource::None,
+                origin: Origin::File {
+                    path: "/a.txt".to_owned(),
+                },
+                previous_record_sha256: None,
+            })
+            .collect();
+        versions[4].raw.sha256 = format!("1234{}", "f".repeat(60));
+        let source = SourceRecord {
+            id,
+            locator: "file:///a.txt".to_owned(),
+            title: None,
+            added_at: at,
+            selector: None,
+            ignore: Vec::new(),
+            from_content: false,
+            learned_ignore: Vec::new(),
+        };
+        let find = |text: &str| {
+            Version::parse(text)
+                .and_then(|v| v.find(&source, &versions).ok())
+                .map(|v| v.version)
+        };
+        assert_eq!(find("1234"), Some(5), "the hash that starts with it");
+        assert_eq!(find("v1234"), Some(1234));
+        assert_eq!(find("1299"), Some(1299), "no hash starts with it");
+        assert_eq!(find("4"), Some(4));
+        assert_eq!(find("9999"), None);
     }
 }
