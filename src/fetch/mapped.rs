@@ -8,7 +8,8 @@
 //! mapped, and what was checked of it (that it is UTF-8) may then stop holding; bytes promise
 //! nothing that a rewrite can break. A file truncated while mapped would raise `SIGBUS` on
 //! reading past its new end; on Linux the [`guard`] turns that page into zeros instead, so the
-//! comparison ends on what it read and [`Mapped::changed`] tells the caller.
+//! comparison ends on what it read and [`Mapped::changed`] tells the caller (as it does for a
+//! page the disk failed to give).
 
 use std::path::Path;
 
@@ -69,9 +70,15 @@ impl Mapped {
         Ok(Some(Mapped { map, file, seen }))
     }
 
-    /// Whether the file changed since it was mapped (its length or modification time): the
-    /// bytes compared may then be neither the old file nor the new one.
+    /// Whether the file changed since it was mapped (its length or modification time), or a
+    /// page of it could not be read (a bus error: the file cut short, or the disk failing
+    /// under it, which changes neither): the bytes compared may then be neither the old file
+    /// nor the new one.
     pub fn changed(&self) -> Result<bool, std::io::Error> {
+        #[cfg(target_os = "linux")]
+        if guard::faulted(self.map.as_ptr() as usize) {
+            return Ok(true);
+        }
         let meta = self.file.metadata()?;
         Ok((meta.len(), meta.modified().ok()) != self.seen)
     }
@@ -97,10 +104,12 @@ impl Drop for Mapped {
 /// before (std's, which tells a stack overflow).
 #[cfg(target_os = "linux")]
 mod guard {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     /// Start and end addresses of the mapped files: a patch maps at most two.
     static RANGES: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
+    /// Whether a page of the file in each slot read as zeros instead of its bytes.
+    static FAULTED: [AtomicBool; 2] = [const { AtomicBool::new(false) }; 2];
     /// The page size, read before the handler can run (sysconf is not async-signal-safe).
     static PAGE: AtomicUsize = AtomicUsize::new(0);
     /// The handler before ours.
@@ -120,11 +129,19 @@ mod guard {
                 .compare_exchange(0, start, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
             {
+                FAULTED[slot / 2].store(false, Ordering::SeqCst);
                 RANGES[slot + 1].store(start + len, Ordering::SeqCst);
                 return true;
             }
         }
         false
+    }
+
+    /// Whether a page of the mapping at `start` read as zeros.
+    pub(super) fn faulted(start: usize) -> bool {
+        [0, 2].iter().any(|&slot| {
+            RANGES[slot].load(Ordering::SeqCst) == start && FAULTED[slot / 2].load(Ordering::SeqCst)
+        })
     }
 
     /// Stops watching the mapping at `start` (before it is unmapped).
@@ -157,11 +174,13 @@ mod guard {
     extern "C" fn on_bus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
         // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
         let at = unsafe { (*info).si_addr() } as usize;
-        let ours = [0, 2].iter().any(|&slot| {
+        let ours = [0, 2].into_iter().find(|&slot| {
             let start = RANGES[slot].load(Ordering::SeqCst);
             start != 0 && (start..RANGES[slot + 1].load(Ordering::SeqCst)).contains(&at)
         });
-        if ours {
+        if let Some(slot) = ours {
+            // Atomic stores are async-signal-safe.
+            FAULTED[slot / 2].store(true, Ordering::SeqCst);
             let page = PAGE.load(Ordering::SeqCst);
             let base = at & !(page - 1);
             // SAFETY: the page lies inside a mapping this process made and still holds (it is
@@ -222,6 +241,28 @@ mod tests {
             drop(map);
             std::fs::write(&path, vec![b'x'; 256 << 10]).expect("write");
         }
+        // A page that could not be read is a change even when the file looks as it did (an
+        // I/O error changes neither its length nor its time): cut short, read, and put back
+        // as it was.
+        let map = Mapped::open(&path, u64::MAX)
+            .expect("open")
+            .expect("mapped");
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .expect("open for writing");
+        let modified = file.metadata().expect("stat").modified().expect("mtime");
+        file.set_len(4096).expect("truncate");
+        assert!(map[200 << 10..].iter().all(|&b| b == 0));
+        file.set_len(256 << 10).expect("extend");
+        file.set_modified(modified).expect("set mtime");
+        assert!(map.changed().expect("stat"));
+        drop(map);
+        let map = Mapped::open(&path, u64::MAX)
+            .expect("open")
+            .expect("mapped");
+        assert!(!map.changed().expect("stat"), "a new mapping starts clean");
+        drop(map);
         // Short files are read, not mapped.
         std::fs::write(&path, b"short").expect("write");
         assert!(Mapped::open(&path, u64::MAX).expect("open").is_none());
