@@ -1627,6 +1627,24 @@ mod tests {
             out
         }
 
+        /// The text of `words` (indices into `vocabulary` and `joins`, each word followed by
+        /// its join), with where each word starts and ends.
+        fn joined(
+            words: &[(usize, usize)],
+            vocabulary: &[&str],
+            joins: &[&str],
+        ) -> (String, Vec<usize>, Vec<usize>) {
+            let mut text = String::new();
+            let (mut starts, mut ends) = (Vec::new(), Vec::new());
+            for &(w, j) in words {
+                starts.push(text.len());
+                text.push_str(vocabulary[w]);
+                ends.push(text.len());
+                text.push_str(joins[j]);
+            }
+            (text, starts, ends)
+        }
+
         proptest! {
             /// A quote cut from a text's passage with an ellipsis (any form) stands; with one
             /// word changed after the ellipsis, it is altered, however many words the ellipsis
@@ -1639,16 +1657,10 @@ mod tests {
                 changed in 0usize..100,
                 form in 0..ELLIPSES.len(),
             ) {
-                let mut text = String::new();
-                let mut starts = Vec::new();
-                let mut ends = Vec::new();
-                for (w, j) in &words {
-                    starts.push(text.len());
-                    text.push_str(WORDS[*w]);
-                    ends.push(text.len());
-                    // The text's own ellipses would cut the quote into more parts.
-                    text.push_str(JOINS[*j].replace('\u{2026}', ";").as_str());
-                }
+                // The text's own ellipses would cut the quote into more parts.
+                let joins: Vec<String> = JOINS.iter().map(|j| j.replace('\u{2026}', ";")).collect();
+                let joins: Vec<&str> = joins.iter().map(String::as_str).collect();
+                let (text, starts, ends) = joined(&words, WORDS, &joins);
                 let first = from % (words.len() - (before + skipped + after));
                 let resumed = first + before + skipped;
                 let last = resumed + after - 1;
@@ -1684,15 +1696,8 @@ mod tests {
                 words in proptest::collection::vec((0..6usize, 0..3usize), 1..40),
                 parts in proptest::collection::vec((0usize..40, 1usize..3, 0..5usize), 1..5),
             ) {
-                let mut text = String::new();
-                let mut starts = Vec::new();
-                let mut ends = Vec::new();
-                for (w, j) in &words {
-                    starts.push(text.len());
-                    text.push_str(["a", "b", "the", "41", "41.5", "c"][*w]);
-                    ends.push(text.len());
-                    text.push_str([" ", ", ", ". "][*j]);
-                }
+                let vocabulary = ["a", "b", "the", "41", "41.5", "c"];
+                let (text, starts, ends) = joined(&words, &vocabulary, &[" ", ", ", ". "]);
                 let parts: Vec<(&[u8], usize)> = parts
                     .iter()
                     .map(|&(at, len, gap)| {
@@ -1716,15 +1721,7 @@ mod tests {
                 len in 2usize..12,
                 seed in any::<u64>(),
             ) {
-                let mut text = String::new();
-                let mut starts = Vec::new();
-                let mut ends = Vec::new();
-                for (w, j) in &words {
-                    starts.push(text.len());
-                    text.push_str(WORDS[*w]);
-                    ends.push(text.len());
-                    text.push_str(JOINS[*j]);
-                }
+                let (text, starts, ends) = joined(&words, WORDS, JOINS);
                 let first = from % words.len();
                 let last = (first + len).min(words.len() - 1);
                 let quote = &text[starts[first]..ends[last]];
