@@ -5,16 +5,15 @@ use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
 use super::reader::{
-    MAX_PLAIN_WORDS, collapse, html_to_text, leads_away, read_document, reads_as_url,
-    text_without_tree,
+    MAX_PLAIN_WORDS, collapse, leads_away, read_document, reads_as_url, text_without_tree,
 };
 use super::{LARGE_PAGE, MAX_PAGE_NESTING, html_nesting_exceeds};
 use crate::text::html;
 
 /// The article of an HTML page: trafilatura finds the main content and drops navigation, ads,
-/// related links, comments and other furniture; its cleaned HTML is then read into paragraphs
-/// (its plain text joins them all into one line). Pages where it finds too little fall back to
-/// [`html_to_text`].
+/// related links, comments and other furniture; the tree of what it kept is then read into
+/// paragraphs (its plain text joins them all into one line). Pages where it finds too little
+/// fall back to the whole page read as [`super::reader::html_to_text`] reads it.
 pub fn article_text(html: &str) -> (Option<String>, String) {
     if html.len() > LARGE_PAGE || html_nesting_exceeds(html, MAX_PAGE_NESTING).is_some() {
         return text_without_tree(html);
@@ -25,7 +24,10 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
         // `<div>` paragraph and moved linked names between sentences. Blocks that are mostly
         // links are found on the page's own markup instead (`remove_furniture`).
         .with_links(false)
-        .with_fallback(false);
+        .with_fallback(false)
+        // Only the title and the author are read (vendor/trafilatura/PATCHES.md, 5): the date,
+        // site name, categories, tags and licence were a sixth of extracting a news page.
+        .with_lean_metadata(true);
     // Page furniture that changes on every load (sponsored blocks, promos, related and
     // recommended stories, share bars, tickers) is removed before extraction: measured on the
     // templates in benches/extraction.rs, trafilatura kept it in the article on 3 layouts of 4.
@@ -42,9 +44,11 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     // extracting it.
     merge_adjacent_text(&mut document);
     let tree = trafilatura::dom::Document::from_html(document);
-    match trafilatura::extract_document(tree, &options) {
-        Ok(result) if !result.content_html.trim().is_empty() => {
-            let (_, text) = html_to_text(&result.content_html);
+    match trafilatura::extract_document_tree(tree, &options) {
+        Ok((result, content)) if !content.body_is_blank() => {
+            // Read as the tree the extractor built: serialising it and parsing it again was a
+            // fifth of extracting a page, for the same text.
+            let (_, text) = read_document(&content.into_html(), None);
             // The extractor's date is left out: it guesses one from a copyright line ("(c) 2024"
             // became 2024-01-01), which would change every New Year.
             let byline = byline(&result.metadata.author);

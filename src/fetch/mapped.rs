@@ -7,7 +7,7 @@
 //! lent only as bytes, never as a `str`: another process can rewrite the file while it is
 //! mapped, and what was checked of it (that it is UTF-8) may then stop holding; bytes promise
 //! nothing that a rewrite can break. A file truncated while mapped would raise `SIGBUS` on
-//! reading past its new end; on Linux the [`guard`] turns that page into zeros instead, so the
+//! reading past its new end; on Linux the `guard` turns that page into zeros instead, so the
 //! comparison ends on what it read and [`Mapped::changed`] tells the caller (as it does for a
 //! page the disk failed to give).
 

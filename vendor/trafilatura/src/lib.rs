@@ -142,6 +142,19 @@ pub fn extract(html: &str, opts: &Options) -> Result<ExtractResult, TrafilaturaE
 ///
 /// Port of `ExtractDocument`.
 pub fn extract_document(doc: Document, opts: &Options) -> Result<ExtractResult, TrafilaturaError> {
+    let (mut result, content_doc) = extract_document_tree(doc, opts)?;
+    let content_body = content_doc.body().unwrap_or_else(|| content_doc.root());
+    result.content_html = content_doc.inner_html(content_body);
+    Ok(result)
+}
+
+/// verbatim patch: as [`extract_document`], handing back the content as the tree it was built
+/// as (`content_html` is left empty). Serialising it (html5ever writes escaped text a
+/// character at a time) and parsing it again was a fifth of extracting a news page.
+pub fn extract_document_tree(
+    doc: Document,
+    opts: &Options,
+) -> Result<(ExtractResult, Document), TrafilaturaError> {
     // Clone opts so we can mutate original_url if needed.
     let mut opts = opts.clone();
 
@@ -202,8 +215,9 @@ pub fn extract_document(doc: Document, opts: &Options) -> Result<ExtractResult, 
         doc = prune_unwanted_nodes(&doc, selector::discard::REMOVED_COMMENTS, false);
     }
 
-    // Clone the document before destructive cleaning for fallback strategies.
-    let doc_backup1 = doc.clone_document();
+    // Clone the document before destructive cleaning for fallback strategies. verbatim patch:
+    // the first copy only for the external fallback, which reads nothing else.
+    let doc_backup1 = opts.enable_fallback.then(|| doc.clone_document());
     let doc_backup2 = doc.clone_document();
 
     // Clean and normalise tags on the main work document.
@@ -241,9 +255,9 @@ pub fn extract_document(doc: Document, opts: &Options) -> Result<ExtractResult, 
     let (mut content_doc, mut tmp_body_text) = extract_content(&doc, &mut cache, &opts);
 
     // External fallback comparison (readability / justext).
-    if opts.enable_fallback {
+    if let Some(doc_backup1) = &doc_backup1 {
         (content_doc, tmp_body_text) =
-            compare_external_extraction(&doc_backup1, content_doc, &opts);
+            compare_external_extraction(doc_backup1, content_doc, &opts);
     }
 
     // Rescue with baseline if text is still too short and we are not in precision mode.
@@ -382,10 +396,7 @@ pub fn extract_document(doc: Document, opts: &Options) -> Result<ExtractResult, 
         post_cleaning(cd);
     }
 
-    // Serialise to HTML strings for the result.
-    let content_body = content_doc.body().unwrap_or_else(|| content_doc.root());
-    let content_html = content_doc.inner_html(content_body);
-
+    // Serialise the comments to HTML for the result (the content is handed back as a tree).
     let comments_html = if let Some(ref cd) = comments_doc {
         let comments_body = cd.body().unwrap_or_else(|| cd.root());
         cd.inner_html(comments_body)
@@ -393,13 +404,16 @@ pub fn extract_document(doc: Document, opts: &Options) -> Result<ExtractResult, 
         String::new()
     };
 
-    Ok(ExtractResult {
-        content_text: tmp_body_text,
-        comments_text: tmp_comments,
-        content_html,
-        comments_html,
-        metadata: meta,
-    })
+    Ok((
+        ExtractResult {
+            content_text: tmp_body_text,
+            comments_text: tmp_comments,
+            content_html: String::new(),
+            comments_html,
+            metadata: meta,
+        },
+        content_doc,
+    ))
 }
 
 // ---------------------------------------------------------------------------

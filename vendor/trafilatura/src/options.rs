@@ -165,6 +165,9 @@ pub struct Options {
     pub html_date_override: Option<chrono::NaiveDate>,
     /// User-provided fallback candidates for content extraction.
     pub fallback_candidates: Option<FallbackCandidates>,
+    /// verbatim patch: read only the metadata the extraction itself needs and the title and
+    /// author, skipping the image, date, site name, categories, tags and licence.
+    pub lean_metadata: bool,
 }
 
 // ---------------------------------------------------------------------------
@@ -247,6 +250,13 @@ impl Options {
     /// Set the advanced tuning configuration.
     pub fn with_config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// verbatim patch: read only the title, author and URL of the metadata (see
+    /// [`Options::lean_metadata`]).
+    pub fn with_lean_metadata(mut self, lean: bool) -> Self {
+        self.lean_metadata = lean;
         self
     }
 

@@ -38,6 +38,26 @@ impl Document {
         Self { tree: html.tree }
     }
 
+    /// verbatim patch: the tree as a `scraper` document, for a caller to read.
+    pub fn into_html(self) -> scraper::Html {
+        let mut html = scraper::Html::new_document();
+        html.tree = self.tree;
+        html
+    }
+
+    /// verbatim patch: whether the body (the root, without one) holds only whitespace text:
+    /// what `inner_html(body).trim().is_empty()` tells, without serialising it (a no-break
+    /// space is written `&nbsp;`, which is not whitespace).
+    pub fn body_is_blank(&self) -> bool {
+        let body = self.body().unwrap_or_else(|| self.root());
+        self.tree.get(body).is_none_or(|node| {
+            node.children().all(|child| match child.value() {
+                Node::Text(text) => text.chars().all(|c| c.is_whitespace() && c != '\u{a0}'),
+                _ => false,
+            })
+        })
+    }
+
     /// Return the NodeId of the tree root (a Document node, not an Element).
     pub fn root(&self) -> NodeId {
         self.tree.root().id()

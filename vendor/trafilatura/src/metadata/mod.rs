@@ -331,6 +331,11 @@ pub fn extract_metadata(doc: &Document, opts: &Options) -> Metadata {
         metadata.hostname = get_domain_url(&metadata.url);
     }
 
+    // verbatim patch: nothing below is read by the content extraction.
+    if opts.lean_metadata {
+        return metadata;
+    }
+
     // Validate image URL — must be absolute.
     if !metadata.image.is_empty() {
         let (valid, is_abs) = validate_url(&metadata.image, opts.original_url.as_ref());
