@@ -628,4 +628,24 @@ mod tests {
             e.text
         );
     }
+
+    proptest::proptest! {
+        /// The pinned extractor's `trim`, patched to collapse ASCII text byte by byte, gives
+        /// what it gave before: words split on Unicode whitespace, joined by single spaces.
+        #[test]
+        fn the_extractor_s_trim_is_unchanged_on_ascii(
+            text in "[ a-z.\t\n\r\u{0b}\u{0c}]{0,40}",
+            other in "[ a\u{a0}\u{2003}\u{ad}e\u{301}]{0,12}",
+        ) {
+            let reference = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            proptest::prop_assert_eq!(trafilatura::utils::trim(&text), reference(&text));
+            // Not ASCII: the general path (soft hyphens dropped, NFC) as before.
+            let mixed = format!("{text}{other}");
+            let expected: String = unicode_normalization::UnicodeNormalization::nfc(
+                reference(&mixed.replace('\u{ad}', "")).as_str(),
+            )
+            .collect();
+            proptest::prop_assert_eq!(trafilatura::utils::trim(&mixed), expected);
+        }
+    }
 }

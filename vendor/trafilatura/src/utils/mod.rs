@@ -32,6 +32,10 @@ pub fn trim(s: &str) -> String {
     } else {
         s
     };
+    // verbatim patch: ASCII text (most of it) is collapsed byte by byte, and is NFC already.
+    if s.is_ascii() {
+        return collapse_ascii(s);
+    }
     // Collapse whitespace (split_whitespace handles all Unicode whitespace).
     let mut joined = String::with_capacity(s.len());
     for word in s.split_whitespace() {
@@ -46,6 +50,33 @@ pub fn trim(s: &str) -> String {
     } else {
         joined.nfc().collect()
     }
+}
+
+/// verbatim patch: `trim` of ASCII text: what `split_whitespace` and a join with single
+/// spaces give, found byte by byte (ASCII's Unicode whitespace is tab, line feed, vertical tab,
+/// form feed, carriage return and space; `u8::is_ascii_whitespace` leaves out the vertical tab).
+fn collapse_ascii(s: &str) -> String {
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let bytes = s.as_bytes();
+    let mut joined = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !space(bytes[i]) {
+            i += 1;
+        }
+        if start < i {
+            if !joined.is_empty() {
+                joined.push(' ');
+            }
+            // ASCII bytes split at ASCII bytes: always on character boundaries.
+            joined.push_str(&s[start..i]);
+        }
+    }
+    joined
 }
 
 /// Counts words (whitespace-delimited tokens) in a string.
