@@ -39,20 +39,19 @@ pub(crate) fn write_object(
     // Held already, loose or packed (after a `git gc`). A loose file is trusted only if it
     // holds the object: objects are renamed into place before the transaction's one flush, so
     // a power cut can leave a name with no data, which a later capture of the same bytes must
-    // replace rather than point at.
-    let replace = path.exists();
-    if replace {
-        if holds(&path, oid) {
-            return Ok(oid);
-        }
-    } else if repo
+    // replace rather than point at. The lookup skips libgit2's refresh: on a miss it would list
+    // the pack directory again, for every new object. A pack written since this handle listed
+    // them (by a concurrent `gc --pack`) is missed, and the object written loose beside it,
+    // which git allows.
+    let mut replace = false;
+    if repo
         .odb()?
         .exists_ext(oid, git2::OdbLookupFlags::NO_REFRESH)
     {
-        // Without a refresh: on a miss libgit2 would list the pack directory again, for every
-        // object. A pack written since this handle listed them (by a concurrent `gc --pack`) is
-        // missed, and the object written loose beside it, which git allows.
-        return Ok(oid);
+        if !path.exists() || holds(&path, oid) {
+            return Ok(oid);
+        }
+        replace = true;
     }
     let io = |path: &Path| {
         let path = path.to_path_buf();
