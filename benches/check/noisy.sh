@@ -66,7 +66,8 @@ done
 
 if [ "${BENCH_TRAFILATURA:-1}" = 1 ]; then
     if [ ! -x "$DIR/venv/bin/python" ]; then
-        python3 -m venv "$DIR/venv" && "$DIR/venv/bin/pip" -q install trafilatura==2.3.1 >&2
+        python3 -m venv "$DIR/venv" &&
+            "$DIR/venv/bin/pip" -q install -r "$ROOT/benches/realpages/requirements.txt" >&2
     fi
     # The pages as served (one fetched copy each), extracted by one Python process.
     mkdir -p "$DIR/served"
