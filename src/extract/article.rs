@@ -4,8 +4,9 @@
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
+use super::prose;
 use super::reader::{
-    MAX_PLAIN_WORDS, collapse, html_to_text, leads_away, read_document, reads_as_url,
+    MAX_PLAIN_WORDS, collapse, html_to_text, leads_away, read_document, read_element, reads_as_url,
     text_without_tree,
 };
 use super::{LARGE_PAGE, MAX_PAGE_NESTING, html_nesting_exceeds};
@@ -41,6 +42,11 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     // Handed over as a tree: serialising the cleaned page and parsing it again was a sixth of
     // extracting it.
     merge_adjacent_text(&mut document);
+    // Where most of the page's prose is, read now: the extractor takes the tree.
+    let main = prose::main_block(&document).and_then(|block| {
+        let element = scraper::ElementRef::wrap(document.tree.get(block.id)?)?;
+        Some((read_element(element), block.words))
+    });
     let tree = trafilatura::dom::Document::from_html(document);
     match trafilatura::extract_document(tree, &options) {
         Ok(result) if !result.content_html.trim().is_empty() => {
@@ -55,6 +61,10 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
                 fallback
             } else {
                 text
+            };
+            let text = match main {
+                Some((main, words)) if prose::dropped(&text, &main, words) => main,
+                _ => text,
             };
             let text = without_legal_tail(text);
             (title.clone(), with_byline(text, title.as_deref(), byline))
@@ -752,6 +762,22 @@ mod tests {
         assert!(text.contains("meet again on Thursday"), "{text}");
     }
 
+    /// Issue 17, a real page (WCXB dev 0495, see `fixtures/README.md`): the extractor kept the
+    /// blogroll's summaries beside a blog post and dropped the post, whose first lines are in
+    /// a `<div>` and no `<p>`. The page's main block of prose is read instead.
+    #[test]
+    fn a_post_beside_a_blogroll_is_the_article() {
+        let html = include_str!("fixtures/wcxb-0495.html");
+        let text = article_text(html).1;
+        for passage in [
+            "After reading a post from someone who nearly lost all their data",
+            "The next biggest place where I have things is on the server",
+            "I think both of these are too unlikely to be worth mitigating though.",
+        ] {
+            assert!(text.contains(passage), "{passage}\n\n{text}");
+        }
+    }
+
     #[test]
     fn an_empty_article_element_does_not_hide_the_page() {
         let html = r#"<html><body><article></article><main><p>The only paragraph of this page says what the page is about, in enough words to be read.</p><p>A second paragraph follows it with a few more words about the same subject.</p></main></body></html>"#;
@@ -769,8 +795,8 @@ mod revision {
 
     /// The digest of the output of revision [`super::super::REVISION`].
     const PINNED: (u32, &str) = (
-        4,
-        "01520cf01cce791a49d1853bcb9c4b32a25431357815b27429ca1f01c23f3c72",
+        5,
+        "4a27f412c52c9c5829d351b9efe0dffed46f8e1f5d9903bd5fcc705728ca0d8f",
     );
 
     fn pages() -> Vec<String> {
@@ -808,6 +834,8 @@ mod revision {
                  <footer>© 2026 Example</footer><p>Copyright 2026 Example Ltd. All rights reserved.</p></body></html>"
             ));
         }
+        // A real page whose article only the main block of prose finds (issue 17).
+        pages.push(include_str!("fixtures/wcxb-0495.html").to_owned());
         pages
     }
 
@@ -824,5 +852,40 @@ mod revision {
             PINNED,
             "extraction's output changed: raise extract::REVISION by one and pin the new digest"
         );
+    }
+}
+
+/// Extraction of a whole corpus of real pages, for the real-page evaluation's quick loop
+/// (`benches/realpages/score.py` scores the output against the corpus' ground truth):
+/// `DUMP_IN=/work/corpora DUMP_OUT=DIR cargo test --lib dump_corpus -- --ignored`.
+#[cfg(test)]
+mod dump_corpus {
+    /// Writes the text extracted from every `DUMP_IN/<corpus>/<page>/source.html` to
+    /// `DUMP_OUT/<corpus>-<page>.txt`.
+    #[test]
+    #[ignore = "reads a corpus named by DUMP_IN"]
+    fn dump_corpus() {
+        let (Some(input), Some(output)) =
+            (std::env::var_os("DUMP_IN"), std::env::var_os("DUMP_OUT"))
+        else {
+            return;
+        };
+        for corpus in std::fs::read_dir(&input).expect("DUMP_IN").flatten() {
+            let Ok(pages) = std::fs::read_dir(corpus.path()) else {
+                continue;
+            };
+            for page in pages.flatten() {
+                let Ok(bytes) = std::fs::read(page.path().join("source.html")) else {
+                    continue;
+                };
+                let text = crate::extract::extract(&bytes, Some("text/html"), None).text;
+                let name = format!(
+                    "{}-{}.txt",
+                    corpus.file_name().to_string_lossy(),
+                    page.file_name().to_string_lossy()
+                );
+                std::fs::write(std::path::Path::new(&output).join(name), text).expect("DUMP_OUT");
+            }
+        }
     }
 }

@@ -1,0 +1,229 @@
+//! The element of a page that holds most of its prose: where a reader finds the article when
+//! the extractor keeps a short block instead (chapters in `<div>`s without `<p>`, a blog post
+//! beside a blogroll, a guide in list items).
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use scraper::{Html, Node};
+
+use super::reader::{is_skipped, leads_away};
+use crate::text::html;
+
+/// Fewest words outside links a run of text needs to count as prose: menus, buttons, dates
+/// and captions of one line are not.
+const MIN_PROSE_WORDS: usize = 6;
+
+/// Fewest words of prose a page needs for its prose to be looked for at all.
+const MIN_PAGE_PROSE_WORDS: usize = 80;
+
+/// The element of a page that holds most of its prose.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct MainBlock {
+    pub id: NodeId,
+    /// Words of prose inside.
+    pub words: usize,
+}
+
+/// The innermost element holding two thirds of the page's prose (runs of text between block
+/// boundaries with [`MIN_PROSE_WORDS`] words outside links, less than half of them links).
+/// `None` when the page has little prose.
+pub(super) fn main_block(document: &Html) -> Option<MainBlock> {
+    let mut open: Vec<MainBlock> = Vec::new();
+    let mut run = Run::default();
+    let mut in_link = 0usize;
+    let mut skipping = None;
+    let mut closed: Vec<MainBlock> = Vec::new();
+    for edge in document.root_element().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(element) => {
+                        let name = element.name();
+                        if is_skipped(name) {
+                            skipping = Some(node.id());
+                            continue;
+                        }
+                        if html::starts_paragraph_in_extraction(name) {
+                            run.end(open.last_mut());
+                        }
+                        in_link += usize::from(
+                            name == "a" && element.attr("href").is_some_and(leads_away),
+                        );
+                        open.push(MainBlock {
+                            id: node.id(),
+                            words: 0,
+                        });
+                    }
+                    Node::Text(text) => run.add(text, in_link > 0),
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                let Node::Element(element) = node.value() else {
+                    continue;
+                };
+                if skipping.is_some() {
+                    if skipping == Some(node.id()) {
+                        skipping = None;
+                    }
+                    continue;
+                }
+                let name = element.name();
+                if html::starts_paragraph_in_extraction(name) {
+                    run.end(open.last_mut());
+                }
+                if name == "a" && element.attr("href").is_some_and(leads_away) {
+                    in_link = in_link.saturating_sub(1);
+                }
+                let Some(block) = open.pop() else {
+                    continue;
+                };
+                closed.push(block);
+                if let Some(parent) = open.last_mut() {
+                    parent.words += block.words;
+                }
+            }
+        }
+    }
+    let page = closed.last()?.words;
+    if page < MIN_PAGE_PROSE_WORDS {
+        return None;
+    }
+    // Elements close innermost first, so among equals the first is the deepest.
+    closed
+        .into_iter()
+        .filter(|block| block.words * 3 >= page * 2)
+        .fold(None, |best: Option<MainBlock>, block| match best {
+            Some(least) if least.words <= block.words => best,
+            _ => Some(block),
+        })
+}
+
+/// Text between two block boundaries.
+#[derive(Default)]
+struct Run {
+    plain_words: usize,
+    plain_bytes: usize,
+    link_bytes: usize,
+}
+
+impl Run {
+    fn add(&mut self, text: &str, in_link: bool) {
+        if in_link {
+            self.link_bytes += text.trim().len();
+        } else {
+            self.plain_bytes += text.trim().len();
+            self.plain_words += text.split_whitespace().count();
+        }
+    }
+
+    /// Credits the run to the element it is in, when it is prose, and starts the next.
+    fn end(&mut self, element: Option<&mut MainBlock>) {
+        if self.plain_words >= MIN_PROSE_WORDS
+            && self.link_bytes < self.plain_bytes
+            && let Some(block) = element
+        {
+            block.words += self.plain_words;
+        }
+        *self = Run::default();
+    }
+}
+
+/// Whether the extractor's `text` dropped the page's main block of prose (`main`, read, of
+/// `main_words` words of prose): it holds less than half of the block's words, and either the
+/// block holds three times as many words (the extractor kept a byline, notes, a blogroll or a
+/// contact form beside it) or the text is almost all from the block (it kept one part of
+/// it). A page whose article is shorter than a list of teasers beside it is neither: the
+/// extractor's text is not a third of the list and lies outside it.
+pub(super) fn dropped(text: &str, main: &str, main_words: usize) -> bool {
+    let words = text.split_whitespace().count();
+    coverage(main, text) < HELD && (main_words >= words * 3 || coverage(text, main) >= PART)
+}
+
+/// Share of the main block's words the extractor's text holds when it kept the block.
+const HELD: f64 = 0.5;
+
+/// Share of the extractor's words found in the main block when its text is part of the block.
+const PART: f64 = 0.9;
+
+/// How much of `main`'s words `text` holds, from 0 to 1, each occurrence counted. Words are
+/// compared as they are: both texts are read from the same page.
+fn coverage(main: &str, text: &str) -> f64 {
+    let held: std::collections::HashSet<&str> = text.split_whitespace().collect();
+    let (mut found, mut all) = (0usize, 0usize);
+    for word in main.split_whitespace() {
+        all += 1;
+        found += usize::from(held.contains(word));
+    }
+    if all == 0 {
+        1.0
+    } else {
+        found as f64 / all as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use scraper::Html;
+
+    use super::{dropped, main_block};
+
+    /// A sentence of fifteen words, none of them in another sentence.
+    fn sentence(i: usize) -> String {
+        let words: Vec<String> = (0..15).map(|j| format!("w{i}x{j}")).collect();
+        format!("{}. ", words.join(" "))
+    }
+
+    #[test]
+    fn the_main_block_is_the_innermost_element_with_most_of_the_prose() {
+        let chapter: String = (0..40)
+            .map(|i| format!("<div>{}</div>", sentence(i)))
+            .collect();
+        let html = format!(
+            r#"<html><body><nav><a href="/a">Home</a> <a href="/b">Chapters</a></nav>
+<div id="page"><div class="notes"><p>A short note from the author before the chapter.</p></div>
+<div id="chapter">{chapter}</div><ul><li><a href="/next">Next chapter</a></li></ul></div></body></html>"#
+        );
+        let document = Html::parse_document(&html);
+        let block = main_block(&document).expect("a page of prose");
+        let element = document
+            .tree
+            .get(block.id)
+            .and_then(|n| n.value().as_element().map(|e| e.id()));
+        assert_eq!(element, Some(Some("chapter")));
+        // Runs of a few words (the note above has 9, so it counts) and links are not prose.
+        assert_eq!(block.words, 40 * 15);
+        let little = Html::parse_document(
+            "<html><body><p>Too little prose here to look for.</p></body></html>",
+        );
+        assert!(main_block(&little).is_none());
+    }
+
+    #[test]
+    fn a_text_that_kept_a_short_block_dropped_the_main_one() {
+        let main: String = (0..30).map(sentence).collect();
+        let words = main.split_whitespace().count();
+        // A byline and a note, outside the chapter.
+        assert!(dropped(
+            "By Jane Doe. A note from the author.",
+            &main,
+            words
+        ));
+        // Part of the block: the first of two chunks.
+        let part: String = (0..12).map(sentence).collect();
+        assert!(dropped(&part, &main, words));
+        // The whole block, or most of it.
+        let most: String = (0..25).map(sentence).collect();
+        assert!(!dropped(&most, &main, words));
+        // An article of its own beside a longer list of teasers: more than a third of the
+        // list's words, and outside it.
+        let article = "Officials said on Tuesday that the bridge would reopen in May, after a \
+            survey found the damage to its piers smaller than feared, and traffic would return \
+            to both lanes within weeks. "
+            .repeat(12);
+        assert!(!dropped(&article, &main, words));
+    }
+}
