@@ -43,6 +43,7 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     // extracting it.
     merge_adjacent_text(&mut document);
     // Where most of the page's prose is, read now: the extractor takes the tree.
+    let headline = headline(&document);
     let main = prose::main_block(&document).and_then(|block| {
         let element = scraper::ElementRef::wrap(document.tree.get(block.id)?)?;
         Some((read_element(element), block.words))
@@ -66,7 +67,7 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
                 Some((main, words)) if prose::dropped(&text, &main, words) => main,
                 _ => text,
             };
-            let text = without_legal_tail(text);
+            let text = with_headline(without_legal_tail(text), headline);
             (title.clone(), with_byline(text, title.as_deref(), byline))
         }
         _ => (page_title, without_legal_tail(fallback)),
@@ -78,6 +79,44 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
 fn byline(author: &str) -> Option<String> {
     let author = collapse(author);
     (!author.is_empty()).then(|| format!("By {author}"))
+}
+
+/// Longest headline put before the text: a longer `<h1>` is a page that marks up more than
+/// its headline as one.
+const MAX_HEADLINE: usize = 300;
+
+/// The text of the page's first `<h1>` outside navigation, side content and footers (those
+/// removed as furniture are gone already).
+fn headline(document: &Html) -> Option<String> {
+    static H1: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
+        scraper::Selector::parse("h1").unwrap_or_else(|_| unreachable!())
+    });
+    document
+        .select(&H1)
+        .find(|h1| {
+            !h1.ancestors().any(|a| {
+                a.value()
+                    .as_element()
+                    .is_some_and(|e| matches!(e.name(), "nav" | "aside" | "footer"))
+            })
+        })
+        .map(|h1| collapse(&h1.text().collect::<String>()))
+        .filter(|h| !h.is_empty() && h.len() <= MAX_HEADLINE)
+}
+
+/// Puts the headline first when the text does not hold it: the extractor keeps it out as
+/// metadata, and an edited headline is an edit.
+fn with_headline(text: String, headline: Option<String>) -> String {
+    match headline {
+        Some(headline) if !text.contains(&headline) => {
+            if text.is_empty() {
+                headline
+            } else {
+                format!("{headline}\n\n{text}")
+            }
+        }
+        _ => text,
+    }
 }
 
 /// Puts the byline after the headline when the text starts with it, else first.
@@ -778,6 +817,20 @@ mod tests {
         }
     }
 
+    /// Issue 17: the extractor keeps the headline out of the text as metadata, so an edit of
+    /// the visible `<h1>` alone went unseen (readability/wikia, tmz-1; WCXB 0368, 4668).
+    #[test]
+    fn the_headline_is_the_first_paragraph_once() {
+        let text = text_of("");
+        assert!(
+            text.starts_with("Bridge plan flawed, engineers say\n\nThe plan to rebuild"),
+            "{text}"
+        );
+        assert_eq!(text.matches("Bridge plan flawed").count(), 1, "{text}");
+        let in_nav = page("").replace("<nav>", "<nav><h1>Daily Example</h1>");
+        assert!(!article_text(&in_nav).1.contains("Daily Example"));
+    }
+
     #[test]
     fn an_empty_article_element_does_not_hide_the_page() {
         let html = r#"<html><body><article></article><main><p>The only paragraph of this page says what the page is about, in enough words to be read.</p><p>A second paragraph follows it with a few more words about the same subject.</p></main></body></html>"#;
@@ -795,8 +848,8 @@ mod revision {
 
     /// The digest of the output of revision [`super::super::REVISION`].
     const PINNED: (u32, &str) = (
-        5,
-        "4a27f412c52c9c5829d351b9efe0dffed46f8e1f5d9903bd5fcc705728ca0d8f",
+        6,
+        "639994427200d8f3b9824aef97a2bcc2cc6e0725237047a7e8d4e377f96cbe8a",
     );
 
     fn pages() -> Vec<String> {
@@ -834,6 +887,14 @@ mod revision {
                  <footer>© 2026 Example</footer><p>Copyright 2026 Example Ltd. All rights reserved.</p></body></html>"
             ));
         }
+        // A headline the extractor keeps out of the text (issue 17, as on readability/tmz-1).
+        pages.push(format!(
+            "<html><head><title>Dress stolen</title></head><body><div class=\"breadcrumb-row\">\
+             <h1 itemprop=\"headline\" class=\"post-title\">Lupita's pearl dress stolen</h1></div>\
+             <div class=\"content\">{}</div></body></html>",
+            "<p>The dress was taken out of her room at the hotel, sources told the paper on Monday.</p>"
+                .repeat(6)
+        ));
         // A real page whose article only the main block of prose finds (issue 17).
         pages.push(include_str!("fixtures/wcxb-0495.html").to_owned());
         pages
