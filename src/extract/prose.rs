@@ -149,6 +149,135 @@ const HELD: f64 = 0.5;
 /// Share of the extractor's words found in the main block when its text is part of the block.
 const PART: f64 = 0.9;
 
+/// `text` with the paragraphs of `main` (the main block, read) that it dropped between two it
+/// kept put back in their place: headings, captions, `<div>` and list paragraphs inside the
+/// article that the extractor left out, whose edits went unseen. What lies before the first
+/// or after the last paragraph the extractor kept is left out: that is where furniture is.
+pub(super) fn with_gaps_filled(text: String, main: &str) -> String {
+    let kept: Vec<&str> = text.split("\n\n").collect();
+    // For each paragraph of `main`: the paragraph of `text` holding it, or `None`.
+    let mut cursor = 0;
+    let mut found: Vec<(&str, Option<usize>)> = Vec::new();
+    for paragraph in main.split("\n\n") {
+        let at = kept[cursor..]
+            .iter()
+            .position(|k| *k == paragraph)
+            .map(|i| cursor + i);
+        // A short paragraph inside a longer one is no place in the text ("News" in a
+        // sentence): it neither anchors nor counts as dropped.
+        let long = paragraph
+            .split_whitespace()
+            .nth(MIN_PROSE_WORDS - 1)
+            .is_some();
+        let at = at.or_else(|| {
+            long.then(|| kept[cursor..].iter().position(|k| holds(k, paragraph)))
+                .flatten()
+                .map(|i| cursor + i)
+        });
+        // Held earlier in the text (the extractor moved it, or matched it twice): no gap.
+        if at.is_none()
+            && kept[..cursor]
+                .iter()
+                .chain(kept.get(cursor..).into_iter().flatten().filter(|_| !long))
+                .any(|k| {
+                    if long {
+                        holds(k, paragraph)
+                    } else {
+                        k.contains(paragraph)
+                    }
+                })
+        {
+            continue;
+        }
+        if let Some(at) = at {
+            cursor = at;
+        }
+        found.push((paragraph, at));
+    }
+    // Paragraphs to put after each kept paragraph, in order.
+    let mut after: Vec<Vec<&str>> = vec![Vec::new(); kept.len()];
+    let mut previous: Option<usize> = None;
+    let mut pending: Vec<&str> = Vec::new();
+    for (paragraph, at) in found {
+        match at {
+            Some(at) => {
+                // A long run of dropped paragraphs is a block the extractor left out whole
+                // (teasers, a player's menus), not a paragraph it missed.
+                if let Some(previous) = previous
+                    && pending.len() <= MAX_GAP
+                {
+                    after[previous].append(&mut pending);
+                }
+                pending.clear();
+                previous = Some(at);
+            }
+            None if previous.is_some() && is_worded(paragraph) && !is_stamp(paragraph) => {
+                pending.push(paragraph)
+            }
+            None => {}
+        }
+    }
+    if after.iter().all(Vec::is_empty) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() * 2);
+    for (paragraph, extra) in kept.iter().zip(after) {
+        for p in std::iter::once(*paragraph).chain(extra) {
+            if !out.is_empty() {
+                out.push_str("\n\n");
+            }
+            out.push_str(p);
+        }
+    }
+    out
+}
+
+/// Whether a paragraph is a short line with figures: a date, a time, a counter ("Dec 17,
+/// 2025", "12 comments"), which change between loads on their own and are left out.
+fn is_stamp(paragraph: &str) -> bool {
+    paragraph
+        .split_whitespace()
+        .nth(MIN_PROSE_WORDS - 1)
+        .is_none()
+        && paragraph.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Most paragraphs put back in one gap.
+const MAX_GAP: usize = 4;
+
+/// Bytes of a paragraph's start and end looked for in the extractor's text: it may drop a
+/// link or a word inside a paragraph it keeps, which does not make the paragraph dropped.
+const ENDS: usize = 40;
+
+/// Whether the extractor's paragraph `kept` holds `paragraph` (or its start or end).
+fn holds(kept: &str, paragraph: &str) -> bool {
+    if kept.contains(paragraph) {
+        return true;
+    }
+    if paragraph.len() <= ENDS {
+        return false;
+    }
+    let mut start = ENDS;
+    while !paragraph.is_char_boundary(start) {
+        start += 1;
+    }
+    let mut end = paragraph.len() - ENDS;
+    while !paragraph.is_char_boundary(end) {
+        end -= 1;
+    }
+    kept.contains(&paragraph[..start]) || kept.contains(&paragraph[end..])
+}
+
+/// Whether a paragraph has words to read (three letters or more), not only figures or marks.
+fn is_worded(paragraph: &str) -> bool {
+    paragraph
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .take(3)
+        .count()
+        == 3
+}
+
 /// How much of `main`'s words `text` holds, from 0 to 1, each occurrence counted. Words are
 /// compared as they are: both texts are read from the same page.
 fn coverage(main: &str, text: &str) -> f64 {
@@ -169,7 +298,7 @@ fn coverage(main: &str, text: &str) -> f64 {
 mod tests {
     use scraper::Html;
 
-    use super::{dropped, main_block};
+    use super::{dropped, main_block, with_gaps_filled};
 
     /// A sentence of fifteen words, none of them in another sentence.
     fn sentence(i: usize) -> String {
@@ -225,5 +354,33 @@ mod tests {
             to both lanes within weeks. "
             .repeat(12);
         assert!(!dropped(&article, &main, words));
+    }
+
+    /// Issue 17: headings, captions and `<div>` paragraphs inside the article that the
+    /// extractor left out (readability/dev418's `<h2>`s, heise's `<figcaption>`s) are put
+    /// back between the paragraphs it kept; furniture before and after is not.
+    #[test]
+    fn paragraphs_dropped_between_kept_ones_are_put_back() {
+        let (one, two, three) = (sentence(1), sentence(2), sentence(3));
+        let main = format!(
+            "Share this story\n\n{one}\n\nA heading of the article\n\nA photo caption, credit \
+             Jane Doe\n\n{two}\n\n{three}\n\nRead more stories"
+        );
+        let text = format!("{one}\n\n{two}\n\n{three}");
+        assert_eq!(
+            with_gaps_filled(text.clone(), &main),
+            format!(
+                "{one}\n\nA heading of the article\n\nA photo caption, credit Jane Doe\n\n{two}\n\n{three}"
+            )
+        );
+        // A long run dropped whole is a block the extractor meant to leave out.
+        let teasers: Vec<String> = (0..5).map(|i| format!("Teaser number {i}")).collect();
+        let main = format!("{one}\n\n{}\n\n{two}", teasers.join("\n\n"));
+        let text = format!("{one}\n\n{two}");
+        assert_eq!(with_gaps_filled(text.clone(), &main), text);
+        // Figures, a date line (as on WCXB 0083), and a short paragraph that a kept one
+        // holds, are no gap.
+        let main = format!("{one}\n\n12 | 34\n\nDec 17, 2025\n\nw2x3 w2x4\n\n{two}");
+        assert_eq!(with_gaps_filled(text.clone(), &main), text);
     }
 }
