@@ -153,6 +153,7 @@ const FURNITURE: &[&str] = &[
     "consent",
     "cookie",
     "cookies",
+    "dropdown",
     "mostread",
     "newsletter",
     "outbrain",
@@ -832,6 +833,19 @@ mod tests {
         assert!(!article_text(&in_nav).1.contains("Daily Example"));
     }
 
+    /// Issue 17: a share menu in each forum post (WCXB 0576, `<li class="dropdown-item">`
+    /// with links to no page) was kept, and reordering it read as an edit.
+    #[test]
+    fn a_dropdown_menu_is_furniture() {
+        let html = include_str!("fixtures/wcxb-0495.html").replace(
+            "<div class=\"pt\">",
+            r#"<div class="pt"><ul class="dropdown-menu"><li class="dropdown-item"><a>Copy Post</a></li><li class="dropdown-item"><a>WhatsApp</a></li></ul>"#,
+        );
+        let text = article_text(&html).1;
+        assert!(text.contains("After reading a post from someone"), "{text}");
+        assert!(!text.contains("Copy Post"), "{text}");
+    }
+
     #[test]
     fn an_empty_article_element_does_not_hide_the_page() {
         let html = r#"<html><body><article></article><main><p>The only paragraph of this page says what the page is about, in enough words to be read.</p><p>A second paragraph follows it with a few more words about the same subject.</p></main></body></html>"#;
@@ -849,8 +863,8 @@ mod revision {
 
     /// The digest of the output of revision [`super::super::REVISION`].
     const PINNED: (u32, &str) = (
-        7,
-        "05bd1a41b85f343af58d017f11fdf2141e08095bc20ba43ac10983063fab2e4d",
+        8,
+        "be7ba82a6181e3cd5ebfe9565a08ffe599253effc737e88dc62349364c341f43",
     );
 
     fn pages() -> Vec<String> {
@@ -908,6 +922,12 @@ mod revision {
         ));
         // A real page whose article only the main block of prose finds (issue 17).
         pages.push(include_str!("fixtures/wcxb-0495.html").to_owned());
+        // The same with a share menu in the post (as on WCXB 0576).
+        pages.push(include_str!("fixtures/wcxb-0495.html").replace(
+            "<div class=\"pt\">",
+            "<div class=\"pt\"><ul class=\"dropdown-menu\"><li class=\"dropdown-item\"><a>Copy Post</a>\
+             </li><li class=\"dropdown-item\"><a>WhatsApp</a></li></ul>",
+        ));
         pages
     }
 
