@@ -65,7 +65,7 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
             };
             let text = match main {
                 Some((main, words)) if prose::dropped(&text, &main, words) => main,
-                Some((main, _)) => prose::with_gaps_filled(text, &main),
+                Some((main, _)) => prose::with_gaps_filled(text, &main, headline.as_deref()),
                 None => text,
             };
             let text = with_headline(without_legal_tail(text), headline);
@@ -863,7 +863,7 @@ mod revision {
 
     /// The digest of the output of revision [`super::super::REVISION`].
     const PINNED: (u32, &str) = (
-        8,
+        9,
         "be7ba82a6181e3cd5ebfe9565a08ffe599253effc737e88dc62349364c341f43",
     );
 

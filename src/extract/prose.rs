@@ -153,7 +153,10 @@ const PART: f64 = 0.9;
 /// kept put back in their place: headings, captions, `<div>` and list paragraphs inside the
 /// article that the extractor left out, whose edits went unseen. What lies before the first
 /// or after the last paragraph the extractor kept is left out: that is where furniture is.
-pub(super) fn with_gaps_filled(text: String, main: &str) -> String {
+///
+/// The `headline` never anchors a gap: a photo's credit or a byline stands between it and
+/// the body.
+pub(super) fn with_gaps_filled(text: String, main: &str, headline: Option<&str>) -> String {
     let kept: Vec<&str> = text.split("\n\n").collect();
     // For each paragraph of `main`: the paragraph of `text` holding it, or `None`.
     let mut cursor = 0;
@@ -191,6 +194,11 @@ pub(super) fn with_gaps_filled(text: String, main: &str) -> String {
         }
         if let Some(at) = at {
             cursor = at;
+            // Only prose anchors a gap: a short line the extractor kept may stand apart
+            // from the body, as the headline does.
+            if !long || headline == Some(paragraph) {
+                continue;
+            }
         }
         found.push((paragraph, at));
     }
@@ -368,19 +376,25 @@ mod tests {
         );
         let text = format!("{one}\n\n{two}\n\n{three}");
         assert_eq!(
-            with_gaps_filled(text.clone(), &main),
+            with_gaps_filled(text.clone(), &main, None),
             format!(
                 "{one}\n\nA heading of the article\n\nA photo caption, credit Jane Doe\n\n{two}\n\n{three}"
             )
         );
+        // The headline anchors nothing: a photo's credit after it is no gap (the noisy
+        // layouts of benches/pages.rs rotate it).
+        let headline = "A headline of seven words for the story";
+        let main = format!("{headline}\n\nPhotograph: AP\n\n{one}\n\n{two}");
+        let kept = format!("{headline}\n\n{one}\n\n{two}");
+        assert_eq!(with_gaps_filled(kept.clone(), &main, Some(headline)), kept);
         // A long run dropped whole is a block the extractor meant to leave out.
         let teasers: Vec<String> = (0..5).map(|i| format!("Teaser number {i}")).collect();
         let main = format!("{one}\n\n{}\n\n{two}", teasers.join("\n\n"));
         let text = format!("{one}\n\n{two}");
-        assert_eq!(with_gaps_filled(text.clone(), &main), text);
+        assert_eq!(with_gaps_filled(text.clone(), &main, None), text);
         // Figures, a date line (as on WCXB 0083), and a short paragraph that a kept one
         // holds, are no gap.
         let main = format!("{one}\n\n12 | 34\n\nDec 17, 2025\n\nw2x3 w2x4\n\n{two}");
-        assert_eq!(with_gaps_filled(text.clone(), &main), text);
+        assert_eq!(with_gaps_filled(text.clone(), &main, None), text);
     }
 }
