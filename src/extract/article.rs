@@ -4,8 +4,10 @@
 use ego_tree::iter::Edge;
 use scraper::{Html, Node};
 
+use super::prose;
 use super::reader::{
-    MAX_PLAIN_WORDS, collapse, leads_away, read_document, reads_as_url, text_without_tree,
+    MAX_PLAIN_WORDS, collapse, leads_away, read_document, read_element, reads_as_url,
+    text_without_tree,
 };
 use super::{LARGE_PAGE, MAX_PAGE_NESTING, html_nesting_exceeds};
 use crate::text::html;
@@ -43,14 +45,21 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     // Handed over as a tree: serialising the cleaned page and parsing it again was a sixth of
     // extracting it.
     merge_adjacent_text(&mut document);
+    // Where most of the page's prose is, read now: the extractor takes the tree.
+    let headline = headline(&document);
+    let main = prose::main_block(&document).and_then(|block| {
+        let element = scraper::ElementRef::wrap(document.tree.get(block.id)?)?;
+        Some((read_element(element), block.words))
+    });
     let tree = trafilatura::dom::Document::from_html(document);
     match trafilatura::extract_document_tree(tree, &options) {
         Ok((result, content)) if !content.body_is_blank() => {
             // Read as the tree the extractor built: serialising it and parsing it again was a
             // fifth of extracting a page, for the same text.
             let (_, text) = read_document(&content.into_html(), None);
-            // The extractor's date is left out: it guesses one from a copyright line ("(c) 2024"
-            // became 2024-01-01), which would change every New Year.
+            // No date is taken from the extractor (lean metadata does not even look for one):
+            // it guessed one from a copyright line ("(c) 2024" became 2024-01-01), which would
+            // change every New Year.
             let byline = byline(&result.metadata.author);
             let title = Some(result.metadata.title)
                 .filter(|t| !t.trim().is_empty())
@@ -60,7 +69,12 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
             } else {
                 text
             };
-            let text = without_legal_tail(text);
+            let text = match main {
+                Some((main, words)) if prose::dropped(&text, &main, words) => main,
+                Some((main, _)) => prose::with_gaps_filled(text, &main, headline.as_deref()),
+                None => text,
+            };
+            let text = with_headline(without_legal_tail(text), headline);
             (title.clone(), with_byline(text, title.as_deref(), byline))
         }
         _ => (page_title, without_legal_tail(fallback)),
@@ -72,6 +86,44 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
 fn byline(author: &str) -> Option<String> {
     let author = collapse(author);
     (!author.is_empty()).then(|| format!("By {author}"))
+}
+
+/// Longest headline put before the text: a longer `<h1>` is a page that marks up more than
+/// its headline as one.
+const MAX_HEADLINE: usize = 300;
+
+/// The text of the page's first `<h1>` outside navigation, side content and footers (those
+/// removed as furniture are gone already).
+fn headline(document: &Html) -> Option<String> {
+    static H1: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
+        scraper::Selector::parse("h1").unwrap_or_else(|_| unreachable!())
+    });
+    document
+        .select(&H1)
+        .find(|h1| {
+            !h1.ancestors().any(|a| {
+                a.value()
+                    .as_element()
+                    .is_some_and(|e| matches!(e.name(), "nav" | "aside" | "footer"))
+            })
+        })
+        .map(|h1| collapse(&h1.text().collect::<String>()))
+        .filter(|h| !h.is_empty() && h.len() <= MAX_HEADLINE)
+}
+
+/// Puts the headline first when the text does not hold it: the extractor keeps it out as
+/// metadata, and an edited headline is an edit.
+fn with_headline(text: String, headline: Option<String>) -> String {
+    match headline {
+        Some(headline) if !text.contains(&headline) => {
+            if text.is_empty() {
+                headline
+            } else {
+                format!("{headline}\n\n{text}")
+            }
+        }
+        _ => text,
+    }
 }
 
 /// Puts the byline after the headline when the text starts with it, else first.
@@ -107,6 +159,7 @@ const FURNITURE: &[&str] = &[
     "consent",
     "cookie",
     "cookies",
+    "dropdown",
     "mostread",
     "newsletter",
     "outbrain",
@@ -756,6 +809,49 @@ mod tests {
         assert!(text.contains("meet again on Thursday"), "{text}");
     }
 
+    /// Issue 17, a real page (WCXB dev 0495, see `fixtures/README.md`): the extractor kept the
+    /// blogroll's summaries beside a blog post and dropped the post, whose first lines are in
+    /// a `<div>` and no `<p>`. The page's main block of prose is read instead.
+    #[test]
+    fn a_post_beside_a_blogroll_is_the_article() {
+        let html = include_str!("fixtures/wcxb-0495.html");
+        let text = article_text(html).1;
+        for passage in [
+            "After reading a post from someone who nearly lost all their data",
+            "The next biggest place where I have things is on the server",
+            "I think both of these are too unlikely to be worth mitigating though.",
+        ] {
+            assert!(text.contains(passage), "{passage}\n\n{text}");
+        }
+    }
+
+    /// Issue 17: the extractor keeps the headline out of the text as metadata, so an edit of
+    /// the visible `<h1>` alone went unseen (readability/wikia, tmz-1; WCXB 0368, 4668).
+    #[test]
+    fn the_headline_is_the_first_paragraph_once() {
+        let text = text_of("");
+        assert!(
+            text.starts_with("Bridge plan flawed, engineers say\n\nThe plan to rebuild"),
+            "{text}"
+        );
+        assert_eq!(text.matches("Bridge plan flawed").count(), 1, "{text}");
+        let in_nav = page("").replace("<nav>", "<nav><h1>Daily Example</h1>");
+        assert!(!article_text(&in_nav).1.contains("Daily Example"));
+    }
+
+    /// Issue 17: a share menu in each forum post (WCXB 0576, `<li class="dropdown-item">`
+    /// with links to no page) was kept, and reordering it read as an edit.
+    #[test]
+    fn a_dropdown_menu_is_furniture() {
+        let html = include_str!("fixtures/wcxb-0495.html").replace(
+            "<div class=\"pt\">",
+            r#"<div class="pt"><ul class="dropdown-menu"><li class="dropdown-item"><a>Copy Post</a></li><li class="dropdown-item"><a>WhatsApp</a></li></ul>"#,
+        );
+        let text = article_text(&html).1;
+        assert!(text.contains("After reading a post from someone"), "{text}");
+        assert!(!text.contains("Copy Post"), "{text}");
+    }
+
     #[test]
     fn an_empty_article_element_does_not_hide_the_page() {
         let html = r#"<html><body><article></article><main><p>The only paragraph of this page says what the page is about, in enough words to be read.</p><p>A second paragraph follows it with a few more words about the same subject.</p></main></body></html>"#;
@@ -773,8 +869,8 @@ mod revision {
 
     /// The digest of the output of revision [`super::super::REVISION`].
     const PINNED: (u32, &str) = (
-        4,
-        "01520cf01cce791a49d1853bcb9c4b32a25431357815b27429ca1f01c23f3c72",
+        9,
+        "be7ba82a6181e3cd5ebfe9565a08ffe599253effc737e88dc62349364c341f43",
     );
 
     fn pages() -> Vec<String> {
@@ -812,6 +908,32 @@ mod revision {
                  <footer>© 2026 Example</footer><p>Copyright 2026 Example Ltd. All rights reserved.</p></body></html>"
             ));
         }
+        // A headline the extractor keeps out of the text (issue 17, as on readability/tmz-1).
+        pages.push(format!(
+            "<html><head><title>Dress stolen</title></head><body><div class=\"breadcrumb-row\">\
+             <h1 itemprop=\"headline\" class=\"post-title\">Lupita's pearl dress stolen</h1></div>\
+             <div class=\"content\">{}</div></body></html>",
+            "<p>The dress was taken out of her room at the hotel, sources told the paper on Monday.</p>"
+                .repeat(6)
+        ));
+        // Headings and a caption the extractor drops between paragraphs it keeps (issue 17,
+        // as on readability/dev418).
+        let paragraph = "<p>The survey of the bridge found cracks in two of the five piers, and \
+                         the council was told the work should stop until repairs are made.</p>";
+        pages.push(format!(
+            "<html><head><title>Survey</title></head><body><h1>Survey</h1>{paragraph}\
+             <h2>Single &lt;figure&gt;</h2><figure><img src=\"a.jpg\" alt=\"A pier\">\
+             <figcaption>The third pier, seen from the east bank</figcaption></figure>{paragraph}\
+             <h2>Costs</h2>{paragraph}{paragraph}</body></html>"
+        ));
+        // A real page whose article only the main block of prose finds (issue 17).
+        pages.push(include_str!("fixtures/wcxb-0495.html").to_owned());
+        // The same with a share menu in the post (as on WCXB 0576).
+        pages.push(include_str!("fixtures/wcxb-0495.html").replace(
+            "<div class=\"pt\">",
+            "<div class=\"pt\"><ul class=\"dropdown-menu\"><li class=\"dropdown-item\"><a>Copy Post</a>\
+             </li><li class=\"dropdown-item\"><a>WhatsApp</a></li></ul>",
+        ));
         pages
     }
 
@@ -828,5 +950,40 @@ mod revision {
             PINNED,
             "extraction's output changed: raise extract::REVISION by one and pin the new digest"
         );
+    }
+}
+
+/// Extraction of a whole corpus of real pages, for the real-page evaluation's quick loop
+/// (`benches/realpages/score.py` scores the output against the corpus' ground truth):
+/// `DUMP_IN=/work/corpora DUMP_OUT=DIR cargo test --lib dump_corpus -- --ignored`.
+#[cfg(test)]
+mod dump_corpus {
+    /// Writes the text extracted from every `DUMP_IN/<corpus>/<page>/source.html` to
+    /// `DUMP_OUT/<corpus>-<page>.txt`.
+    #[test]
+    #[ignore = "reads a corpus named by DUMP_IN"]
+    fn dump_corpus() {
+        let (Some(input), Some(output)) =
+            (std::env::var_os("DUMP_IN"), std::env::var_os("DUMP_OUT"))
+        else {
+            return;
+        };
+        for corpus in std::fs::read_dir(&input).expect("DUMP_IN").flatten() {
+            let Ok(pages) = std::fs::read_dir(corpus.path()) else {
+                continue;
+            };
+            for page in pages.flatten() {
+                let Ok(bytes) = std::fs::read(page.path().join("source.html")) else {
+                    continue;
+                };
+                let text = crate::extract::extract(&bytes, Some("text/html"), None).text;
+                let name = format!(
+                    "{}-{}.txt",
+                    corpus.file_name().to_string_lossy(),
+                    page.file_name().to_string_lossy()
+                );
+                std::fs::write(std::path::Path::new(&output).join(name), text).expect("DUMP_OUT");
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ use scraper::Selector;
 
 mod article;
 mod noise;
+mod prose;
 mod reader;
 
 pub use article::article_text;
@@ -36,7 +37,7 @@ pub struct Extracted {
 /// The revision of extraction: raised by one whenever the text extracted from some page
 /// changes (the `extraction_output_is_pinned` test fails until it is), so that a text hash
 /// saved by an earlier extraction (the index's `compared`) is never taken for today's.
-pub const REVISION: u32 = 4;
+pub const REVISION: u32 = 9;
 
 /// A source's own extraction rules, for pages the general extractor gets wrong.
 #[derive(Debug, Clone, Default)]

@@ -13,7 +13,7 @@ const FURNITURE_ELEMENTS: &[&str] = &[
 ];
 
 /// Whether extraction leaves an element's text out.
-fn is_skipped(name: &str) -> bool {
+pub(super) fn is_skipped(name: &str) -> bool {
     html::is_unseen(name) || FURNITURE_ELEMENTS.contains(&name)
 }
 
@@ -279,6 +279,14 @@ impl html5ever::tokenizer::TokenSink for TokenReader {
         }
         TokenSinkResult::Continue
     }
+}
+
+/// The text of one element, read into paragraphs as a page is.
+pub(super) fn read_element(element: ElementRef<'_>) -> String {
+    let mut reader = Reader::default();
+    reader.walk(element);
+    reader.flush();
+    reader.paragraphs.join("\n\n")
 }
 
 pub(super) fn read_document(
