@@ -28,5 +28,8 @@ fn main() {
             bytes += extracted.text.len();
         }
     }
-    println!("{} pages, {passes} passes, {bytes} bytes of text", pages.len());
+    println!(
+        "{} pages, {passes} passes, {bytes} bytes of text",
+        pages.len()
+    );
 }

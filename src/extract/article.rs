@@ -6,7 +6,7 @@ use scraper::{Html, Node};
 
 use super::prose;
 use super::reader::{
-    MAX_PLAIN_WORDS, collapse, leads_away, read_document, read_element, reads_as_url,
+    MAX_PLAIN_WORDS, collapse, leads_away, page_title, read_document, read_element, reads_as_url,
     text_without_tree,
 };
 use super::{LARGE_PAGE, MAX_PAGE_NESTING, html_nesting_exceeds};
@@ -33,15 +33,26 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
     // Page furniture that changes on every load (sponsored blocks, promos, related and
     // recommended stories, share bars, tickers) is removed before extraction: measured on the
     // templates in benches/extraction.rs, trafilatura kept it in the article on 3 layouts of 4.
-    let mut document = Html::parse_document(html);
-    remove_furniture(&mut document);
-    let (page_title, fallback) = read_document(&document, None);
+    let cleaned = || {
+        let mut document = Html::parse_document(html);
+        remove_furniture(&mut document);
+        document
+    };
+    let mut document = cleaned();
+    let page_title = page_title(&document);
     // The extractor walks the page recursively: a page nested deeper than any real one (a
     // hostile one, 20,000 `<div>`s deep) would overflow the stack and take the whole run down.
     // Such a page is read by the reader below, which keeps no stack.
     if depth(&document) > MAX_EXTRACTOR_DEPTH {
-        return (page_title, without_legal_tail(fallback));
+        return (
+            page_title,
+            without_legal_tail(read_document(&document, None).1),
+        );
     }
+    // The page read without its furniture, for when the extractor finds nothing or gives up:
+    // read only then (from the page parsed and cleaned again, as the extractor takes this
+    // tree), since reading it for every page was a tenth of extracting one.
+    let furniture_free = || read_document(&cleaned(), None).1;
     // Handed over as a tree: serialising the cleaned page and parsing it again was a sixth of
     // extracting it.
     merge_adjacent_text(&mut document);
@@ -64,8 +75,15 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
             let title = Some(result.metadata.title)
                 .filter(|t| !t.trim().is_empty())
                 .or(page_title);
-            let text = if text.is_empty() || whole_page_fallback(&text, &fallback) {
-                fallback
+            let text = if text.is_empty() {
+                furniture_free()
+            } else if may_be_whole_page(&text) {
+                let fallback = furniture_free();
+                if whole_page_fallback(&text, &fallback) {
+                    fallback
+                } else {
+                    text
+                }
             } else {
                 text
             };
@@ -77,7 +95,7 @@ pub fn article_text(html: &str) -> (Option<String>, String) {
             let text = with_headline(without_legal_tail(text), headline);
             (title.clone(), with_byline(text, title.as_deref(), byline))
         }
-        _ => (page_title, without_legal_tail(fallback)),
+        _ => (page_title, without_legal_tail(furniture_free())),
     }
 }
 
@@ -644,12 +662,21 @@ fn merge_adjacent_text(document: &mut Html) {
 /// where reading the page without its furniture finds more paragraphs, or fewer words (so
 /// navigation or footer text leaked in).
 fn whole_page_fallback(extracted: &str, furniture_free: &str) -> bool {
-    let paragraphs = |t: &str| t.split("\n\n").filter(|p| !p.trim().is_empty()).count();
     let words = |t: &str| t.split_whitespace().count();
     // An empty reading of the page is no better than what the extractor found.
     words(furniture_free) > 0
-        && paragraphs(extracted) <= 1
+        && may_be_whole_page(extracted)
         && (paragraphs(furniture_free) > 1 || words(extracted) > words(furniture_free))
+}
+
+/// Whether [`whole_page_fallback`] could hold of `extracted`, before the page is read for it.
+fn may_be_whole_page(extracted: &str) -> bool {
+    paragraphs(extracted) <= 1
+}
+
+/// How many paragraphs a text has.
+fn paragraphs(text: &str) -> usize {
+    text.split("\n\n").filter(|p| !p.trim().is_empty()).count()
 }
 
 #[cfg(test)]

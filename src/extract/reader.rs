@@ -289,15 +289,23 @@ pub(super) fn read_element(element: ElementRef<'_>) -> String {
     reader.paragraphs.join("\n\n")
 }
 
+/// The page's `<title>`, whitespace collapsed, if it has a non-empty one.
+pub(super) fn page_title(document: &Html) -> Option<String> {
+    document
+        .select(&TITLE)
+        .next()
+        .map(|t| collapse(&t.text().collect::<String>()))
+        .filter(|t| !t.is_empty())
+}
+
+/// The page's title and its text read into paragraphs: the text of the first element
+/// `content` matches when given, else of the `<article>` or `<main>` with the most text, else
+/// of the body.
 pub(super) fn read_document(
     document: &Html,
     content: Option<&Selector>,
 ) -> (Option<String>, String) {
-    let title = document
-        .select(&TITLE)
-        .next()
-        .map(|t| collapse(&t.text().collect::<String>()))
-        .filter(|t| !t.is_empty());
+    let title = page_title(document);
     let mut reader = Reader::default();
     if let Some(content) = content {
         if let Some(root) = document.select(content).next() {
